@@ -1,0 +1,211 @@
+"""config.toml: the one file a student edits. Parsed into dataclasses, validated before any work.
+
+    python -m experiments.config sections   # write results/.config/<section>.json when it changed
+
+Unknown keys and invalid values raise ConfigError naming the key, before any training starts.
+The per-section JSON files let Make re-run only what a section feeds: a `[student]` edit
+re-typesets the report, a `[q2]` edit re-runs Task 2 alone.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from experiments import paths
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+LOSSES = ("mse", "ce")
+DEVICES = ("cpu", "cuda")
+OPTIMIZERS = ("sgd", "adam")
+CONTROL_LABELS = ("parity",)
+
+
+class ConfigError(Exception):
+    """config.toml has an unknown key or an invalid value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Student:
+    name: str = "Student Name"
+    id: str = "000000000"
+
+
+@dataclass(frozen=True)
+class Q1:
+    hidden: list[int] = field(default_factory=lambda: [128, 64])  # 784-128-64-10
+    activation: str = "relu"          # hidden layers; the output is always softmax
+    loss: str = "mse"                 # mse on the softmax outputs (sum over classes, mean over batch) or ce
+    lr: float = 0.01                  # plain SGD step
+    batch_size: int = 32
+    epochs: int = 10
+    standardize: bool = True          # (x - mean) / std with the training set's pixel mean and std
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    target_test_acc: float = 0.9      # "epochs to reach" this test accuracy, for the ablations
+    device: str = "cpu"
+    ablate_activation: list[str] = field(default_factory=lambda: ["sigmoid"])
+    ablate_lr: list[float] = field(default_factory=lambda: [0.05, 0.1])
+    ablate_loss: list[str] = field(default_factory=lambda: ["ce"])
+
+
+@dataclass(frozen=True)
+class Q2:
+    hidden: list[int] = field(default_factory=lambda: [128, 64])  # 784-128-64-2
+    n_train: int = 128
+    optimizer: str = "adam"
+    lr: float = 0.001
+    epochs: int = 300
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    control_label: str = "parity"     # real binary label for the control run
+    draft_optimizer: str = "sgd"      # the draft's stated setting, run as stated
+    draft_lr: float = 0.01
+    draft_epochs: int = 20
+
+
+@dataclass(frozen=True)
+class Report:
+    appendix: bool = True             # verification table and provenance after the two-page body
+
+
+SECTIONS = {"student": Student, "q1": Q1, "q2": Q2, "report": Report}
+
+
+def _check_type(key: str, value, default) -> None:
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif isinstance(default, list):
+        ok = isinstance(value, list) and all(
+            _matches(v, default[0]) for v in value) if default else isinstance(value, list)
+    else:
+        ok = _matches(value, default)
+    if not ok:
+        raise ConfigError(f"config.toml: {key} = {value!r} has the wrong type; expected "
+                          f"{type(default).__name__} like {default!r}")
+
+
+def _matches(value, example) -> bool:
+    if isinstance(example, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return type(value) is type(example)
+
+
+def _require(cond: bool, key: str, value, what: str) -> None:
+    if not cond:
+        raise ConfigError(f"config.toml: {key} = {value!r} is invalid: {what}")
+
+
+def _validate_values(name: str, s) -> None:
+    k = lambda f: f"[{name}] {f}"  # noqa: E731 - short key namer for messages
+    if name == "student":
+        _require(bool(s.name.strip()), k("name"), s.name, "must not be empty")
+        _require(s.id.isalnum(), k("id"), s.id, "letters and digits only (it names the zip)")
+    if name in ("q1", "q2"):
+        _require(all(h > 0 for h in s.hidden) and s.hidden, k("hidden"), s.hidden, "positive sizes")
+        _require(s.lr > 0, k("lr"), s.lr, "must be > 0")
+        _require(s.epochs > 0, k("epochs"), s.epochs, "must be > 0")
+        _require(len(s.seeds) > 0, k("seeds"), s.seeds, "give at least one seed")
+    if name == "q1":
+        _require(s.activation in ACTIVATIONS, k("activation"), s.activation, f"one of {ACTIVATIONS}")
+        _require(s.loss in LOSSES, k("loss"), s.loss, f"one of {LOSSES}")
+        _require(s.batch_size > 0, k("batch_size"), s.batch_size, "must be > 0")
+        _require(s.device in DEVICES, k("device"), s.device, f"one of {DEVICES}")
+        _require(0 < s.target_test_acc < 1, k("target_test_acc"), s.target_test_acc, "a fraction")
+        _require(set(s.ablate_activation) <= set(ACTIVATIONS), k("ablate_activation"),
+                 s.ablate_activation, f"each one of {ACTIVATIONS}")
+        _require(set(s.ablate_loss) <= set(LOSSES), k("ablate_loss"), s.ablate_loss,
+                 f"each one of {LOSSES}")
+        _require(all(v > 0 for v in s.ablate_lr), k("ablate_lr"), s.ablate_lr, "each > 0")
+    if name == "q2":
+        _require(0 < s.n_train <= 60000, k("n_train"), s.n_train, "between 1 and 60000")
+        _require(s.optimizer in OPTIMIZERS, k("optimizer"), s.optimizer, f"one of {OPTIMIZERS}")
+        _require(s.draft_optimizer in OPTIMIZERS, k("draft_optimizer"), s.draft_optimizer,
+                 f"one of {OPTIMIZERS}")
+        _require(s.control_label in CONTROL_LABELS, k("control_label"), s.control_label,
+                 f"one of {CONTROL_LABELS}")
+
+
+def _section(name: str, table: dict):
+    cls = SECTIONS[name]
+    defaults = cls()
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"config.toml: unknown key [{name}] {key}; known keys: "
+                              f"{', '.join(sorted(known))}")
+        _check_type(f"[{name}] {key}", value, getattr(defaults, key))
+    floats = {f.name for f in dataclasses.fields(cls) if isinstance(getattr(defaults, f.name), float)}
+    table = {k: float(v) if k in floats else v for k, v in table.items()}
+    section = cls(**table)
+    _validate_values(name, section)
+    return section
+
+
+def _quick(sections: dict) -> dict:
+    """QUICK=1: the same pipeline with few epochs and one seed."""
+    q1, q2 = sections["q1"], sections["q2"]
+    sections["q1"] = dataclasses.replace(q1, epochs=min(q1.epochs, 2), seeds=q1.seeds[:1])
+    sections["q2"] = dataclasses.replace(q2, seeds=q2.seeds[:1])
+    return sections
+
+
+def load(path: Path = paths.CONFIG, quick: bool = paths.QUICK) -> dict:
+    """{section name: dataclass} with every value validated."""
+    try:
+        raw = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path} is missing; copy it from the repository (git checkout config.toml)")
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path} is not valid TOML: {err}")
+    for name in raw:
+        if name not in SECTIONS:
+            raise ConfigError(f"config.toml: unknown section [{name}]; known: {', '.join(SECTIONS)}")
+    sections = {name: _section(name, raw.get(name, {})) for name in SECTIONS}
+    return _quick(sections) if quick else sections
+
+
+def as_dict(section) -> dict:
+    return dataclasses.asdict(section)
+
+
+def section_hash(section) -> str:
+    text = json.dumps(as_dict(section), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def write_sections(out_dir: Path = paths.CONFIG_SECTIONS, sections: dict | None = None) -> list[str]:
+    """Write <section>.json only when its content changed, so Make sees an edit only where it is."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    changed = []
+    for name, section in (sections or load()).items():
+        target = out_dir / f"{name}.json"
+        text = json.dumps({"quick": paths.QUICK, **as_dict(section)}, sort_keys=True, indent=1)
+        if not target.exists() or target.read_text() != text:
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.replace(target)
+            changed.append(name)
+    return changed
+
+
+def main(argv: list[str]) -> int:
+    if argv != ["sections"]:
+        print("usage: python -m experiments.config sections")
+        return 2
+    try:
+        changed = write_sections()
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if changed:
+        print(f"config: changed sections: {', '.join(changed)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
