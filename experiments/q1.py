@@ -75,7 +75,7 @@ def train_run(spec: RunSpec, cfg: config.Q1, data: dict, show_progress: bool = F
         for i in range(0, len(x), cfg.batch_size):
             batch = order[i:i + cfg.batch_size]
             cache = mlp.forward(params, x[batch], spec.activation)
-            grads = mlp.backward(params, cache, y[batch], spec.activation, spec.loss)
+            grads = mlp.backward_pass(params, cache, y[batch], spec.activation, spec.loss)
             mlp.sgd_step(params, grads, spec.lr)
         train = _evaluate(params, x, labels, spec.activation, spec.loss)
         test = _evaluate(params, data["x_test"], data["y_test"], spec.activation, spec.loss)

@@ -5,7 +5,7 @@ its backward step written beside it, and tests compare each gradient with torch 
 
     params = init_params([784, 128, 64, 10], "relu", torch.Generator().manual_seed(0))
     cache = forward(params, x, "relu")              # cache["p"]: softmax probabilities (B, 10)
-    grads = backward(params, cache, y_onehot, "relu", "mse")
+    grads = backward_pass(params, cache, y_onehot, "relu", "mse")
     sgd_step(params, grads, lr=0.01)
 
 This file imports nothing but torch and math: `make submission` copies it verbatim into the
@@ -114,7 +114,7 @@ def forward(params, x, activation):
     return cache
 
 
-def backward(params, cache, y, activation, loss):
+def backward_pass(params, cache, y, activation, loss):
     """Gradients of the mean batch loss w.r.t. every W_l and b_l; y is one-hot (B, C)."""
     act_grad = ACTIVATIONS[activation][1]
     last = n_layers(params)

@@ -1,0 +1,154 @@
+"""Task 1: the course's rules, the hand-made gradients against autograd, and the runner's behaviour."""
+import ast
+import dataclasses
+import inspect
+
+import pytest
+import torch
+
+from experiments import config, q1
+from experiments import scratch_mlp as mlp
+
+FORBIDDEN_MODULES = ("torch.nn", "torch.optim", "torch.autograd", "torch.func")
+FORBIDDEN_CALLS = {"backward", "relu", "sigmoid", "softmax", "log_softmax", "tanh", "grad",
+                   "mse_loss", "cross_entropy", "nll_loss", "logsigmoid", "softplus", "Linear",
+                   "SGD", "Adam"}
+TORCH_ROOTS = {"torch", "F", "nn"}
+
+
+def rule_violations(source: str) -> list[str]:
+    """Imports of torch.nn/optim/autograd, .backward() calls, torch's own activations and losses."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [f"{node.module}.{a.name}" for a in node.names]
+        else:
+            names = []
+        found += [f"import {n}" for n in names if n.startswith(FORBIDDEN_MODULES)]
+        if isinstance(node, ast.Attribute):
+            base = node.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if node.attr == "backward" or node.attr == "requires_grad_":
+                found.append(f".{node.attr}")
+            elif node.attr in FORBIDDEN_CALLS and isinstance(base, ast.Name) and base.id in TORCH_ROOTS:
+                found.append(f"{base.id}...{node.attr}")
+            elif node.attr in ("nn", "optim", "autograd") and isinstance(base, ast.Name) and base.id == "torch":
+                found.append(f"torch.{node.attr}")
+        if isinstance(node, ast.keyword) and node.arg == "requires_grad":
+            found.append("requires_grad=")
+    return found
+
+
+@pytest.mark.parametrize("module", [mlp, q1])
+def test_the_trainer_obeys_the_course_rules(module):
+    assert rule_violations(inspect.getsource(module)) == []
+
+
+@pytest.mark.parametrize("snippet", [
+    "import torch.nn as nn", "from torch import nn", "from torch.nn import functional as F",
+    "import torch.optim", "loss.backward()", "a = torch.relu(z)", "p = torch.softmax(z, 1)",
+    "p = torch.nn.functional.softmax(z, 1)",
+    "from torch.autograd import grad", "w = torch.zeros(3, requires_grad=True)",
+    "a = torch.sigmoid(z)", "a = F.log_softmax(z)", "opt = torch.optim.SGD(p, 0.1)",
+])
+def test_the_rule_check_catches_each_broken_rule(snippet):
+    assert rule_violations(snippet), snippet
+
+
+def _oracle_loss(params, x, labels, activation, loss):
+    """The same network written with torch's built-ins, differentiated by autograd."""
+    act = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}[activation]
+    h = x
+    last = len(params) // 2
+    for l in range(1, last + 1):
+        z = h @ params[f"W{l}"] + params[f"b{l}"]
+        h = act(z) if l < last else z
+    if loss == "ce":
+        return torch.nn.functional.cross_entropy(h, labels)
+    p = torch.softmax(h, dim=1)
+    y = torch.nn.functional.one_hot(labels, p.shape[1]).to(p.dtype)
+    return ((p - y) ** 2).sum(dim=1).mean()
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("loss", ["mse", "ce"])
+@pytest.mark.parametrize("batch", [1, 7])
+def test_every_hand_made_gradient_matches_autograd(activation, loss, batch):
+    gen = torch.Generator().manual_seed(3)
+    params = mlp.init_params([20, 16, 8, 5], activation, gen, dtype=torch.float64)
+    params = {k: v + 0.1 * torch.randn(v.shape, generator=gen, dtype=torch.float64)
+              for k, v in params.items()}  # nonzero biases: their gradients are tested too
+    x = torch.randn(batch, 20, generator=gen, dtype=torch.float64)
+    labels = torch.randint(0, 5, (batch,), generator=gen)
+
+    cache = mlp.forward(params, x, activation)
+    ours = mlp.backward_pass(params, cache, mlp.one_hot(labels, 5, torch.float64), activation, loss)
+    leaves = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+    oracle = dict(zip(leaves, torch.autograd.grad(_oracle_loss(leaves, x, labels, activation, loss),
+                                                  list(leaves.values()))))
+    for name in params:
+        diff = (ours[name] - oracle[name]).abs().max().item()
+        assert diff <= 1e-10, f"{name}: max |ours - autograd| = {diff:.3g}"
+    ours_loss = mlp.LOSSES[loss][0](cache["z3"], cache["p"], mlp.one_hot(labels, 5, torch.float64))
+    assert abs(ours_loss.item() - _oracle_loss(params, x, labels, activation, loss).item()) < 1e-12
+
+
+def test_softmax_and_sigmoid_are_stable_for_extreme_inputs():
+    z = torch.tensor([[1000.0, 0.0, -1000.0]])
+    assert torch.isfinite(mlp.softmax(z)).all() and mlp.softmax(z)[0, 0] == 1.0
+    assert torch.equal(mlp.sigmoid(torch.tensor([-1000.0, 1000.0])), torch.tensor([0.0, 1.0]))
+    assert torch.isfinite(mlp.log_softmax_of(z)).all()
+
+
+def _tiny_data(n=64, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 784, generator=gen)
+    labels = torch.randint(0, 10, (n,), generator=gen)
+    return {"x_train": x, "y_train": labels, "x_test": x[:16], "y_test": labels[:16],
+            "input_mean": torch.tensor(0.), "input_std": torch.tensor(1.)}
+
+
+def _tiny_cfg(**changes):
+    return dataclasses.replace(config.Q1(), epochs=3, batch_size=16, seeds=[0, 1], **changes)
+
+
+def test_the_trainer_learns_without_autograd_or_grad_tensors():
+    cfg = _tiny_cfg(lr=0.5, loss="ce")
+    with torch.no_grad():
+        run = q1.train_run(q1.RunSpec("relu", "ce", 0.5, 0), cfg, _tiny_data())
+    assert not any(p.requires_grad for p in run["params"].values())
+    losses = run["history"]["train_loss"]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+
+
+def test_same_config_and_seed_give_identical_metrics():
+    cfg, data = _tiny_cfg(), _tiny_data()
+    first = q1.train_run(q1.RunSpec("relu", "mse", 0.01, 1), cfg, data)["history"]
+    second = q1.train_run(q1.RunSpec("relu", "mse", 0.01, 1), cfg, data)["history"]
+    other_seed = q1.train_run(q1.RunSpec("relu", "mse", 0.01, 2), cfg, data)["history"]
+    assert first == second and first != other_seed
+
+
+def test_a_diverging_run_stops_and_is_summarised_without_crashing():
+    cfg, data = _tiny_cfg(), _tiny_data()
+    data["x_train"] = data["x_train"] * 1e38  # overflows to inf in the first layer
+    run = q1.train_run(q1.RunSpec("relu", "mse", 0.01, 0), cfg, data)
+    assert run["diverged_epoch"] == 1 and run["history"]["test_acc"] == []
+    summary = q1.summarise([run], cfg)
+    assert summary["diverged"] == [{"seed": 0, "epoch": 1}] and summary["test_acc_mean"] is None
+
+
+def test_run_specs_cover_main_and_each_ablation_over_every_seed():
+    cfg = config.Q1()
+    variants = {s.variant for s in q1.run_specs(cfg)}
+    assert variants == {"relu-mse-lr0.01", "sigmoid-mse-lr0.01", "relu-mse-lr0.05",
+                        "relu-mse-lr0.1", "relu-ce-lr0.01"}
+    assert len(q1.run_specs(cfg)) == 5 * len(cfg.seeds)
+
+
+def test_epochs_to_reach_a_target():
+    assert q1.epochs_to_reach([0.5, 0.89, 0.91, 0.95], 0.9) == 3
+    assert q1.epochs_to_reach([0.5, 0.6], 0.9) is None
