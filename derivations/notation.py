@@ -13,12 +13,14 @@ y = sp.IndexedBase("y")         # target
 x = sp.IndexedBase("x")         # input of the last linear layer
 df = sp.IndexedBase("df")       # d f_j / d w
 dL = sp.IndexedBase("dL")       # d L / d yhat_j
+fp = sp.IndexedBase("fp")       # f'_j, in the draft's notation for a claim
 
 _BASES = {
     "yhat": lambda idx: rf"\hat{{y}}_{{{idx}}}",
     "y": lambda idx: rf"y_{{{idx}}}",
     "x": lambda idx: rf"x_{{{idx}}}",
     "df": lambda idx: rf"\frac{{\partial f_{{{idx}}}}}{{\partial w}}",
+    "fp": lambda idx: rf"f'_{{{idx}}}",
     "dL": lambda idx: rf"\frac{{\partial L}}{{\partial \hat{{y}}_{{{idx}}}}}",
 }
 

@@ -41,6 +41,7 @@ class Identity:
 class Concrete:
     """Symbols for n classes: E_m = exp(z_m) and the derivative expressions built from them."""
     n: int
+    numeric: bool = False             # True: yhat_m stays a symbol YH_m, for evaluation
     E: list = field(init=False)
     Y: list = field(init=False)
     X: list = field(init=False)
@@ -51,8 +52,11 @@ class Concrete:
         self.Y = sp.symbols(f"Y1:{self.n + 1}", real=True)
         self.X = sp.symbols(f"X1:{N_INPUTS + 1}", real=True)
         self.D = sp.symbols(f"D1:{self.n + 1}", real=True)
+        self.YH = sp.symbols(f"YH1:{self.n + 1}", positive=True)
 
     def yhat_values(self):
+        if self.numeric:
+            return list(self.YH)
         total = sum(self.E)
         return [e / total for e in self.E]
 

@@ -1,0 +1,58 @@
+"""results/derivations.json: every identity proven by SymPy and checked against autograd, and the
+claims (the draft's two case formulas among them) verified or refuted with a counterexample."""
+from __future__ import annotations
+
+import time
+
+import sympy as sp
+
+from derivations import claims, softmax, verify
+from derivations.notation import fp, i, k, latex, yhat
+from experiments import paths, provenance
+
+N_VALUES = range(2, 7)
+POINTS = 20
+MAX_ABS_ERR = 1e-10
+
+
+def identity_record(identity: softmax.Identity) -> dict:
+    failed_n = next((n for n in N_VALUES if not softmax.prove(identity, n)), None)
+    numeric = verify.verify(identity, N_VALUES, POINTS)
+    ok = failed_n is None and numeric["max_abs_err"] <= MAX_ABS_ERR and numeric["gradcheck"]
+    rhs = latex(identity.closed)
+    record = {"id": identity.id, "kind": "identity", "title": identity.title,
+              "latex": f"{identity.lhs} = {rhs}", "lhs": identity.lhs, "rhs": rhs,
+              "condition": identity.condition, "note": identity.note,
+              "status": "verified" if ok else "refuted",
+              "proof": "simplify(raw - closed) == 0", "proven": failed_n is None, **numeric}
+    if not ok:
+        record["counterexample"] = {"n": failed_n, "max_abs_err": numeric["max_abs_err"]}
+    return record
+
+
+def claim_latex(formula: str) -> str:
+    """A claim in the report's notation (y_i -> \\hat{y}_i, fp_k -> f'_k), in the order typed."""
+    claims.parse(formula)  # validates the symbols first
+    names = {"y_i": yhat[i], "y_k": yhat[k], "fp_i": fp[i], "fp_k": fp[k], "i": i, "k": k,
+             "KroneckerDelta": sp.KroneckerDelta}
+    return latex(sp.parse_expr(formula, local_dict=names, evaluate=False))
+
+
+def claim_record(claim: claims.Claim) -> dict:
+    lhs = r"\frac{\partial \hat{y}_{i}}{\partial " + ("w_{k}" if claim.wrt == "w" else "z_{k}") + "}"
+    case = {"diagonal": "k = i", "offdiagonal": r"k \neq i", "all": ""}[claim.cases]
+    return {"id": claim.id, "kind": "claim", "title": claim.title, "formula": claim.formula,
+            "latex": f"{lhs} = {claim_latex(claim.formula)}", "case": case,
+            **claims.check(claim.formula, claim.wrt, claim.cases, N_VALUES, POINTS)}
+
+
+def build(out=None) -> dict:
+    start = time.perf_counter()
+    records = [identity_record(x) for x in softmax.IDENTITIES]
+    records += [claim_record(c) for c in claims.DRAFT_CLAIMS]
+    payload = {"identities": records, "sympy_version": sp.__version__,
+               "tolerance": {"identity_max_abs_err": MAX_ABS_ERR, "claim": claims.TOLERANCE},
+               "provenance": provenance.record("derivations", "", [0],
+                                               time.perf_counter() - start)}
+    provenance.write_json(out or paths.DERIVATIONS_JSON, payload)
+    return payload
