@@ -8,6 +8,15 @@ QUICK ?=
 export QUICK
 PY := .venv/bin/python
 STAMP := .venv/.setup-done
+ON := $(filter-out 0,$(QUICK))
+R := results$(if $(ON),/quick)
+PDF := report/report$(if $(ON),-quick).pdf
+code = $(shell python3 -m experiments.paths code $(1))
+SECTIONS := $(addprefix $(R)/.config/,student.json q1.json q2.json report.json)
+Q1_FIGS := $(addprefix $(R)/q1/q1_,accuracy.pdf ablations.pdf confusion.pdf misclassified.pdf)
+Q2_FIGS := $(R)/q2/q2_loss.pdf
+Q1_OUT := $(R)/q1/metrics.json $(Q1_FIGS)
+Q2_OUT := $(R)/q2/metrics.json $(Q2_FIGS)
 MNIST := $(addprefix data/MNIST/raw/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
 
 help:  ## list the targets
@@ -28,10 +37,35 @@ data: | $(STAMP)  ## fetch MNIST into data/MNIST/raw and verify its MD5s (a no-o
 $(MNIST) &: | $(STAMP)
 	$(PY) -m experiments.mnist fetch
 
+# Each config section is its own file, rewritten only when that section changes: a [student]
+# edit re-typesets, a [q2] edit re-runs Task 2 alone. The recipe runs whenever config.toml is
+# newer, but Make rebuilds only what depends on a section file whose content changed.
+$(SECTIONS) &: config.toml | $(STAMP)
+	@$(PY) -m experiments.config sections
+
+derivations: $(R)/derivations.json  ## prove and verify the softmax gradients -> results/derivations.json
+
+$(R)/derivations.json: $(call code,derivations) | $(STAMP)
+	$(PY) -m derivations build
+
+experiments: $(Q1_OUT) $(Q2_OUT)  ## Task 1 and Task 2: metrics, weights, figures under results/q1, results/q2
+
+$(R)/q1/metrics.json: $(call code,q1) $(R)/.config/q1.json $(MNIST) | $(STAMP)
+	$(PY) -m experiments.q1 run
+
+$(R)/q2/metrics.json: $(call code,q2) $(R)/.config/q2.json $(MNIST) | $(STAMP)
+	$(PY) -m experiments.q2 run
+
+$(Q1_FIGS) &: $(R)/q1/metrics.json $(call code,plots)
+	$(PY) -m experiments.plots q1
+
+$(Q2_FIGS) &: $(R)/q2/metrics.json $(call code,plots)
+	$(PY) -m experiments.plots q2
+
 test: $(MNIST) | $(STAMP)  ## run every test, the slow end-to-end ones too
 	$(PY) -m pytest
 
 clean:  ## remove results and report builds (keeps data/ and .venv/)
 	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip
 
-.PHONY: help setup data test clean
+.PHONY: help setup data derivations experiments test clean

@@ -58,7 +58,7 @@ class Q2:
     n_train: int = 128
     optimizer: str = "adam"
     lr: float = 0.001
-    epochs: int = 300
+    epochs: int = 60
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     control_label: str = "parity"     # real binary label for the control run
     draft_optimizer: str = "sgd"      # the draft's stated setting, run as stated

@@ -35,7 +35,8 @@ CODE = {
     "q2": ["experiments/q2.py", "experiments/mnist.py", "experiments/config.py",
            "experiments/provenance.py"],
     "plots": ["experiments/plots.py"],
-    "report": ["report/render.py", "report/context.py", "report/latex.py", "report/claims.py"],
+    "report": ["report/render.py", "report/context.py", "report/latex.py", "report/claims.py",
+               "report/__main__.py"],
 }
 
 

@@ -1,0 +1,157 @@
+"""Vector PDF figures from the results files (never from a live run).
+
+    python -m experiments.plots q1   # results/q1/q1_{accuracy,ablations,confusion,misclassified}.pdf
+    python -m experiments.plots q2   # results/q2/q2_loss.pdf
+
+Sized in inches for the report's text width (A4, 1.8 cm margins: 6.85 in) and set in Computer
+Modern, the document's font family, so figure text matches the page.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from experiments import paths  # noqa: E402
+
+TEXT_WIDTH_IN = 6.85
+STYLE = {"font.family": "serif", "font.serif": ["cmr10"], "mathtext.fontset": "cm",
+         "axes.formatter.use_mathtext": True, "axes.unicode_minus": False, "font.size": 8,
+         "axes.titlesize": 8, "legend.fontsize": 6.5, "axes.labelsize": 8, "lines.linewidth": 1.1,
+         "pdf.fonttype": 42, "axes.spines.top": False, "axes.spines.right": False}
+logging.getLogger("fontTools").setLevel(logging.ERROR)  # cmr10's header dates are harmlessly odd
+COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+def _save(fig, path: Path) -> None:
+    tmp = path.with_name(f".{path.stem}.tmp.pdf")
+    fig.savefig(tmp, bbox_inches="tight", pad_inches=0.02)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def band(ax, runs: list[dict], key: str, label: str, color, scale: float = 1.0) -> None:
+    """Mean over seeds with a min-max band; runs that diverged end early and are left out."""
+    lengths = [len(r[key]) for r in runs]
+    full = [r[key] for r in runs if len(r[key]) == max(lengths)] if lengths else []
+    if not full or not full[0]:
+        return
+    values = np.array(full) * scale
+    epochs = np.arange(1, values.shape[1] + 1)
+    ax.plot(epochs, values.mean(0), color=color, label=label)
+    if len(values) > 1:
+        ax.fill_between(epochs, values.min(0), values.max(0), color=color, alpha=0.25, lw=0)
+
+
+def q1_figures(folder: Path = None) -> list[Path]:
+    folder = folder or paths.Q1
+    history, metrics = _read(folder / "history.json"), _read(folder / "metrics.json")
+    plt.rcParams.update(STYLE)
+    main = history["runs"][history["main_variant"]]
+    out = []
+
+    fig, ax = plt.subplots(figsize=(TEXT_WIDTH_IN * 0.34, 1.9))
+    band(ax, main, "train_acc", "train", COLORS[0], 100)
+    band(ax, main, "test_acc", "test", COLORS[1], 100)
+    ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Task 1: main configuration")
+    ax.legend(frameon=False, loc="lower right")
+    out.append(folder / "q1_accuracy.pdf")
+    _save(fig, out[-1])
+
+    target = metrics["config"]["target_test_acc"] * 100
+    fig, axes = plt.subplots(1, 3, figsize=(TEXT_WIDTH_IN * 0.66, 1.9))  # own y range each
+    for ax, (factor, table) in zip(axes, metrics["ablations"].items()):
+        for color, (value, summary) in zip(COLORS, table["variants"].items()):
+            variant = "{activation}-{loss}-lr{lr:g}".format(**summary["spec"])
+            band(ax, history["runs"][variant], "test_acc", f"{factor} {value}", color, 100)
+        ax.axhline(target, color="0.5", lw=0.6, ls=":")
+        ax.set(xlabel="epoch", title=f"by {factor}")
+        ax.legend(frameon=False, loc="best")
+    axes[0].set_ylabel("test accuracy (%)")
+    out.append(folder / "q1_ablations.pdf")
+    _save(fig, out[-1])
+
+    predictions = _read(folder / "test_predictions.json")
+    predicted, labels = np.array(predictions["predicted"]), np.array(predictions["labels"])
+    out.append(_confusion(predicted, labels, folder / "q1_confusion.pdf"))
+    out.append(_misclassified(predicted, labels, folder / "q1_misclassified.pdf"))
+    return out
+
+
+def _confusion(predicted, labels, path: Path) -> Path:
+    matrix = np.zeros((10, 10), dtype=int)
+    np.add.at(matrix, (labels, predicted), 1)
+    fig, ax = plt.subplots(figsize=(TEXT_WIDTH_IN * 0.45, TEXT_WIDTH_IN * 0.4))
+    ax.imshow(np.log1p(matrix), cmap="Blues")
+    for (t, p), count in np.ndenumerate(matrix):
+        ax.text(p, t, str(count), ha="center", va="center", fontsize=5,
+                color="white" if count > matrix.max() / 3 else "black")
+    ax.set(xlabel="predicted digit", ylabel="true digit", xticks=range(10), yticks=range(10),
+           title="Task 1: confusion matrix (test set)")
+    _save(fig, path)
+    return path
+
+
+def _misclassified(predicted, labels, path: Path, count: int = 24) -> Path:
+    from experiments import mnist
+    images, _ = mnist.load(train=False)
+    wrong = np.flatnonzero(predicted != labels)[:count]
+    cols = 12
+    rows = max(1, math.ceil(len(wrong) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(TEXT_WIDTH_IN, 0.68 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, index in zip(axes.flat, wrong):
+        ax.imshow(images[index].reshape(28, 28).numpy(), cmap="gray_r")
+        ax.set_title(f"{predicted[index]} (true {labels[index]})", fontsize=6, pad=2)
+    _save(fig, path)
+    return path
+
+
+def q2_figures(folder: Path = None) -> list[Path]:
+    folder = folder or paths.Q2
+    history, metrics = _read(folder / "history.json"), _read(folder / "metrics.json")
+    plt.rcParams.update(STYLE)
+    titles = {"random": "random Bernoulli(1/2) labels", "control": "control: real labels (parity)"}
+    fig, axes = plt.subplots(1, 2, figsize=(TEXT_WIDTH_IN, 1.95), sharey=True)
+    for ax, (kind, title) in zip(axes, titles.items()):
+        band(ax, history[kind], "train_loss", "train", COLORS[0])
+        band(ax, history[kind], "test_loss", "test", COLORS[1])
+        ax.axhline(metrics["ln2"], color="0.3", lw=0.7, ls="--", label=r"$\ln 2$")
+        ax.set(yscale="log", xlabel="epoch", title=title)
+        ax.legend(frameon=False, loc="lower left")
+    axes[0].set_ylabel("cross-entropy (nats)")
+    path = folder / "q2_loss.pdf"
+    _save(fig, path)
+    return [path]
+
+
+def main(argv: list[str]) -> int:
+    figures = {"q1": q1_figures, "q2": q2_figures}
+    if len(argv) != 1 or argv[0] not in figures:
+        print("usage: python -m experiments.plots {q1,q2}")
+        return 2
+    try:
+        written = figures[argv[0]]()
+    except FileNotFoundError as err:
+        print(f"error: {err.filename} is missing; run `make experiments` first", file=sys.stderr)
+        return 1
+    print(f"plots: wrote {', '.join(p.name for p in written)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
