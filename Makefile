@@ -62,10 +62,16 @@ $(Q1_FIGS) &: $(R)/q1/metrics.json $(call code,plots)
 $(Q2_FIGS) &: $(R)/q2/metrics.json $(call code,plots)
 	$(PY) -m experiments.plots q2
 
+report: $(PDF)  ## everything: data, derivations, experiments, figures -> report/report.pdf
+
+$(PDF): $(wildcard templates/*.tex.j2) $(call code,report) $(R)/.config/student.json \
+        $(R)/.config/report.json $(R)/derivations.json $(Q1_OUT) $(Q2_OUT) | $(STAMP)
+	$(PY) -m report build
+
 test: $(MNIST) | $(STAMP)  ## run every test, the slow end-to-end ones too
 	$(PY) -m pytest
 
 clean:  ## remove results and report builds (keeps data/ and .venv/)
 	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip
 
-.PHONY: help setup data derivations experiments test clean
+.PHONY: help setup data derivations experiments report test clean

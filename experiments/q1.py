@@ -201,6 +201,7 @@ def run(out_dir=None) -> dict:
                  "saved_test_acc": saved["history"]["test_acc"][-1] if saved["history"]["test_acc"] else None},
         "ablations": ablation_tables(summaries, cfg),
         "config": config.as_dict(cfg),
+        "layers": [data["x_train"].shape[1], *cfg.hidden, N_CLASSES],
         "n_train": len(data["x_train"]), "n_test": len(data["x_test"]),
         "provenance": provenance.record("q1", config.section_hash(cfg), cfg.seeds,
                                         time.perf_counter() - start, md5s, cfg.device),

@@ -135,7 +135,7 @@ def run(out_dir=None) -> dict:
     metrics["random"]["saved_seed"] = saved["seed"]
     metrics["random"]["saved_test_acc"] = saved["history"]["test_acc"][-1]
     metrics.update(
-        ln2=LN2, n_train=cfg.n_train, n_test=len(data["x_test"]), config=config.as_dict(cfg),
+        ln2=LN2, layers=[data["x_train"].shape[1], *cfg.hidden, 2], n_train=cfg.n_train, n_test=len(data["x_test"]), config=config.as_dict(cfg),
         provenance=provenance.record("q2", config.section_hash(cfg), cfg.seeds,
                                      time.perf_counter() - start, md5s))
     history = {kind: [{"seed": r["seed"], **r["history"]} for r in rs] for kind, rs in runs.items()}
