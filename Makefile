@@ -68,10 +68,13 @@ $(PDF): $(wildcard templates/*.tex.j2) $(call code,report) $(R)/.config/student.
         $(R)/.config/report.json $(R)/derivations.json $(Q1_OUT) $(Q2_OUT) | $(STAMP)
 	$(PY) -m report build
 
+bench: $(MNIST) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
+	$(PY) -m experiments.bench
+
 test: $(MNIST) | $(STAMP)  ## run every test, the slow end-to-end ones too
 	$(PY) -m pytest
 
 clean:  ## remove results and report builds (keeps data/ and .venv/)
 	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip
 
-.PHONY: help setup data derivations experiments report test clean
+.PHONY: help setup data derivations experiments report bench test clean

@@ -165,14 +165,12 @@ def load(train: bool, raw_dir: Path = paths.MNIST_RAW,
 
     Reads through torchvision's MNIST (download=False) and never its per-sample PIL transforms.
     """
-    from torchvision.datasets import MNIST
+    from experiments.mnist_reader import read_mnist
     prefix = "train" if train else "t10k"
     for name, md5 in expected.items():
         if name.startswith(prefix):
             check_file(raw_dir / name, md5)
-    dataset = MNIST(root=str(raw_dir.parent.parent), train=train, download=False)
-    images = dataset.data.reshape(len(dataset.data), -1).float() / 255.0
-    return images, dataset.targets.long()
+    return read_mnist(raw_dir.parent.parent, train)
 
 
 def main(argv: list[str]) -> int:

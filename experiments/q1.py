@@ -72,11 +72,7 @@ def train_run(spec: RunSpec, cfg: config.Q1, data: dict, show_progress: bool = F
     for epoch in tqdm(range(1, cfg.epochs + 1), desc=f"q1 {spec.variant} seed {spec.seed}",
                       disable=not show_progress, leave=False):
         order = torch.randperm(len(x), generator=generator).to(x.device)
-        for i in range(0, len(x), cfg.batch_size):
-            batch = order[i:i + cfg.batch_size]
-            cache = mlp.forward(params, x[batch], spec.activation)
-            grads = mlp.backward_pass(params, cache, y[batch], spec.activation, spec.loss)
-            mlp.sgd_step(params, grads, spec.lr)
+        mlp.train_epoch(params, x, y, order, cfg.batch_size, spec.activation, spec.loss, spec.lr)
         train = _evaluate(params, x, labels, spec.activation, spec.loss)
         test = _evaluate(params, data["x_test"], data["y_test"], spec.activation, spec.loss)
         if not all(math.isfinite(v) for v in (*train, *test)) or not all(

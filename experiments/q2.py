@@ -20,26 +20,11 @@ import torch
 from torch import nn
 
 from experiments import config, mnist, paths, provenance
+from experiments.random_label_net import build_net, full_batch_step, make_optimizer, random_labels
 
 WEIGHTS = "q2_weights.pkl"
 LOSS_THRESHOLDS = (0.1, 0.01, 0.001)
 LN2 = math.log(2)
-
-
-def build_net(hidden: list[int]) -> nn.Sequential:
-    """784-128-64-2 with ReLU; logits out: CrossEntropyLoss applies log-softmax itself."""
-    sizes, layers = [784, *hidden], []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
-    return nn.Sequential(*layers, nn.Linear(sizes[-1], 2))
-
-
-def random_labels(seed: int, n_train: int, n_test: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Bernoulli(1/2) labels, drawn once: the training labels first, then the test labels."""
-    gen = torch.Generator().manual_seed(seed)
-    train = torch.bernoulli(torch.full((n_train,), 0.5), generator=gen).long()
-    test = torch.bernoulli(torch.full((n_test,), 0.5), generator=gen).long()
-    return train, test
 
 
 def load_data(n_train: int) -> dict:
@@ -59,10 +44,6 @@ def labels_for(kind: str, seed: int, data: dict) -> tuple[torch.Tensor, torch.Te
     return random_labels(seed, len(data["x_train"]), len(data["x_test"]))
 
 
-def make_optimizer(name: str, params, lr: float):
-    return torch.optim.Adam(params, lr=lr) if name == "adam" else torch.optim.SGD(params, lr=lr)
-
-
 def train_run(kind: str, seed: int, cfg: config.Q2, data: dict) -> dict:
     """Full-batch training (batch = the 128 images, no shuffling); per-epoch train and test metrics."""
     optimizer_name, lr, epochs = ((cfg.draft_optimizer, cfg.draft_lr, cfg.draft_epochs)
@@ -75,9 +56,7 @@ def train_run(kind: str, seed: int, cfg: config.Q2, data: dict) -> dict:
     history = {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
     start = time.perf_counter()
     for _ in range(epochs):
-        optimizer.zero_grad()
-        loss_fn(net(data["x_train"]), y_train).backward()
-        optimizer.step()
+        full_batch_step(net, optimizer, data["x_train"], y_train)
         with torch.no_grad():  # the loss after this epoch's step, on train and test
             for split, x, y in (("train", data["x_train"], y_train), ("test", data["x_test"], y_test)):
                 logits = net(x)

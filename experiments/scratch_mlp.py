@@ -135,6 +135,14 @@ def sgd_step(params, grads, lr):
         params[name].sub_(lr * g)
 
 
+def train_epoch(params, x, y_onehot, order, batch_size, activation, loss, lr):
+    """One epoch of mini-batch SGD, the batches taken in `order`."""
+    for i in range(0, len(order), batch_size):
+        batch = order[i:i + batch_size]
+        cache = forward(params, x[batch], activation)
+        sgd_step(params, backward_pass(params, cache, y_onehot[batch], activation, loss), lr)
+
+
 def one_hot(labels, n_classes, dtype=torch.float32):
     y = torch.zeros(len(labels), n_classes, dtype=dtype, device=labels.device)
     return y.scatter_(1, labels.view(-1, 1), 1.0)

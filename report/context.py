@@ -12,23 +12,28 @@ from experiments import config, paths, provenance
 from report import claims
 from report.claims import ReportError
 
-# results file -> (experiment whose code produced it, config section, make target)
-SOURCES = {
-    "derivations": (paths.DERIVATIONS_JSON, None, "make derivations"),
-    "q1": (paths.Q1 / "metrics.json", "q1", "make experiments"),
-    "q2": (paths.Q2 / "metrics.json", "q2", "make experiments"),
-}
-FIGURES = {"q1_accuracy": paths.Q1 / "q1_accuracy.pdf", "q1_ablations": paths.Q1 / "q1_ablations.pdf",
-           "q1_confusion": paths.Q1 / "q1_confusion.pdf",
-           "q1_misclassified": paths.Q1 / "q1_misclassified.pdf", "q2_loss": paths.Q2 / "q2_loss.pdf"}
+
+def sources(results: Path) -> dict:
+    """results file -> (its path, config section, make target that writes it)."""
+    return {"derivations": (results / "derivations.json", None, "make derivations"),
+            "q1": (results / "q1" / "metrics.json", "q1", "make experiments"),
+            "q2": (results / "q2" / "metrics.json", "q2", "make experiments")}
+
+
+def figure_paths(results: Path) -> dict:
+    return {"q1_accuracy": results / "q1" / "q1_accuracy.pdf",
+            "q1_ablations": results / "q1" / "q1_ablations.pdf",
+            "q1_confusion": results / "q1" / "q1_confusion.pdf",
+            "q1_misclassified": results / "q1" / "q1_misclassified.pdf",
+            "q2_loss": results / "q2" / "q2_loss.pdf"}
 
 
 def _rel(path: Path) -> str:
     return str(path.relative_to(paths.ROOT)) if path.is_relative_to(paths.ROOT) else str(path)
 
 
-def load_results(name: str, sections: dict) -> dict:
-    path, section, target = SOURCES[name]
+def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> dict:
+    path, section, target = sources(results)[name]
     if not path.exists():
         raise ReportError(f"{_rel(path)} is missing; run `{target}` to produce it")
     data = json.loads(path.read_text())
@@ -42,11 +47,12 @@ def load_results(name: str, sections: dict) -> dict:
     return data
 
 
-def load_figures() -> dict:
-    for name, path in FIGURES.items():
+def load_figures(results: Path = paths.RESULTS) -> dict:
+    figures = figure_paths(results)
+    for path in figures.values():
         if not path.exists():
             raise ReportError(f"{_rel(path)} is missing; run `make experiments` to draw it")
-    return {name: str(path) for name, path in FIGURES.items()}
+    return {name: str(path) for name, path in figures.items()}
 
 
 def equation_lookup(derivations: dict):
@@ -74,22 +80,25 @@ def equation_lookup(derivations: dict):
     return eq, refuted, records
 
 
-def build_context(sections: dict | None = None) -> dict:
+def build_context(sections: dict | None = None, results: Path = paths.RESULTS) -> dict:
+    """Everything the templates may show; `results` is results/ or results/quick/."""
     sections = sections or config.load()
-    derivations = load_results("derivations", sections)
-    q1, q2 = load_results("q1", sections), load_results("q2", sections)
+    derivations = load_results("derivations", sections, results)
+    q1, q2 = (load_results(name, sections, results) for name in ("q1", "q2"))
     eq, refuted, records = equation_lookup(derivations)
     table = claims.claims(q1, q2)
     return {
         "student": config.as_dict(sections["student"]),
         "report": config.as_dict(sections["report"]),
-        "quick": paths.QUICK,
+        "quick": q1["provenance"]["quick"],
         "q1": q1, "q2": q2,
         "identities": [r for r in records.values() if r["kind"] == "identity"],
         "eq": eq, "refuted": refuted,
         "check": lambda claim_id: claims.check(table, claim_id),
         "fastest": claims.fastest, "speed_ratio": claims.speed_ratio,
-        "figures": load_figures(),
+        "figures": load_figures(results),
+        "course": {"pass_test_acc": claims.COURSE_PASS_TEST_ACC},
+        "draft": claims.DRAFT,
         "provenance": {"q1": q1["provenance"], "q2": q2["provenance"],
                        "derivations": derivations["provenance"]},
     }

@@ -1,0 +1,147 @@
+"""The report: rendering, guards, error messages, page budget, and the Make graph.
+
+The context comes from the quick pipeline (results/quick/), built once per session with
+`make experiments derivations QUICK=1` (a no-op when up to date).
+"""
+import copy
+import os
+import shutil
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from experiments import config, paths
+from report import claims, context, latex, render
+from report.claims import ReportError
+
+QUICK_RESULTS = paths.ROOT / "results" / "quick"
+HOSTILE = r"O'Neil & Sons_50% #1 {x} \ ~^"
+
+
+def _make(*targets, dry=False):
+    cmd = ["make", "--no-print-directory", *(["-n"] if dry else []), *targets]
+    return subprocess.run(cmd, cwd=paths.ROOT, env={**os.environ, "QUICK": "1"},
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def quick_context():
+    done = _make("experiments", "derivations")
+    assert done.returncode == 0, done.stderr
+    return context.build_context(config.load(quick=True), QUICK_RESULTS)
+
+
+def _build(ctx, tmp_path, templates=paths.TEMPLATES):
+    line_maps = render.render_all(ctx, tmp_path / "build", templates)
+    pdf = tmp_path / "report.pdf"
+    pages = latex.typeset(tmp_path / "build", pdf, line_maps)
+    return pdf, pages
+
+
+def _text(pdf):
+    return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+@pytest.mark.slow
+def test_pdf_holds_the_key_numbers_and_fits_two_pages(quick_context, tmp_path):
+    pdf, body_pages = _build(quick_context, tmp_path)
+    text = _text(pdf)
+    q1, q2 = quick_context["q1"], quick_context["q2"]
+    assert f"{100 * q1['main']['test_acc_mean']:.2f}" in text
+    assert f"{q2['random']['test_loss_mean']:.3f}" in text
+    assert f"{100 * q2['random']['test_acc_mean']:.1f}" in text
+    assert "QUICK RUN" in text.split("\n\n")[0] or "QUICK RUN" in PdfReader(pdf).pages[0].extract_text()
+    assert 1 <= body_pages <= 2
+    assert "Appendix" not in "".join(p.extract_text() for p in PdfReader(pdf).pages[:body_pages])
+
+
+@pytest.mark.slow
+def test_a_hostile_student_name_builds_and_reads_back(quick_context, tmp_path):
+    ctx = {**quick_context, "student": {"name": HOSTILE, "id": "123456789"}}
+    pdf, _ = _build(ctx, tmp_path)
+    first_page = PdfReader(pdf).pages[0].extract_text()
+    flat = lambda s: "".join(s.split())  # noqa: E731 - PDF text extraction drops some spaces
+    assert flat(HOSTILE) in flat(first_page)
+
+
+def _templates_with(tmp_path, name, line_no, text):
+    folder = tmp_path / "templates"
+    shutil.copytree(paths.TEMPLATES, folder)
+    lines = (folder / name).read_text().split("\n")
+    lines.insert(line_no - 1, text)
+    (folder / name).write_text("\n".join(lines))
+    return folder
+
+
+@pytest.mark.slow
+def test_a_latex_error_names_the_template_file_and_line(quick_context, tmp_path):
+    templates = _templates_with(tmp_path, "q2.tex.j2", 12, r"\thismacroisnotdefined")
+    with pytest.raises(ReportError) as err:
+        _build(quick_context, tmp_path, templates)
+    message = str(err.value)
+    assert message.startswith("templates/q2.tex.j2:12: LaTeX error: Undefined control sequence")
+    assert "q2.tex:" in message
+
+
+def test_an_undefined_variable_names_itself_and_the_line(quick_context, tmp_path):
+    templates = _templates_with(tmp_path, "summary.tex.j2", 3, "((( q1.main.no_such_key )))")
+    with pytest.raises(ReportError) as err:
+        render.render_all(quick_context, tmp_path / "build", templates)
+    assert str(err.value).startswith("templates/summary.tex.j2:3: undefined variable:")
+    assert "no_such_key" in str(err.value)
+
+
+def test_line_map_points_each_rendered_line_at_its_template_line():
+    source = "a\n((* if true *))\nb ((( 1 + 1 )))\n((* endif *))\nc"
+    env = render.environment()
+    rendered = env.from_string(render.add_sentinels(source)).render()
+    text, origin = render.strip_sentinels(rendered)
+    assert text.split("\n") == ["a", "b 2", "c"]
+    assert origin == [1, 3, 5]
+
+
+def test_only_verified_identities_are_typeset(quick_context):
+    with pytest.raises(ReportError, match="'draft_diagonal' is refuted"):
+        quick_context["eq"]("draft_diagonal")
+    with pytest.raises(ReportError, match="'no_such_identity' is not in"):
+        quick_context["eq"]("no_such_identity")
+    assert quick_context["eq"]("softmax_jacobian")["status"] == "verified"
+
+
+def test_a_sentence_the_numbers_contradict_stops_the_build(quick_context):
+    q1 = copy.deepcopy(quick_context["q1"])
+    variants = q1["ablations"]["activation"]["variants"]
+    variants["sigmoid"]["epochs_to_target_mean"] = 1.0
+    variants["relu"]["epochs_to_target_mean"] = 3.0
+    table = claims.claims(q1, quick_context["q2"])
+    with pytest.raises(ReportError, match="sigmoid_slower_than_relu"):
+        claims.check(table, "sigmoid_slower_than_relu")
+
+
+def test_stale_and_missing_results_name_the_target(tmp_path, quick_context):
+    sections = config.load(quick=True)
+    changed = {**sections, "q2": config.Q2(lr=0.5)}
+    with pytest.raises(ReportError, match=r"stale: \[q2\] in config.toml changed.*make experiments"):
+        context.load_results("q2", changed, QUICK_RESULTS)
+    with pytest.raises(ReportError, match="missing; run `make experiments`"):
+        context.load_results("q1", sections, tmp_path)
+
+
+def test_escaping_and_number_filters():
+    assert render.escape("50% & #1_x") == r"50\% \& \#1\_x"
+    assert render.pct(0.96774, 2, 0.0012) == r"\qty{96.77 +- 0.12}{\percent}"
+    assert render.num(0.69314, 3) == r"\num{0.693}"
+    with pytest.raises(ReportError):
+        render.num(None)
+
+
+@pytest.mark.slow
+def test_a_template_edit_retypesets_without_rerunning_experiments(quick_context):
+    assert _make("report").returncode == 0
+    template = paths.TEMPLATES / "summary.tex.j2"
+    os.utime(template)  # as if the prose were edited
+    plan = _make("report", dry=True).stdout
+    assert "report build" in plan
+    assert "experiments.q1" not in plan and "experiments.q2" not in plan and "derivations" not in plan
+    assert _make("report").returncode == 0
