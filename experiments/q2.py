@@ -108,7 +108,9 @@ def run(out_dir=None) -> dict:
     saved = runs["random"][0]
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / f".{WEIGHTS}.tmp"
-    torch.save(saved["net"].state_dict(), tmp)
+    # the state dict plus the preprocessing it expects, so evaluation never reads training images
+    torch.save({**saved["net"].state_dict(), "input_mean": data["input_mean"],
+                "input_std": data["input_std"]}, tmp)
     tmp.replace(out_dir / WEIGHTS)
     metrics = {kind: summarise(rs) for kind, rs in runs.items()}
     metrics["random"]["saved_seed"] = saved["seed"]
@@ -128,12 +130,14 @@ def evaluate(weights_path=None, seed: int | None = None) -> float:
     cfg = config.load()["q2"]
     seed = cfg.seeds[0] if seed is None else seed
     torch.set_num_threads(2)
-    data = load_data(cfg.n_train)
-    _, y_test = random_labels(seed, cfg.n_train, len(data["x_test"]))
+    weights = torch.load(weights_path or paths.Q2 / WEIGHTS)
+    x_test, _ = mnist.load(train=False)
+    x_test = (x_test - weights.pop("input_mean")) / weights.pop("input_std")
+    _, y_test = random_labels(seed, cfg.n_train, len(x_test))
     net = build_net(cfg.hidden)
-    net.load_state_dict(torch.load(weights_path or paths.Q2 / WEIGHTS))
+    net.load_state_dict(weights)
     with torch.no_grad():
-        return (net(data["x_test"]).argmax(1) == y_test).float().mean().item()
+        return (net(x_test).argmax(1) == y_test).float().mean().item()
 
 
 def main(argv: list[str]) -> int:

@@ -28,21 +28,21 @@ def figure_paths(results: Path) -> dict:
             "q2_loss": results / "q2" / "q2_loss.pdf"}
 
 
-def _rel(path: Path) -> str:
+def rel(path: Path) -> str:
     return str(path.relative_to(paths.ROOT)) if path.is_relative_to(paths.ROOT) else str(path)
 
 
 def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> dict:
     path, section, target = sources(results)[name]
     if not path.exists():
-        raise ReportError(f"{_rel(path)} is missing; run `{target}` to produce it")
+        raise ReportError(f"{rel(path)} is missing; run `{target}` to produce it")
     data = json.loads(path.read_text())
     recorded = data["provenance"]
     if recorded["code_hash"] != provenance.code_hash(name):
-        raise ReportError(f"{_rel(path)} is stale: the code of {name} ({', '.join(paths.CODE[name])}) "
+        raise ReportError(f"{rel(path)} is stale: the code of {name} ({', '.join(paths.CODE[name])}) "
                           f"changed since it ran; run `{target}` to refresh it")
     if section and recorded["config_hash"] != config.section_hash(sections[section]):
-        raise ReportError(f"{_rel(path)} is stale: [{section}] in config.toml changed since it "
+        raise ReportError(f"{rel(path)} is stale: [{section}] in config.toml changed since it "
                           f"ran; run `{target}` to refresh it")
     return data
 
@@ -51,7 +51,7 @@ def load_figures(results: Path = paths.RESULTS) -> dict:
     figures = figure_paths(results)
     for path in figures.values():
         if not path.exists():
-            raise ReportError(f"{_rel(path)} is missing; run `make experiments` to draw it")
+            raise ReportError(f"{rel(path)} is missing; run `make experiments` to draw it")
     return {name: str(path) for name, path in figures.items()}
 
 
