@@ -76,9 +76,9 @@ def q1_figures(folder: Path = None) -> list[Path]:
     for ax, (factor, table) in zip(axes, metrics["ablations"].items()):
         for color, (value, summary) in zip(COLORS, table["variants"].items()):
             variant = "{activation}-{loss}-lr{lr:g}".format(**summary["spec"])
-            band(ax, history["runs"][variant], "test_acc", f"{factor} {value}", color, 100)
+            band(ax, history["runs"][variant], "test_acc", value, color, 100)
         ax.axhline(target, color="0.5", lw=0.6, ls=":")
-        ax.set(xlabel="epoch", title=f"by {factor}")
+        ax.set(xlabel="epoch", title={"lr": "by learning rate"}.get(factor, f"by {factor}"))
         ax.legend(frameon=False, loc="best")
     axes[0].set_ylabel("test accuracy (%)")
     out.append(folder / "q1_ablations.pdf")

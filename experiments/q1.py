@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from experiments import config, mnist, paths, provenance
+from experiments import cli, config, mnist, paths, provenance
 from experiments import scratch_mlp as mlp
 
 N_CLASSES = 10
@@ -116,6 +116,8 @@ def summarise(runs: list[dict], cfg: config.Q1) -> dict:
                         for r in runs if r["diverged_epoch"] is not None]}
     for key in ("test_acc", "train_acc", "test_loss", "train_loss"):
         out[f"{key}_mean"], out[f"{key}_std"] = _mean_std([r["history"][key][-1] for r in ok])
+    # test accuracy after the first epoch: how fast, when every variant reaches the target at once
+    out["test_acc_epoch1_mean"], _ = _mean_std([r["history"]["test_acc"][0] for r in ok])
     reach = [epochs_to_reach(r["history"]["test_acc"], cfg.target_test_acc) for r in ok]
     out["epochs_to_target"] = reach
     out["epochs_to_target_mean"] = (statistics.fmean(reach) if reach and None not in reach else None)
@@ -238,25 +240,15 @@ def evaluate(weights_path=None, activation: str | None = None) -> float:
         return mlp.accuracy(mlp.predict(params, x, activation), labels)
 
 
+def _run_line() -> str:
+    m = run()["main"]
+    return (f"q1: main test accuracy {m['test_acc_mean']:.4f} ± {m['test_acc_std']:.4f} "
+            f"over seeds {m['seeds']}; wrote {paths.Q1}")
+
+
 def main(argv: list[str]) -> int:
-    try:
-        if argv == ["run"]:
-            metrics = run()
-            m = metrics["main"]
-            print(f"q1: main test accuracy {m['test_acc_mean']:.4f} ± {m['test_acc_std']:.4f} "
-                  f"over seeds {m['seeds']}; wrote {paths.Q1}")
-        elif argv == ["evaluate"]:
-            print(f"q1: test accuracy {evaluate():.4f}")
-        else:
-            print("usage: python -m experiments.q1 {run,evaluate}")
-            return 2
-    except (config.ConfigError, mnist.MnistError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except FileNotFoundError as err:
-        print(f"error: {err.filename} is missing; run `make experiments` first", file=sys.stderr)
-        return 1
-    return 0
+    return cli.run_command("experiments.q1", {
+        "run": _run_line, "evaluate": lambda: f"q1: test accuracy {evaluate():.4f}"}, argv)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import time
 import torch
 from torch import nn
 
-from experiments import config, mnist, paths, provenance
+from experiments import cli, config, mnist, paths, provenance
 from experiments.random_label_net import build_net, full_batch_step, make_optimizer, random_labels
 
 WEIGHTS = "q2_weights.pkl"
@@ -140,25 +140,17 @@ def evaluate(weights_path=None, seed: int | None = None) -> float:
         return (net(x_test).argmax(1) == y_test).float().mean().item()
 
 
+def _run_line() -> str:
+    m = run()["random"]
+    return (f"q2: random labels: final train loss {m['final_train_loss_mean']:.2e}, "
+            f"test loss {m['test_loss_mean']:.3f} (ln 2 = {LN2:.3f}), "
+            f"test acc {m['test_acc_mean']:.4f}; wrote {paths.Q2}")
+
+
 def main(argv: list[str]) -> int:
-    try:
-        if argv == ["run"]:
-            m = run()["random"]
-            print(f"q2: random labels: final train loss {m['final_train_loss_mean']:.2e}, "
-                  f"test loss {m['test_loss_mean']:.3f} (ln 2 = {LN2:.3f}), "
-                  f"test acc {m['test_acc_mean']:.4f}; wrote {paths.Q2}")
-        elif argv == ["evaluate"]:
-            print(f"q2: random-label test accuracy {evaluate():.4f}")
-        else:
-            print("usage: python -m experiments.q2 {run,evaluate}")
-            return 2
-    except (config.ConfigError, mnist.MnistError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except FileNotFoundError as err:
-        print(f"error: {err.filename} is missing; run `make experiments` first", file=sys.stderr)
-        return 1
-    return 0
+    return cli.run_command("experiments.q2", {
+        "run": _run_line,
+        "evaluate": lambda: f"q2: random-label test accuracy {evaluate():.4f}"}, argv)
 
 
 if __name__ == "__main__":
