@@ -207,8 +207,8 @@ def run(out_dir=None) -> dict:
     history = {v: [{"seed": r["spec"]["seed"], "diverged_epoch": r["diverged_epoch"],
                     "wall_time_s": r["wall_time_s"], **r["history"]} for r in rs]
                for v, rs in by_variant.items()}
-    provenance.write_json(out_dir / "history.json", {"main_variant": main_variant,
-                                                      "runs": history})
+    provenance.write_json(out_dir / "history.json", {"main_variant": main_variant, "runs": history,
+                                                      "provenance": metrics["provenance"]})
     provenance.write_json(out_dir / "metrics.json", metrics)  # last: it marks the run complete
     return metrics
 

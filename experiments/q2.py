@@ -120,6 +120,7 @@ def run(out_dir=None) -> dict:
         provenance=provenance.record("q2", config.section_hash(cfg), cfg.seeds,
                                      time.perf_counter() - start, md5s))
     history = {kind: [{"seed": r["seed"], **r["history"]} for r in rs] for kind, rs in runs.items()}
+    history["provenance"] = metrics["provenance"]
     provenance.write_json(out_dir / "history.json", history)
     provenance.write_json(out_dir / "metrics.json", metrics)  # last: it marks the run complete
     return metrics

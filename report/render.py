@@ -50,6 +50,10 @@ def pct(value, digits: int = 1, std=None) -> str:
     return rf"\qty{{{mean}{spread}}}{{\percent}}"
 
 
+def optimizer_name(name: str) -> str:
+    return {"adam": "Adam", "sgd": "SGD"}.get(name, name)
+
+
 def add_sentinels(source: str) -> str:
     """Append a line sentinel to every line that does not end inside a Jinja tag."""
     out, depth = [], 0
@@ -93,7 +97,7 @@ def environment(template_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
         comment_start_string="((=", comment_end_string="=))",
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         autoescape=False, keep_trailing_newline=True)
-    env.filters.update(e=escape, num=num, sci=sci, pct=pct)
+    env.filters.update(e=escape, num=num, sci=sci, pct=pct, optimizer_name=optimizer_name)
     return env
 
 
