@@ -40,6 +40,7 @@ $(MNIST) &: | $(STAMP)
 # Each config section is its own file, rewritten only when that section changes: a [student]
 # edit re-typesets, a [q2] edit re-runs Task 2 alone. The recipe runs whenever config.toml is
 # newer, but Make rebuilds only what depends on a section file whose content changed.
+.PRECIOUS: $(SECTIONS)  # a config typo must not delete them (that would re-run every experiment)
 $(SECTIONS) &: config.toml | $(STAMP)
 	@$(PY) -m experiments.config sections
 

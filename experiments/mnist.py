@@ -57,7 +57,7 @@ def check_file(path: Path, expected_md5: str) -> None:
     if actual != expected_md5:
         raise MnistError(
             f"{path} is corrupted: MD5 {actual}, expected {expected_md5}. "
-            f"Delete it and run `{FETCH_COMMAND}` to fetch a good copy.")
+            f"Run `{FETCH_COMMAND}` to replace it with a verified copy.")
 
 
 def verify(raw_dir: Path, expected: dict[str, str] = CANONICAL_MD5) -> dict[str, str]:
