@@ -75,13 +75,8 @@ SECTIONS = {"student": Student, "q1": Q1, "q2": Q2, "report": Report}
 
 
 def _check_type(key: str, value, default) -> None:
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    elif isinstance(default, list):
-        ok = isinstance(value, list) and all(
-            _matches(v, default[0]) for v in value) if default else isinstance(value, list)
+    if isinstance(default, list):  # every default list is non-empty: its first item is the type
+        ok = isinstance(value, list) and all(_matches(v, default[0]) for v in value)
     else:
         ok = _matches(value, default)
     if not ok:
@@ -90,6 +85,7 @@ def _check_type(key: str, value, default) -> None:
 
 
 def _matches(value, example) -> bool:
+    """Same type as the example; an int is a valid float, a bool is never a number."""
     if isinstance(example, float):
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     return type(value) is type(example)

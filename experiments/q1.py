@@ -57,6 +57,7 @@ def _evaluate(params, x, labels, activation, loss):
     return loss_value, mlp.accuracy(p, labels)
 
 
+@torch.no_grad()  # the course forbids autograd: it is off for the whole run, whoever calls
 def train_run(spec: RunSpec, cfg: config.Q1, data: dict, show_progress: bool = False) -> dict:
     """Train one network; per epoch record train/test loss and accuracy. Stops on NaN or inf."""
     from tqdm import tqdm
@@ -147,8 +148,7 @@ _SHARED: dict = {}
 
 def _worker(spec: RunSpec) -> dict:
     torch.set_num_threads(1)
-    with torch.no_grad():
-        return train_run(spec, _SHARED["cfg"], _SHARED["data"], _SHARED["progress"])
+    return train_run(spec, _SHARED["cfg"], _SHARED["data"], _SHARED["progress"])
 
 
 def run_all(cfg: config.Q1, data: dict, workers: int = 2, progress: bool = False) -> list[dict]:

@@ -115,10 +115,13 @@ def _tiny_cfg(**changes):
     return dataclasses.replace(config.Q1(), epochs=3, batch_size=16, seeds=[0, 1], **changes)
 
 
-def test_the_trainer_learns_without_autograd_or_grad_tensors():
+def test_the_trainer_learns_without_autograd_or_grad_tensors(monkeypatch):
+    grad_mode, real_step = [], mlp.sgd_step
+    monkeypatch.setattr(mlp, "sgd_step", lambda p, g, lr: (grad_mode.append(torch.is_grad_enabled()),
+                                                           real_step(p, g, lr)))
     cfg = _tiny_cfg(lr=0.5, loss="ce")
-    with torch.no_grad():
-        run = q1.train_run(q1.RunSpec("relu", "ce", 0.5, 0), cfg, _tiny_data())
+    run = q1.train_run(q1.RunSpec("relu", "ce", 0.5, 0), cfg, _tiny_data())
+    assert grad_mode and not any(grad_mode), "every step runs with autograd off"
     assert not any(p.requires_grad for p in run["params"].values())
     losses = run["history"]["train_loss"]
     assert len(losses) == 3 and losses[-1] < losses[0]
