@@ -173,6 +173,22 @@ def load(train: bool, raw_dir: Path = paths.MNIST_RAW,
     return read_mnist(raw_dir.parent.parent, train)
 
 
+def load_standardized(standardize: bool = True) -> dict:
+    """Both splits, the images standardised with the training set's pixel mean and std (or left
+    in [0, 1]); the mean and std are returned too, since the weights files carry them. load()
+    has verified every file, so `data_md5` records the canonical MD5s."""
+    import torch
+    x_train, y_train = load(train=True)
+    x_test, y_test = load(train=False)
+    if standardize:
+        mean, std = x_train.mean(), x_train.std()
+    else:
+        mean, std = torch.tensor(0.0), torch.tensor(1.0)
+    return {"x_train": (x_train - mean) / std, "y_train": y_train,
+            "x_test": (x_test - mean) / std, "y_test": y_test,
+            "input_mean": mean, "input_std": std, "data_md5": dict(CANONICAL_MD5)}
+
+
 def main(argv: list[str]) -> int:
     if argv != ["fetch"]:
         print("usage: python -m experiments.mnist fetch   (MNIST_SOURCE=present|torchvision|mirror)")

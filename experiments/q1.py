@@ -40,14 +40,10 @@ class RunSpec:
         return f"{self.activation}-{self.loss}-lr{self.lr:g}"
 
 
-def load_data(standardize: bool, device: str = "cpu"):
-    """Train and test sets as whole tensors, standardised with the training set's mean and std."""
-    x_train, y_train = mnist.load(train=True)
-    x_test, y_test = mnist.load(train=False)
-    mean, std = (x_train.mean(), x_train.std()) if standardize else (torch.tensor(0.), torch.tensor(1.))
-    prep = lambda x: ((x - mean) / std).to(device)  # noqa: E731
-    return {"x_train": prep(x_train), "y_train": y_train.to(device), "x_test": prep(x_test),
-            "y_test": y_test.to(device), "input_mean": mean, "input_std": std}
+def load_data(standardize: bool, device: str = "cpu") -> dict:
+    """Train and test sets as whole tensors on `device` (see mnist.load_standardized)."""
+    data = mnist.load_standardized(standardize)
+    return {k: v.to(device) if k[0] in "xy" else v for k, v in data.items()}
 
 
 def _evaluate(params, x, labels, activation, loss):
@@ -184,7 +180,6 @@ def run(out_dir=None) -> dict:
     cfg = config.load()["q1"]
     _check_device(cfg)
     start = time.perf_counter()
-    md5s = mnist.verify(paths.MNIST_RAW)
     data = load_data(cfg.standardize, cfg.device)
     runs = run_all(cfg, data, progress=sys.stderr.isatty())
     by_variant = {}
@@ -202,7 +197,8 @@ def run(out_dir=None) -> dict:
         "layers": [data["x_train"].shape[1], *cfg.hidden, N_CLASSES],
         "n_train": len(data["x_train"]), "n_test": len(data["x_test"]),
         "provenance": provenance.record("q1", config.section_hash(cfg), cfg.seeds,
-                                        time.perf_counter() - start, md5s, cfg.device),
+                                        time.perf_counter() - start, data["data_md5"],
+                                        cfg.device),
     }
     history = {v: [{"seed": r["spec"]["seed"], "diverged_epoch": r["diverged_epoch"],
                     "wall_time_s": r["wall_time_s"], **r["history"]} for r in rs]
