@@ -11,7 +11,7 @@ STAMP := .venv/.setup-done
 ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
 PDF := report/report$(if $(ON),-quick).pdf
-code = $(shell python3 -m experiments.paths code $(1))
+code = $(shell python3 -m pipeline.paths code $(1))
 SECTIONS := $(addprefix $(R)/.config/,student.json q1.json q2.json report.json)
 Q1_FIGS := $(addprefix $(R)/q1/q1_,accuracy.pdf ablations.pdf confusion.pdf misclassified.pdf)
 Q2_FIGS := $(R)/q2/q2_loss.pdf
@@ -42,7 +42,7 @@ $(MNIST) &: | $(STAMP)
 # newer, but Make rebuilds only what depends on a section file whose content changed.
 .PRECIOUS: $(SECTIONS)  # a config typo must not delete them (that would re-run every experiment)
 $(SECTIONS) &: config.toml | $(STAMP)
-	@$(PY) -m experiments.config sections
+	@$(PY) -m pipeline.config sections
 
 derivations: $(R)/derivations.json  ## prove and verify the softmax gradients -> results/derivations.json
 

@@ -9,7 +9,7 @@ import json
 import sys
 
 from derivations import build, claims
-from experiments import paths
+from pipeline import paths
 
 
 def main(argv=None) -> int:

@@ -8,7 +8,7 @@ import sympy as sp
 
 from derivations import claims, softmax, verify
 from derivations.notation import fp, i, k, latex, yhat
-from experiments import paths, provenance
+from pipeline import paths, provenance
 
 N_VALUES = range(2, 7)
 POINTS = 20

@@ -19,8 +19,9 @@ import time
 import torch
 from torch import nn
 
-from experiments import config, mnist, paths, provenance, q1
-from experiments import scratch_mlp as mlp
+from pipeline import config, paths, provenance
+from experiments import mnist, q1
+from hw1 import scratch_mlp as mlp
 
 REPEATS = 3  # median of three epochs for the two fast pipelines
 

@@ -23,7 +23,7 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from experiments import paths
+from pipeline import paths
 
 CANONICAL_MD5 = {
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
@@ -165,7 +165,7 @@ def load(train: bool, raw_dir: Path = paths.MNIST_RAW,
 
     Reads through torchvision's MNIST (download=False) and never its per-sample PIL transforms.
     """
-    from experiments.mnist_reader import read_mnist
+    from hw1.data import read_mnist
     prefix = "train" if train else "t10k"
     for name, md5 in expected.items():
         if name.startswith(prefix):

@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from experiments import paths  # noqa: E402
+from pipeline import paths  # noqa: E402
 
 TEXT_WIDTH_IN = 6.85
 STYLE = {"font.family": "serif", "font.serif": ["cmr10"], "mathtext.fontset": "cm",

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import torch
 
-from experiments import cli, config, mnist, paths, provenance
-from experiments import scratch_mlp as mlp
+from pipeline import cli, config, paths, provenance
+from experiments import mnist
+from hw1 import scratch_mlp as mlp
 
 N_CLASSES = 10
 WEIGHTS = "q1_weights.pkl"

@@ -19,8 +19,9 @@ import time
 import torch
 from torch import nn
 
-from experiments import cli, config, mnist, paths, provenance
-from experiments.random_label_net import build_net, full_batch_step, make_optimizer, random_labels
+from pipeline import cli, config, paths, provenance
+from experiments import mnist
+from hw1.random_label_net import build_net, full_batch_step, make_optimizer, random_labels
 
 WEIGHTS = "q2_weights.pkl"
 LOSS_THRESHOLDS = (0.1, 0.01, 0.001)

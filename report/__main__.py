@@ -7,7 +7,7 @@ import json
 import sys
 import time
 
-from experiments import config, paths
+from pipeline import config, paths
 from report import context, latex, render
 from report.claims import ReportError
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from experiments import config, paths, provenance
+from pipeline import config, paths, provenance
 from report import claims
 from report.claims import ReportError
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import jinja2
 from pylatexenc.latexencode import unicode_to_latex
 
-from experiments import paths
+from pipeline import paths
 from report.claims import ReportError
 
 SENTINEL = re.compile(r"\x00(\d+)\x00")

@@ -17,13 +17,13 @@ import sys
 import zipfile
 from pathlib import Path
 
-from experiments import config, paths
+from pipeline import config, paths
 from report import context
 from report.claims import ReportError
 
 BODY_PAGE_LIMIT = 2
-PARTS = {"q1": ["experiments/mnist_reader.py", "experiments/scratch_mlp.py"],
-         "q2": ["experiments/mnist_reader.py", "experiments/random_label_net.py"]}
+PARTS = {"q1": ["hw1/data.py", "hw1/scratch_mlp.py"],
+         "q2": ["hw1/data.py", "hw1/random_label_net.py"]}
 
 Q1_TRAIN = '''
 def main(epochs=SETTINGS["epochs"]):

@@ -1,7 +1,7 @@
 """config.toml: typos and invalid values fail before any work, naming the key."""
 import pytest
 
-from experiments import config
+from pipeline import config
 
 
 def _write(tmp_path, text):

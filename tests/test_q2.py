@@ -5,8 +5,9 @@ import math
 import pytest
 import torch
 
-from experiments import config, q2
-from experiments.random_label_net import build_net, random_labels
+from pipeline import config
+from experiments import q2
+from hw1.random_label_net import build_net, random_labels
 
 
 def _data(n_train=16, n_test=40, seed=0):

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from experiments import config, paths
+from pipeline import config, paths
 from report import claims, context, latex, render
 from report.claims import ReportError
 

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from experiments import paths
+from pipeline import paths
 from report import submission
 from report.claims import ReportError
 

@@ -2,7 +2,8 @@
 import sys
 from typing import Callable
 
-from experiments import config, mnist
+from pipeline import config
+from experiments import mnist
 
 
 def run_command(prog: str, commands: dict[str, Callable[[], str]], argv: list[str]) -> int:

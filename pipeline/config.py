@@ -1,6 +1,6 @@
 """config.toml: the one file a student edits. Parsed into dataclasses, validated before any work.
 
-    python -m experiments.config sections   # write results/.config/<section>.json when it changed
+    python -m pipeline.config sections   # write results/.config/<section>.json when it changed
 
 Unknown keys and invalid values raise ConfigError naming the key, before any training starts.
 The per-section JSON files let Make re-run only what a section feeds: a `[student]` edit
@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from experiments import paths
+from pipeline import paths
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 LOSSES = ("mse", "ce")
@@ -191,7 +191,7 @@ def write_sections(out_dir: Path = paths.CONFIG_SECTIONS, sections: dict | None 
 
 def main(argv: list[str]) -> int:
     if argv != ["sections"]:
-        print("usage: python -m experiments.config sections")
+        print("usage: python -m pipeline.config sections")
         return 2
     try:
         changed = write_sections()

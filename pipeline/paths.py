@@ -30,12 +30,12 @@ PDF = ROOT / "report" / ("report-quick.pdf" if QUICK else "report.pdf")
 CODE = {
     "derivations": ["derivations/softmax.py", "derivations/verify.py", "derivations/claims.py",
                     "derivations/notation.py", "derivations/build.py"],
-    "q1": ["experiments/scratch_mlp.py", "experiments/q1.py", "experiments/mnist.py",
-           "experiments/mnist_reader.py",
-           "experiments/config.py", "experiments/provenance.py", "experiments/cli.py"],
-    "q2": ["experiments/q2.py", "experiments/random_label_net.py", "experiments/mnist.py",
-           "experiments/mnist_reader.py", "experiments/config.py",
-           "experiments/provenance.py", "experiments/cli.py"],
+    "q1": ["hw1/scratch_mlp.py", "experiments/q1.py", "experiments/mnist.py",
+           "hw1/data.py",
+           "pipeline/config.py", "pipeline/provenance.py", "pipeline/cli.py"],
+    "q2": ["experiments/q2.py", "hw1/random_label_net.py", "experiments/mnist.py",
+           "hw1/data.py", "pipeline/config.py",
+           "pipeline/provenance.py", "pipeline/cli.py"],
     "plots": ["experiments/plots.py"],
     "report": ["report/render.py", "report/context.py", "report/latex.py", "report/claims.py",
                "report/__main__.py"],
@@ -43,11 +43,11 @@ CODE = {
 
 
 def main(argv: list[str]) -> None:
-    """`python3 -m experiments.paths code q1` prints the code files of q1, for the Makefile."""
+    """`python3 -m pipeline.paths code q1` prints the code files of q1, for the Makefile."""
     if len(argv) == 2 and argv[0] == "code":
         print(" ".join(CODE[argv[1]]))
     else:
-        raise SystemExit("usage: python3 -m experiments.paths code {" + ",".join(CODE) + "}")
+        raise SystemExit("usage: python3 -m pipeline.paths code {" + ",".join(CODE) + "}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from experiments import paths
+from pipeline import paths
 
 
 def _git(*args: str) -> str:
