@@ -11,16 +11,25 @@ STAMP := .venv/.setup-done
 ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
 PDF := report/report$(if $(ON),-quick).pdf
-code = $(shell python3 -m pipeline.paths code $(1))
+
+# File names live in pipeline/paths.py alone. It writes them as Make variables (CODE_<name>,
+# FIGURES_<task>, MNIST_FILES) into this file, rebuilt when paths.py changes; if that fails, Make
+# stops here rather than running with empty prerequisite lists.
+PATHS_MK := results/.paths.mk
+include $(PATHS_MK)
+$(PATHS_MK): pipeline/paths.py hw1/common.py
+	@mkdir -p $(@D)
+	@python3 -m pipeline.paths makefile > $@.tmp && mv $@.tmp $@
+
 SECTIONS := $(addprefix $(R)/.config/,student.json q1.json q2.json report.json)
-Q1_FIGS := $(addprefix $(R)/q1/q1_,accuracy.pdf ablations.pdf confusion.pdf misclassified.pdf)
-Q2_FIGS := $(R)/q2/q2_loss.pdf
+Q1_FIGS := $(addprefix $(R)/q1/,$(FIGURES_q1))
+Q2_FIGS := $(addprefix $(R)/q2/,$(FIGURES_q2))
 Q1_OUT := $(R)/q1/metrics.json $(Q1_FIGS)
 Q2_OUT := $(R)/q2/metrics.json $(Q2_FIGS)
-MNIST := $(addprefix data/MNIST/raw/,train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
+MNIST := $(addprefix data/MNIST/raw/,$(MNIST_FILES))
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | expand -t 14
 
 setup: $(STAMP)  ## create .venv, install the project into it, make sure TeX is present
 
@@ -46,30 +55,30 @@ $(SECTIONS) &: config.toml | $(STAMP)
 
 derivations: $(R)/derivations.json  ## prove and verify the softmax gradients -> results/derivations.json
 
-$(R)/derivations.json: $(call code,derivations) | $(STAMP)
+$(R)/derivations.json: $(CODE_derivations) | $(STAMP)
 	$(PY) -m derivations build
 
 experiments: $(Q1_OUT) $(Q2_OUT)  ## Task 1 and Task 2: metrics, weights, figures under results/q1, results/q2
 
-$(R)/q1/metrics.json: $(call code,q1) $(R)/.config/q1.json $(MNIST) | $(STAMP)
+$(R)/q1/metrics.json: $(CODE_q1) $(R)/.config/q1.json $(MNIST) | $(STAMP)
 	$(PY) -m experiments.q1 run
 
-$(R)/q2/metrics.json: $(call code,q2) $(R)/.config/q2.json $(MNIST) | $(STAMP)
+$(R)/q2/metrics.json: $(CODE_q2) $(R)/.config/q2.json $(MNIST) | $(STAMP)
 	$(PY) -m experiments.q2 run
 
-$(Q1_FIGS) &: $(R)/q1/metrics.json $(call code,plots)
+$(Q1_FIGS) &: $(R)/q1/metrics.json $(CODE_plots)
 	$(PY) -m experiments.plots q1
 
-$(Q2_FIGS) &: $(R)/q2/metrics.json $(call code,plots)
+$(Q2_FIGS) &: $(R)/q2/metrics.json $(CODE_plots)
 	$(PY) -m experiments.plots q2
 
 report: $(PDF)  ## everything: data, derivations, experiments, figures -> report/report.pdf
 
-$(PDF): $(wildcard templates/*.tex.j2) $(call code,report) $(R)/.config/student.json \
+$(PDF): $(wildcard templates/*.tex.j2) $(CODE_report) $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/derivations.json $(Q1_OUT) $(Q2_OUT) | $(STAMP)
 	$(PY) -m report build
 
-submission: $(PDF) | $(STAMP)  ## pack report/hw1_<id>.zip: PDF, train/eval scripts, weights (refuses quick or stale)
+submission: $(PDF) | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw1/, weights
 	$(PY) -m report.submission
 
 bench: $(MNIST) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import sys
 from pathlib import Path
 
 import matplotlib
@@ -21,7 +19,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from pipeline import paths  # noqa: E402
+from hw1.common import atomic_write  # noqa: E402
+from pipeline import cli, paths  # noqa: E402
 
 TEXT_WIDTH_IN = 6.85
 STYLE = {"font.family": "serif", "font.serif": ["cmr10"], "mathtext.fontset": "cm",
@@ -32,15 +31,20 @@ logging.getLogger("fontTools").setLevel(logging.ERROR)  # cmr10's header dates a
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 
 
+class ResultsMissing(cli.UserError):
+    pass
+
+
 def _read(path: Path) -> dict:
+    if not path.exists():
+        raise ResultsMissing(f"{path} is missing; run `make experiments` first")
     return json.loads(path.read_text())
 
 
 def _save(fig, path: Path) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp.pdf")
-    fig.savefig(tmp, bbox_inches="tight", pad_inches=0.02)
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, format="pdf", bbox_inches="tight", pad_inches=0.02)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def band(ax, runs: list[dict], key: str, label: str, color, scale: float = 1.0) -> None:
@@ -68,7 +72,7 @@ def q1_figures(folder: Path = None) -> list[Path]:
     band(ax, main, "test_acc", "test", COLORS[1], 100)
     ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Task 1: main configuration")
     ax.legend(frameon=False, loc="lower right")
-    out.append(folder / "q1_accuracy.pdf")
+    out.append(paths.figure("q1_accuracy", folder.parent))
     _save(fig, out[-1])
 
     target = metrics["config"]["target_test_acc"] * 100
@@ -81,13 +85,13 @@ def q1_figures(folder: Path = None) -> list[Path]:
         ax.set(xlabel="epoch", title={"lr": "by learning rate"}.get(factor, f"by {factor}"))
         ax.legend(frameon=False, loc="best")
     axes[0].set_ylabel("test accuracy (%)")
-    out.append(folder / "q1_ablations.pdf")
+    out.append(paths.figure("q1_ablations", folder.parent))
     _save(fig, out[-1])
 
     predictions = _read(folder / "test_predictions.json")
     predicted, labels = np.array(predictions["predicted"]), np.array(predictions["labels"])
-    out.append(_confusion(predicted, labels, folder / "q1_confusion.pdf"))
-    out.append(_misclassified(predicted, labels, folder / "q1_misclassified.pdf"))
+    out.append(_confusion(predicted, labels, paths.figure("q1_confusion", folder.parent)))
+    out.append(_misclassified(predicted, labels, paths.figure("q1_misclassified", folder.parent)))
     return out
 
 
@@ -134,24 +138,16 @@ def q2_figures(folder: Path = None) -> list[Path]:
         ax.set(yscale="log", xlabel="epoch", title=title)
         ax.legend(frameon=False, loc="lower left")
     axes[0].set_ylabel("cross-entropy (nats)")
-    path = folder / "q2_loss.pdf"
+    path = paths.figure("q2_loss", folder.parent)
     _save(fig, path)
     return [path]
 
 
-def main(argv: list[str]) -> int:
-    figures = {"q1": q1_figures, "q2": q2_figures}
-    if len(argv) != 1 or argv[0] not in figures:
-        print("usage: python -m experiments.plots {q1,q2}")
-        return 2
-    try:
-        written = figures[argv[0]]()
-    except FileNotFoundError as err:
-        print(f"error: {err.filename} is missing; run `make experiments` first", file=sys.stderr)
-        return 1
-    print(f"plots: wrote {', '.join(p.name for p in written)}")
-    return 0
+def _figures_line(draw):
+    return lambda args: f"plots: wrote {', '.join(p.name for p in draw())}"
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run("experiments.plots", __doc__, {
+        "q1": cli.Command(_figures_line(q1_figures), "Task 1's figures from results/q1"),
+        "q2": cli.Command(_figures_line(q2_figures), "Task 2's figure from results/q2")})

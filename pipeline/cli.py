@@ -1,22 +1,67 @@
-"""The experiments' shared command line: one subcommand per function, user errors as one line."""
+"""The one command-line runner behind every `python -m` entry point of the project.
+
+    cli.run("experiments.q1", __doc__, {"run": Command(run_line, "train every run")})
+
+A user's mistake (any exception with an `exit_code`, such as ConfigError or WeightsError) is one
+line on stderr and that exit code; Ctrl-C is one line and exit 130; a closed output pipe ends
+quietly. Only a bug in the project shows a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
 import sys
+from dataclasses import dataclass, field
 from typing import Callable
 
-from pipeline import config
-from experiments import mnist
+
+class UserError(Exception):
+    """A mistake the user can fix; the message says what is wrong and what to do."""
+    exit_code = 1
 
 
-def run_command(prog: str, commands: dict[str, Callable[[], str]], argv: list[str]) -> int:
-    """Run commands[argv[0]] and print the line it returns; no traceback for a user's mistake."""
-    if len(argv) != 1 or argv[0] not in commands:
-        print(f"usage: python -m {prog} {{{','.join(commands)}}}")
-        return 2
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: `run(args)` returns the line to print, or (line, exit code)."""
+    run: Callable[[argparse.Namespace], str | tuple[str, int]]
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None] = field(default=lambda parser: None)
+
+
+def parser_for(prog: str, doc: str, commands: dict[str, Command]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"python -m {prog}", description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(commands) + "}")
+    for name, command in commands.items():
+        command.arguments(sub.add_parser(name, help=command.help, description=command.help))
+    return parser
+
+
+def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv and len(commands) == 1:  # a module with one command runs it when given none
+        argv = list(commands)
+    args = parser_for(prog, doc, commands).parse_args(argv)  # a usage error exits 2 itself
     try:
-        print(commands[argv[0]]())
-    except (config.ConfigError, mnist.MnistError) as err:
+        outcome = commands[args.command].run(args)
+        text, code = outcome if isinstance(outcome, tuple) else (outcome, 0)
+        if text:
+            print(text, flush=True)
+        return code
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; finished files are kept, unfinished ones were discarded",
+              file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `| head`: the reader left; nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as err:
+        if not hasattr(err, "exit_code"):
+            raise
         print(f"error: {err}", file=sys.stderr)
-        return 1
-    except FileNotFoundError as err:
-        print(f"error: {err.filename} is missing; run `make experiments` first", file=sys.stderr)
-        return 1
-    return 0
+        return err.exit_code
+
+
+def run(prog: str, doc: str, commands: dict[str, Command]) -> None:
+    """`main` with sys.argv, exiting with its code: the body of every `__main__` block."""
+    sys.exit(main(prog, doc, commands))

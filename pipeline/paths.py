@@ -1,16 +1,25 @@
 """Where every file of the pipeline lives: the one place that knows (as in showyourwork's paths.py).
 
-Only the standard library is imported here, so the Makefile can ask it questions with the system
-Python before the virtual environment exists.
+Only the standard library (and hw1.common, itself standard-library only) is imported, so the
+Makefile can ask with the system Python before the virtual environment exists:
+
+    python3 -m pipeline.paths makefile   # the Makefile's variables: code lists, figures, data files
 """
 import os
+import sys
 from pathlib import Path
+
+from hw1.common import weights_name
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.toml"
-DATA = ROOT / "data"
+DATA = ROOT / "data"                      # torchvision's layout: DATA/MNIST/raw/<file>
 MNIST_RAW = DATA / "MNIST" / "raw"
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 TEMPLATES = ROOT / "templates"
+GRADER_PACKAGE = ROOT / "hw1"             # shipped in the zip as hw1/
+GRADER_SCRIPTS = GRADER_PACKAGE / "scripts"
 
 # QUICK=1 runs the same pipeline with few epochs and one seed; its outputs live apart so that a quick
 # run never overwrites (or passes for) the full results.
@@ -21,35 +30,52 @@ Q1 = RESULTS / "q1"
 Q2 = RESULTS / "q2"
 DERIVATIONS_JSON = RESULTS / "derivations.json"
 BENCH_JSON = ROOT / "results" / "bench.json"
-
 BUILD = ROOT / "report" / "build" / ("quick" if QUICK else "full")
 PDF = ROOT / "report" / ("report-quick.pdf" if QUICK else "report.pdf")
 
-# The source files whose content each output depends on: the Makefile uses them as prerequisites
-# and provenance hashes them, so an edit re-runs exactly what it affects and stale results are caught.
+# Figures per experiment, by name (the Jinja context's key) and file name in results/<task>/.
+FIGURES = {"q1": ("q1_accuracy", "q1_ablations", "q1_confusion", "q1_misclassified"),
+           "q2": ("q2_loss",)}
+
+
+def figure(name: str, results: Path = RESULTS) -> Path:
+    return results / name.split("_")[0] / f"{name}.pdf"
+
+
+def weights(task: str, results: Path = RESULTS) -> Path:
+    return results / task / weights_name(task)
+
+
+def submission_zip(student_id: str) -> Path:
+    return ROOT / "report" / f"hw1_{student_id}.zip"
+
+
+# The source files whose content each output depends on: the Makefile uses them as prerequisites and
+# provenance hashes them, so an edit re-runs exactly what it affects and stale results are caught.
+# Kept narrow: plumbing whose edits cannot change a number (cli, provenance, the config parser,
+# data fetching) is left out, so fixing a message re-runs nothing.
+HW1_SHARED = ["hw1/common.py", "hw1/data.py", "hw1/weights.py"]
 CODE = {
     "derivations": ["derivations/softmax.py", "derivations/verify.py", "derivations/claims.py",
                     "derivations/notation.py", "derivations/build.py"],
-    "q1": ["hw1/scratch_mlp.py", "experiments/q1.py", "experiments/mnist.py",
-           "hw1/data.py",
-           "pipeline/config.py", "pipeline/provenance.py", "pipeline/cli.py"],
-    "q2": ["experiments/q2.py", "hw1/random_label_net.py", "experiments/mnist.py",
-           "hw1/data.py", "pipeline/config.py",
-           "pipeline/provenance.py", "pipeline/cli.py"],
+    "q1": [*HW1_SHARED, "hw1/scratch_mlp.py", "hw1/task1.py", "experiments/q1.py"],
+    "q2": [*HW1_SHARED, "hw1/random_label_net.py", "hw1/task2.py", "experiments/q2.py"],
     "plots": ["experiments/plots.py"],
     "report": ["report/render.py", "report/context.py", "report/latex.py", "report/claims.py",
                "report/__main__.py"],
 }
 
 
-def main(argv: list[str]) -> None:
-    """`python3 -m pipeline.paths code q1` prints the code files of q1, for the Makefile."""
-    if len(argv) == 2 and argv[0] == "code":
-        print(" ".join(CODE[argv[1]]))
-    else:
-        raise SystemExit("usage: python3 -m pipeline.paths code {" + ",".join(CODE) + "}")
+def makefile_variables() -> str:
+    """CODE_<name>, FIGURES_<task> (file names) and MNIST_FILES, as Make variable definitions."""
+    lines = [f"CODE_{name} := {' '.join(files)}" for name, files in CODE.items()]
+    lines += [f"FIGURES_{task} := {' '.join(f'{n}.pdf' for n in names)}"
+              for task, names in FIGURES.items()]
+    lines.append(f"MNIST_FILES := {' '.join(MNIST_FILES)}")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    import sys
-    main(sys.argv[1:])
+    if sys.argv[1:] != ["makefile"]:
+        raise SystemExit("usage: python3 -m pipeline.paths makefile")
+    print(makefile_variables(), end="")

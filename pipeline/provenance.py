@@ -12,6 +12,7 @@ import platform
 import subprocess
 from pathlib import Path
 
+from hw1.common import write_text
 from pipeline import paths
 
 
@@ -62,8 +63,5 @@ def record(experiment: str, config_hash: str, seeds: list[int], wall_time_s: flo
 
 
 def write_json(path: Path, payload: dict) -> None:
-    """Write to a temporary name, then rename: an interrupted run leaves no complete-looking file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=1, sort_keys=False) + "\n")
-    os.replace(tmp, path)
+    """Atomically: an interrupted run leaves no complete-looking file."""
+    write_text(path, json.dumps(payload, indent=1, sort_keys=False) + "\n")

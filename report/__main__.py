@@ -4,12 +4,11 @@
     QUICK=1 python -m report build  # report/report-quick.pdf from results/quick/
 """
 import json
-import sys
 import time
 
-from pipeline import config, paths
+from hw1.common import write_text
+from pipeline import cli, paths
 from report import context, latex, render
-from report.claims import ReportError
 
 
 def build() -> dict:
@@ -20,23 +19,15 @@ def build() -> dict:
     info = {"pdf": str(paths.PDF.relative_to(paths.ROOT)), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]}}
-    (paths.BUILD / "build.json").write_text(json.dumps(info, indent=1))
+    write_text(paths.BUILD / "build.json", json.dumps(info, indent=1))
     return info
 
 
-def main(argv: list[str]) -> int:
-    if argv != ["build"]:
-        print("usage: python -m report build")
-        return 2
-    try:
-        info = build()
-    except (ReportError, config.ConfigError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print(f"report: wrote {info['pdf']} ({info['body_pages']} pages of main body) "
-          f"in {info['seconds']} s")
-    return 0
+def _build_line(args) -> str:
+    info = build()
+    return (f"report: wrote {info['pdf']} ({info['body_pages']} pages of main body) "
+            f"in {info['seconds']} s")
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run("report", __doc__, {"build": cli.Command(_build_line, "render the templates and typeset the PDF")})

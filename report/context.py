@@ -21,11 +21,7 @@ def sources(results: Path) -> dict:
 
 
 def figure_paths(results: Path) -> dict:
-    return {"q1_accuracy": results / "q1" / "q1_accuracy.pdf",
-            "q1_ablations": results / "q1" / "q1_ablations.pdf",
-            "q1_confusion": results / "q1" / "q1_confusion.pdf",
-            "q1_misclassified": results / "q1" / "q1_misclassified.pdf",
-            "q2_loss": results / "q2" / "q2_loss.pdf"}
+    return {name: paths.figure(name, results) for names in paths.FIGURES.values() for name in names}
 
 
 def rel(path: Path) -> str:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from hw1.common import atomic_write
 from report.claims import ReportError
 
 ERROR_LINE = re.compile(r"^(?:\./)?([\w.-]+\.tex):(\d+): (.*)$")
@@ -54,8 +55,7 @@ def typeset(build_dir: Path, pdf: Path, line_maps: dict, main: str = "main.tex")
     log = log_path.read_text(errors="replace") if log_path.exists() else done.stdout
     if done.returncode != 0:
         raise ReportError(explain(log, line_maps))
-    tmp = pdf.with_name(f".{pdf.name}.tmp")
-    shutil.copyfile(build_dir / main.replace(".tex", ".pdf"), tmp)
-    os.replace(tmp, pdf)
+    with atomic_write(pdf) as tmp:
+        shutil.copyfile(build_dir / main.replace(".tex", ".pdf"), tmp)
     pages = BODY_PAGES.findall(log)
     return int(pages[-1]) if pages else 0

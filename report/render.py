@@ -18,6 +18,7 @@ from pathlib import Path
 import jinja2
 from pylatexenc.latexencode import unicode_to_latex
 
+from hw1.common import write_text
 from pipeline import paths
 from report.claims import ReportError
 
@@ -126,6 +127,6 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
             raise ReportError(f"{where}:{line}: {err}") from None
         text, origin = strip_sentinels(rendered)
         tex_name = name.removesuffix(".j2")
-        (out_dir / tex_name).write_text(text)
+        write_text(out_dir / tex_name, text)
         line_maps[tex_name] = (where, origin)
     return line_maps

@@ -1,203 +1,233 @@
-"""`make submission`: the zip the course receives -> report/hw1_<id>.zip
+"""`make submission`: the zip the course receives -> report/hw1_<id>.zip, verified before it is kept.
 
     python -m report.submission
 
-It holds the report, per task a train and an eval script, and the two weights files. The
-scripts are standalone (torch and torchvision only) and generated: the model, data and label code
-is copied verbatim from experiments/ (scratch_mlp.py, mnist_reader.py, random_label_net.py), the
-settings come from the config the results were produced with, and one constant names each weights
-file in both the train and the eval script. Packing is refused when the report is missing,
-stale, a quick run, or longer than two pages of main body.
+What goes in (copied and renamed; no code is generated):
+
+    hw1_<id>_report.pdf                       report/report.pdf
+    hw1_<id>_q{1,2}_{train,eval}.py           hw1/scripts/q{1,2}_{train,eval}.py
+    hw1_<id>_q{1,2}_weights.pkl               results/q{1,2}/q{1,2}_weights.pkl
+    hw1_<id>_settings.json                    the student and each task's hyperparameters (JSON data)
+    hw1/*.py                                  the package the scripts import
+
+The student's name and ID reach the scripts only as that JSON data, never as source code. Packing is
+refused when [student] is unset, or the report is missing, stale, a quick run or over two pages.
+The zip is written under a temporary name and verified from an empty folder holding only its content
+and the MNIST files: every script byte-compiles, every weights file loads, each eval script's
+evaluate_hw1() runs in a fresh interpreter and returns the accuracy the PDF prints, and the PDF's
+text holds the name and ID. Only then is it renamed to its final name.
 """
 from __future__ import annotations
 
 import json
-import pprint
+import os
+import subprocess
 import sys
+import tempfile
+import unicodedata
 import zipfile
 from pathlib import Path
 
-from pipeline import config, paths
+from hw1 import common, task1, task2
+from hw1.common import atomic_write
+from hw1.weights import WeightsError
+from pipeline import cli, config, paths
 from report import context
 from report.claims import ReportError
 
 BODY_PAGE_LIMIT = 2
-PARTS = {"q1": ["hw1/data.py", "hw1/scratch_mlp.py"],
-         "q2": ["hw1/data.py", "hw1/random_label_net.py"]}
-
-Q1_TRAIN = '''
-def main(epochs=SETTINGS["epochs"]):
-    torch.set_num_threads(1)  # the thread count the report's runs used: identical arithmetic
-    folder = Path(__file__).resolve().parent
-    x_train, y_train = read_mnist(folder, train=True, download=True)
-    x_test, y_test = read_mnist(folder, train=False, download=True)
-    if SETTINGS["standardize"]:
-        mean, std = x_train.mean(), x_train.std()
-    else:
-        mean, std = torch.tensor(0.0), torch.tensor(1.0)
-    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
-    seed, act = SETTINGS["seed"], SETTINGS["activation"]
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)  # initialisation, then batch order
-    params = init_params([x_train.shape[1], *SETTINGS["hidden"], 10], act, generator)
-    y = one_hot(y_train, 10)
-    with torch.no_grad():
-        for epoch in range(1, epochs + 1):
-            order = torch.randperm(len(x_train), generator=generator)
-            train_epoch(params, x_train, y, order, SETTINGS["batch_size"], act,
-                        SETTINGS["loss"], SETTINGS["lr"])
-            print(f"epoch {epoch}: train accuracy {accuracy(predict(params, x_train, act), y_train):.4f}, "
-                  f"test accuracy {accuracy(predict(params, x_test, act), y_test):.4f}")
-    torch.save({**params, "input_mean": mean, "input_std": std}, folder / WEIGHTS)
-    print(f"saved {folder / WEIGHTS}")
-'''
-
-Q1_EVAL = '''
-def evaluate_hw1():
-    """Average accuracy of the trained network on the 10,000 MNIST test images."""
-    folder = Path(__file__).resolve().parent
-    weights = torch.load(folder / WEIGHTS)
-    x_test, y_test = read_mnist(folder, train=False, download=True)
-    x_test = (x_test - weights["input_mean"]) / weights["input_std"]  # as in training
-    params = {name: t for name, t in weights.items() if name[0] in "Wb"}
-    torch.set_num_threads(1)
-    with torch.no_grad():
-        return float(accuracy(predict(params, x_test, SETTINGS["activation"]), y_test))
-'''
-
-Q2_TRAIN = '''
-def main(epochs=SETTINGS["epochs"]):
-    torch.set_num_threads(2)  # the thread count the report's runs used: identical arithmetic
-    folder = Path(__file__).resolve().parent
-    x_train, _ = read_mnist(folder, train=True, download=True)
-    x_test, _ = read_mnist(folder, train=False, download=True)
-    mean, std = x_train.mean(), x_train.std()
-    x = (x_train[:SETTINGS["n_train"]] - mean) / std  # the first images, in dataset order
-    x_test = (x_test - mean) / std
-    y, y_test = random_labels(SETTINGS["seed"], SETTINGS["n_train"], len(x_test))  # drawn once
-    torch.manual_seed(SETTINGS["seed"])
-    net = build_net(SETTINGS["hidden"])
-    optimizer = make_optimizer(SETTINGS["optimizer"], net.parameters(), SETTINGS["lr"])
-    loss_fn = torch.nn.CrossEntropyLoss()
-    for epoch in range(1, epochs + 1):
-        full_batch_step(net, optimizer, x, y)
-        with torch.no_grad():
-            print(f"epoch {epoch}: train loss {loss_fn(net(x), y).item():.5f}, "
-                  f"test loss {loss_fn(net(x_test), y_test).item():.4f}")
-    torch.save({**net.state_dict(), "input_mean": mean, "input_std": std}, folder / WEIGHTS)
-    print(f"saved {folder / WEIGHTS}")
-'''
-
-Q2_EVAL = '''
-def evaluate_hw1():
-    """Accuracy on the 10,000 MNIST test images labelled by independent Bernoulli(1/2) draws,
-    the same draws as in training (seeded), so the number is reproducible."""
-    folder = Path(__file__).resolve().parent
-    weights = torch.load(folder / WEIGHTS)
-    x_test, _ = read_mnist(folder, train=False, download=True)
-    x_test = (x_test - weights.pop("input_mean")) / weights.pop("input_std")  # as in training
-    _, y_test = random_labels(SETTINGS["seed"], SETTINGS["n_train"], len(x_test))
-    net = build_net(SETTINGS["hidden"])
-    net.load_state_dict(weights)
-    torch.set_num_threads(2)
-    with torch.no_grad():
-        return float((net(x_test).argmax(1) == y_test).float().mean())
-'''
-
-TRAIN_ENTRY = '''
-
-if __name__ == "__main__":
-    import argparse
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--epochs", type=int, default=SETTINGS["epochs"])
-    main(parser.parse_args().epochs)
-'''
-EVAL_ENTRY = '''
-
-if __name__ == "__main__":
-    print(f"average test accuracy: {evaluate_hw1():.4f}")
-'''
+TASKS = {"q1": task1, "q2": task2}
+SAVED_ACC = {"q1": ("main", "saved_test_acc"), "q2": ("random", "saved_test_acc")}
+# Run in a fresh interpreter inside the unzipped folder; the script's path is its only argument.
+EVAL_RUNNER = """import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("eval_script", sys.argv[1])
+script = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(script)
+import hw1
+print(json.dumps({"accuracy": script.evaluate_hw1(), "hw1": hw1.__file__}))
+"""
 
 
-def settings(task: str, metrics: dict) -> dict:
-    """The hyperparameters the results were produced with (from the metrics' own config copy)."""
-    c = metrics["config"]
-    if task == "q1":
-        keys = ("hidden", "activation", "loss", "lr", "batch_size", "epochs", "standardize")
-        return {**{k: c[k] for k in keys}, "seed": metrics["main"]["saved_seed"]}
-    keys = ("hidden", "n_train", "optimizer", "lr", "epochs")
-    return {**{k: c[k] for k in keys}, "seed": metrics["random"]["saved_seed"]}
+class SubmissionError(ReportError):
+    """The zip would not work for the grader; the message names the check and the fix."""
 
 
-def script(task: str, kind: str, student: dict, metrics: dict) -> str:
-    weights = f"hw1_{student['id']}_{task}_weights.pkl"
-    purpose = {"train": "trains the network and saves its weights beside this script",
-               "eval": "evaluate_hw1() returns the average test accuracy of the saved weights"}[kind]
-    body = {("q1", "train"): Q1_TRAIN, ("q1", "eval"): Q1_EVAL,
-            ("q2", "train"): Q2_TRAIN, ("q2", "eval"): Q2_EVAL}[task, kind]
-    parts = [f'"""HW1 {task.upper()} {kind} script of {student["name"]} ({student["id"]}): {purpose}.\n\n'
-             f'Standalone: needs torch and torchvision only; MNIST is read from ./MNIST/raw beside this\n'
-             f'file (torchvision layout) or downloaded there. Generated by `make submission`.\n"""',
-             "from pathlib import Path\n\nimport torch"]
-    for rel in PARTS[task]:
-        parts.append(f"# ---- {rel} (verbatim) ----\n" + (paths.ROOT / rel).read_text())
-    parts.append(f"# ---- settings the report's results were produced with ----\n"
-                 f"SETTINGS = {pprint.pformat(settings(task, metrics), sort_dicts=False)}\n"
-                 f"WEIGHTS = {weights!r}\n")
-    parts.append(body + (TRAIN_ENTRY if kind == "train" else EVAL_ENTRY))
-    return "\n\n".join(parts)
+def check_student(student: config.Student) -> None:
+    unset = config.unset_student_keys(student)
+    if unset:
+        raise SubmissionError(f"{' and '.join(unset)} in config.toml still hold the placeholder; "
+                              f"set your real name and ID under [student], then run `make submission`")
 
 
 def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
                  pdf: Path = paths.PDF, allow_quick: bool = False) -> dict:
-    """Refuse a missing, stale, quick or over-long report; return the build info."""
+    """Refuse an unset student, or a missing, stale, quick or over-long report; return the context."""
+    sections = config.load(quick=False)
+    check_student(sections["student"])
     if not pdf.exists() or not (build / "build.json").exists():
-        raise ReportError(f"{context.rel(pdf)} is missing; run `make report` first")
+        raise SubmissionError(f"{context.rel(pdf)} is missing; run `make report` first")
     info = json.loads((build / "build.json").read_text())
     if info["quick"] and not allow_quick:
-        raise ReportError("the report is a quick run (QUICK=1); run `make report` for the full one")
+        raise SubmissionError("the report is a quick run (QUICK=1); run `make report` for the full one")
     ctx = context.build_context(config.load(quick=info["quick"]), results)  # raises when stale
     newest = max(p.stat().st_mtime for p in [*paths.TEMPLATES.glob("*.j2"),
-                                             *(results / name / "metrics.json" for name in ("q1", "q2"))])
+                                             *(results / task / "metrics.json" for task in TASKS)])
     if pdf.stat().st_mtime < newest:
-        raise ReportError(f"{context.rel(pdf)} is older than its templates or results; "
-                          f"run `make report`")
+        raise SubmissionError(f"{context.rel(pdf)} is older than its templates or results; "
+                              f"run `make report`")
     if info["body_pages"] > BODY_PAGE_LIMIT:
-        raise ReportError(f"the main body has {info['body_pages']} pages; the course allows "
-                          f"{BODY_PAGE_LIMIT}: shorten the templates")
-    return {"info": info, "context": ctx}
+        raise SubmissionError(f"the main body has {info['body_pages']} pages; the course allows "
+                              f"{BODY_PAGE_LIMIT}: shorten the templates")
+    return ctx
+
+
+def settings_file(student: dict, results: Path) -> bytes:
+    """The student and the hyperparameters each shipped weights file was trained with, as JSON."""
+    content = {"student": {"name": student["name"], "id": student["id"]}}
+    for task, module in TASKS.items():
+        content[task] = _load_weights(module, paths.weights(task, results))[1]["settings"]
+    return json.dumps(content, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def _load_weights(module, path: Path):
+    try:
+        return module.load(path)
+    except WeightsError as err:
+        raise SubmissionError(f"{err}; then run `make report` and `make submission` again") from None
+
+
+def grader_code(prefix: str) -> dict[str, Path]:
+    """The four scripts, renamed with the prefix, and the hw1 package they import."""
+    files = {common.script_name(task, kind, prefix): paths.GRADER_SCRIPTS / common.script_name(task, kind)
+             for task in TASKS for kind in common.SCRIPT_KINDS}
+    files.update({f"hw1/{module.name}": module for module in sorted(paths.GRADER_PACKAGE.glob("*.py"))})
+    return files
+
+
+def contents(student: dict, results: Path, pdf: Path) -> dict[str, Path | bytes]:
+    """{name in the zip: source file or bytes}."""
+    prefix = f"hw1_{student['id']}_"
+    files: dict[str, Path | bytes] = {f"{prefix}report.pdf": pdf, **grader_code(prefix)}
+    for task in TASKS:
+        files[common.weights_name(task, prefix)] = paths.weights(task, results)
+    files[f"{prefix}{common.SETTINGS_NAME}"] = settings_file(student, results)
+    return files
+
+
+def write_zip(path: Path, files: dict[str, Path | bytes]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, source in files.items():
+            if isinstance(source, bytes):
+                z.writestr(name, source)
+            else:
+                z.write(source, name)
+
+
+# --- verification from the grader's side ---------------------------------------------------------
+
+# TeX typesets ' " -- --- as typographic characters; compare names as typed.
+TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                             "\u2013": "--", "\u2014": "---"})
+
+
+def normalized(text: str) -> str:
+    """For comparing extracted PDF text: one Unicode form, ASCII quotes and dashes, no whitespace
+    (extraction splits lines and may add or drop spaces)."""
+    return "".join(unicodedata.normalize("NFKC", text).translate(TYPOGRAPHIC).split())
+
+
+def pdf_text(pdf: Path) -> str:
+    from pypdf import PdfReader
+    return "\n".join(page.extract_text() or "" for page in PdfReader(pdf).pages)
+
+
+def run_eval(folder: Path, script: str) -> dict:
+    """evaluate_hw1() of one eval script, in a fresh interpreter whose only code is the zip's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    done = subprocess.run([sys.executable, "-E", "-s", "-c", EVAL_RUNNER, script], cwd=folder,
+                          env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SubmissionError(f"{script}: evaluate_hw1() failed in a clean folder: {last}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if not Path(result["hw1"]).resolve().is_relative_to(folder.resolve()):
+        raise SubmissionError(f"{script} imported hw1 from {result['hw1']}, not from the zip")
+    return result
+
+
+def verify(zip_path: Path, student: dict, metrics: dict, report: callable = print) -> None:
+    """Unzip into an empty folder beside the MNIST files and check it as the grader will use it."""
+    prefix = f"hw1_{student['id']}_"
+    with tempfile.TemporaryDirectory(prefix="hw1-verify-") as tmp:
+        folder = Path(tmp)
+        with zipfile.ZipFile(zip_path) as z:
+            z.extractall(folder)
+        (folder / "MNIST" / "raw").mkdir(parents=True)
+        for name in paths.MNIST_FILES:
+            (folder / "MNIST" / "raw" / name).symlink_to(paths.MNIST_RAW / name)
+        scripts = sorted(folder.rglob("*.py"))
+        for script in scripts:
+            try:
+                compile(script.read_bytes(), str(script.relative_to(folder)), "exec")
+            except SyntaxError as err:
+                raise SubmissionError(f"{script.name} does not compile: {err}") from None
+        report(f"  ok  {len(scripts)} Python files byte-compile")
+        for task, module in TASKS.items():
+            _, meta = _load_weights(module, folder / common.weights_name(task, prefix))
+            report(f"  ok  {common.weights_name(task, prefix)} loads (weights_only=True): "
+                   f"{meta.get('layer_sizes') or meta.get('hidden')}")
+        text = normalized(pdf_text(folder / f"{prefix}report.pdf"))
+        for task in TASKS:
+            _check_accuracy(folder, common.script_name(task, "eval", prefix), metrics[task], task, text)
+            report(f"  ok  {common.script_name(task, 'eval', prefix)}: evaluate_hw1() in a fresh "
+                   f"interpreter returns the PDF's {_printed(metrics[task], task)} %")
+        for key in ("name", "id"):
+            if normalized(student[key]) not in text:
+                raise SubmissionError(f"the PDF's text does not hold the [student] {key} "
+                                      f"{student[key]!r}; run `make report` again")
+        report("  ok  the PDF's text holds the student's name and ID")
+
+
+def _printed(metrics: dict, task: str) -> str:
+    """The saved model's accuracy as the report prints it (a percentage with two decimals)."""
+    section, key = SAVED_ACC[task]
+    return f"{100 * metrics[section][key]:.2f}"
+
+
+def _check_accuracy(folder: Path, script: str, metrics: dict, task: str, pdf_text_: str) -> None:
+    returned = run_eval(folder, script)["accuracy"]
+    printed = _printed(metrics, task)
+    if f"{100 * returned:.2f}" != printed:
+        raise SubmissionError(f"{script}: evaluate_hw1() returns {returned:.4f} but the report "
+                              f"prints {printed} %; run `make experiments report` again")
+    if printed not in pdf_text_:
+        raise SubmissionError(f"the PDF does not print {printed} % for {task}; run `make report`")
 
 
 def pack(out: Path | None = None, results: Path = paths.RESULTS, build: Path = paths.BUILD,
-         pdf: Path = paths.PDF, allow_quick: bool = False) -> Path:
-    """Check the report, then write the zip (to a temporary name, renamed when complete)."""
-    checked = check_report(results, build, pdf, allow_quick)
-    ctx = checked["context"]
-    student_id = ctx["student"]["id"]
-    out = out or paths.ROOT / "report" / f"hw1_{student_id}.zip"
-    tmp = out.with_name(f".{out.name}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
-        z.write(pdf, f"hw1_{student_id}_report.pdf")
-        for task in ("q1", "q2"):
-            for kind in ("train", "eval"):
-                z.writestr(f"hw1_{student_id}_{task}_{kind}.py", script(task, kind, ctx["student"], ctx[task]))
-            z.write(results / task / f"{task}_weights.pkl", f"hw1_{student_id}_{task}_weights.pkl")
-    tmp.replace(out)
+         pdf: Path = paths.PDF, allow_quick: bool = False, report: callable = print) -> Path:
+    """Check the report, write the zip under a temporary name, verify it, then rename it."""
+    ctx = check_report(results, build, pdf, allow_quick)
+    student = ctx["student"]
+    out = out or paths.submission_zip(student["id"])
+    try:
+        with atomic_write(out) as tmp:
+            write_zip(tmp, contents(student, results, pdf))
+            report(f"submission: verifying {out.name} from an empty folder with MNIST beside it")
+            verify(tmp, student, {"q1": ctx["q1"], "q2": ctx["q2"]}, report)
+    except BaseException:
+        out.unlink(missing_ok=True)  # an older zip would pass for this one
+        raise
     return out
 
 
-def main() -> int:
-    try:
-        out = pack()
-    except (ReportError, config.ConfigError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+def _pack_line(args) -> str:
+    out = pack()
     with zipfile.ZipFile(out) as z:
-        for item in z.infolist():
-            print(f"  {item.file_size:>10,d}  {item.filename}")
-    print(f"submission: wrote {out.relative_to(paths.ROOT)} ({out.stat().st_size / 1e6:.1f} MB)")
-    return 0
+        listing = "\n".join(f"  {item.file_size:>10,d}  {item.filename}" for item in z.infolist())
+    return (f"{listing}\nsubmission: wrote {out.relative_to(paths.ROOT)} "
+            f"({out.stat().st_size / 1e6:.1f} MB), verified")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.run("report.submission", __doc__, {"pack": cli.Command(_pack_line, "build and verify the zip")})

@@ -6,9 +6,10 @@ import inspect
 import pytest
 import torch
 
-from pipeline import config
 from experiments import q1
 from hw1 import scratch_mlp as mlp
+from hw1 import task1
+from pipeline import config
 
 FORBIDDEN_MODULES = ("torch.nn", "torch.optim", "torch.autograd", "torch.func")
 FORBIDDEN_CALLS = {"backward", "relu", "sigmoid", "softmax", "log_softmax", "tanh", "grad",
@@ -43,7 +44,7 @@ def rule_violations(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("module", [mlp, q1])
+@pytest.mark.parametrize("module", [mlp, task1, q1])
 def test_the_trainer_obeys_the_course_rules(module):
     assert rule_violations(inspect.getsource(module)) == []
 
@@ -109,19 +110,22 @@ def _tiny_data(n=64, seed=0):
     x = torch.rand(n, 784, generator=gen)
     labels = torch.randint(0, 10, (n,), generator=gen)
     return {"x_train": x, "y_train": labels, "x_test": x[:16], "y_test": labels[:16],
-            "input_mean": torch.tensor(0.), "input_std": torch.tensor(1.)}
+            "input_mean": 0.0, "input_std": 1.0}
 
 
 def _tiny_cfg(**changes):
     return dataclasses.replace(config.Q1(), epochs=3, batch_size=16, seeds=[0, 1], **changes)
 
 
+def _settings(seed=0, **changes):
+    return q1.settings_for(_tiny_cfg(), seed, **changes)
+
+
 def test_the_trainer_learns_without_autograd_or_grad_tensors(monkeypatch):
     grad_mode, real_step = [], mlp.sgd_step
     monkeypatch.setattr(mlp, "sgd_step", lambda p, g, lr: (grad_mode.append(torch.is_grad_enabled()),
                                                            real_step(p, g, lr)))
-    cfg = _tiny_cfg(lr=0.5, loss="ce")
-    run = q1.train_run(q1.RunSpec("relu", "ce", 0.5, 0), cfg, _tiny_data())
+    run = task1.train(_settings(lr=0.5, loss="ce"), _tiny_data())
     assert grad_mode and not any(grad_mode), "every step runs with autograd off"
     assert not any(p.requires_grad for p in run["params"].values())
     losses = run["history"]["train_loss"]
@@ -129,17 +133,17 @@ def test_the_trainer_learns_without_autograd_or_grad_tensors(monkeypatch):
 
 
 def test_same_config_and_seed_give_identical_metrics():
-    cfg, data = _tiny_cfg(), _tiny_data()
-    first = q1.train_run(q1.RunSpec("relu", "mse", 0.01, 1), cfg, data)["history"]
-    second = q1.train_run(q1.RunSpec("relu", "mse", 0.01, 1), cfg, data)["history"]
-    other_seed = q1.train_run(q1.RunSpec("relu", "mse", 0.01, 2), cfg, data)["history"]
+    data = _tiny_data()
+    first = task1.train(_settings(1), data)["history"]
+    second = task1.train(_settings(1), data)["history"]
+    other_seed = task1.train(_settings(2), data)["history"]
     assert first == second and first != other_seed
 
 
 def test_a_diverging_run_stops_and_is_summarised_without_crashing():
     cfg, data = _tiny_cfg(), _tiny_data()
     data["x_train"] = data["x_train"] * 1e38  # overflows to inf in the first layer
-    run = q1.train_run(q1.RunSpec("relu", "mse", 0.01, 0), cfg, data)
+    run = q1.train_one(_settings(), data)
     assert run["diverged_epoch"] == 1 and run["history"]["test_acc"] == []
     summary = q1.summarise([run], cfg)
     assert summary["diverged"] == [{"seed": 0, "epoch": 1}] and summary["test_acc_mean"] is None
@@ -147,10 +151,12 @@ def test_a_diverging_run_stops_and_is_summarised_without_crashing():
 
 def test_run_specs_cover_main_and_each_ablation_over_every_seed():
     cfg = config.Q1()
-    variants = {s.variant for s in q1.run_specs(cfg)}
-    assert variants == {"relu-mse-lr0.01", "sigmoid-mse-lr0.01", "relu-mse-lr0.05",
-                        "relu-mse-lr0.1", "relu-ce-lr0.01"}
-    assert len(q1.run_specs(cfg)) == 5 * len(cfg.seeds)
+    variants = [q1.variant(s) for s in q1.run_settings(cfg)]
+    assert list(dict.fromkeys(variants)) == ["relu-mse-lr0.01", "sigmoid-mse-lr0.01",
+                                             "relu-mse-lr0.05", "relu-mse-lr0.1", "relu-ce-lr0.01"]
+    assert len(variants) == 5 * len(cfg.seeds)
+    duplicated = dataclasses.replace(cfg, ablate_activation=["relu", "tanh"], ablate_lr=[0.01])
+    assert len(q1.run_settings(duplicated)) == 3 * len(cfg.seeds)  # main, tanh, ce
 
 
 def test_epochs_to_reach_a_target():

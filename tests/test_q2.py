@@ -5,9 +5,10 @@ import math
 import pytest
 import torch
 
-from pipeline import config
 from experiments import q2
+from hw1 import task2
 from hw1.random_label_net import build_net, random_labels
+from pipeline import config
 
 
 def _data(n_train=16, n_test=40, seed=0):
@@ -16,7 +17,7 @@ def _data(n_train=16, n_test=40, seed=0):
             "digits_train": torch.randint(0, 10, (n_train,), generator=gen),
             "x_test": torch.randn(n_test, 784, generator=gen),
             "digits_test": torch.randint(0, 10, (n_test,), generator=gen),
-            "input_mean": torch.tensor(0.), "input_std": torch.tensor(1.)}
+            "input_mean": 0.0, "input_std": 1.0}
 
 
 def _cfg(**changes):
@@ -34,10 +35,10 @@ def test_labels_are_reproducible_from_the_seed_and_balanced():
 
 def test_labels_stay_fixed_across_epochs(monkeypatch):
     seen = []
-    real_step = q2.full_batch_step
-    monkeypatch.setattr(q2, "full_batch_step", lambda net, opt, x, y: (seen.append(y.clone()),
-                                                                       real_step(net, opt, x, y)))
-    q2.train_run("random", 3, _cfg(epochs=5), _data())
+    real_step = task2.full_batch_step
+    monkeypatch.setattr(task2, "full_batch_step", lambda net, opt, x, y: (seen.append(y.clone()),
+                                                                          real_step(net, opt, x, y)))
+    q2.train_one("random", 3, _cfg(epochs=5), _data())
     assert len(seen) == 5 and all(torch.equal(seen[0], y) for y in seen)
     assert torch.equal(seen[0], random_labels(3, 16, 40)[0])
 
@@ -45,8 +46,9 @@ def test_labels_stay_fixed_across_epochs(monkeypatch):
 def test_the_first_images_in_dataset_order(monkeypatch):
     images = torch.arange(200 * 784, dtype=torch.float32).reshape(200, 784)
     digits = torch.arange(200) % 10
-    monkeypatch.setattr(q2.mnist, "load", lambda train: (images, digits) if train else (images[:50], digits[:50]))
-    data = q2.load_data(128)
+    monkeypatch.setattr(task2.mnist_data, "read_split",
+                        lambda root, train, download=False: (images, digits) if train else (images[:50], digits[:50]))
+    data = task2.prepare(task2.mnist_data.load("unused"), 128)
     restored = data["x_train"] * data["input_std"] + data["input_mean"]
     assert torch.allclose(restored, images[:128], rtol=1e-4, atol=1e-2)
     assert torch.equal(data["digits_train"], digits[:128])
@@ -57,14 +59,14 @@ def test_the_loss_is_computed_on_logits():
     assert isinstance(net[-1], torch.nn.Linear), "no softmax may sit before CrossEntropyLoss"
     assert not any(isinstance(m, torch.nn.Softmax) for m in net.modules())
     # softmax before CrossEntropyLoss would floor the loss at ln(1 + 1/e) = 0.313
-    run = q2.train_run("random", 0, _cfg(), _data())
+    run = q2.train_one("random", 0, _cfg(), _data())
     assert min(run["history"]["train_loss"]) < math.log(1 + math.exp(-1)) / 10
 
 
 def test_a_short_run_memorises_and_the_same_seed_repeats_exactly():
     cfg, data = _cfg(), _data()
-    first = q2.train_run("random", 0, cfg, data)
-    second = q2.train_run("random", 0, cfg, data)
+    first = q2.train_one("random", 0, cfg, data)
+    second = q2.train_one("random", 0, cfg, data)
     assert first["history"] == second["history"]
     assert first["history"]["train_loss"][-1] < 0.01
     assert first["history"]["train_acc"][-1] == 1.0
@@ -73,7 +75,7 @@ def test_a_short_run_memorises_and_the_same_seed_repeats_exactly():
 
 def test_summary_has_the_contract_keys():
     cfg, data = _cfg(seeds=[0, 1]), _data()
-    summary = q2.summarise([q2.train_run("random", s, cfg, data) for s in (0, 1)])
+    summary = q2.summarise([q2.train_one("random", s, cfg, data) for s in (0, 1)])
     for key in ("final_train_loss_mean", "test_loss_mean", "test_acc_mean",
                 "test_loss_over_epochs_mean", "epochs_to_train_loss"):
         assert key in summary
@@ -82,7 +84,7 @@ def test_summary_has_the_contract_keys():
 
 def test_control_labels_are_the_digit_parity():
     data = _data()
-    train, test = q2.labels_for("control", 0, data)
+    train, test = task2.labels_for("parity", 0, data["digits_train"], data["digits_test"])
     assert torch.equal(train, data["digits_train"] % 2) and torch.equal(test, data["digits_test"] % 2)
 
 
@@ -90,8 +92,10 @@ def test_control_labels_are_the_digit_parity():
 def test_the_smoke_run_writes_metrics_and_evaluate_reproduces_them(tmp_path, monkeypatch):
     cfg = _cfg(epochs=40)
     monkeypatch.setattr(q2.config, "load", lambda: {"q2": cfg})
-    metrics = q2.run(tmp_path)
+    out = tmp_path / "q2"
+    metrics = q2.run(out)
     assert {"random", "control", "draft", "ln2", "provenance"} <= set(metrics)
     assert metrics["random"]["final_train_loss_max"] < 0.01
-    assert (tmp_path / "metrics.json").exists() and (tmp_path / q2.WEIGHTS).exists()
-    assert q2.evaluate(tmp_path / q2.WEIGHTS) == metrics["random"]["saved_test_acc"]
+    weights = out / "q2_weights.pkl"
+    assert (out / "metrics.json").exists() and weights.exists()
+    assert q2.evaluate(weights) == metrics["random"]["saved_test_acc"]

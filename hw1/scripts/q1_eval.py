@@ -1,0 +1,28 @@
+"""HW1 Task 1, evaluation: evaluate_hw1() returns the average accuracy of the trained network
+(hw1_<id>_q1_weights.pkl beside this script) on the 10,000 MNIST test images.
+
+    python hw1_<id>_q1_eval.py
+
+The weights file carries the layer sizes, activation and input standardisation it needs. MNIST is
+read from MNIST/raw beside this script (downloaded there by torchvision when missing).
+"""
+from pathlib import Path
+
+from hw1 import common, task1
+
+FILES = common.ScriptFiles(__file__, "q1", "eval")
+
+
+def evaluate_hw1(data_folder=None, weights_file=None) -> float:
+    """Average test accuracy (0 to 1) of the saved network; it trains nothing."""
+    return task1.evaluate(Path(weights_file or FILES.weights), Path(data_folder or FILES.folder),
+                          download=True)
+
+
+def main() -> int:
+    print(f"q1: average test accuracy {evaluate_hw1():.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(common.run_script(main))

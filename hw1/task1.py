@@ -1,0 +1,126 @@
+"""Task 1: train the from-scratch MLP on MNIST and evaluate it, for the report and the graders alike.
+
+    data = hw1.data.load(folder)                                 # standardised splits
+    run = train(Settings(hidden=(128, 64), ...), data)           # params, per-epoch history
+    save(path, run["params"], settings, data)                    # weights + what evaluation needs
+    evaluate(path, folder)                                       # test accuracy, from the file alone
+
+Torch tensor operations only (scratch_mlp): no autograd, torch.nn, built-in losses, activations or
+optimisers. One thread throughout, so a later evaluation repeats training's arithmetic exactly.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import data as mnist_data
+from . import scratch_mlp as mlp
+from . import weights
+from .common import fixed_threads
+
+TASK = "q1"
+N_CLASSES = 10
+THREADS = 1
+HISTORY_KEYS = ("train_loss", "train_acc", "test_loss", "test_acc")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The hyperparameters of one training run."""
+    hidden: tuple[int, ...]   # hidden layer sizes: 784-hidden-10
+    activation: str           # relu | sigmoid | tanh, on the hidden layers; softmax output
+    loss: str                 # mse | ce
+    lr: float                 # plain SGD step
+    batch_size: int
+    epochs: int
+    standardize: bool         # (x - mean) / std with the training set's pixel statistics
+    seed: int                 # initialisation and batch order
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Settings":
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{**{k: v for k, v in values.items() if k in names},
+                      "hidden": tuple(values["hidden"])})
+
+
+def epoch_metrics(params: dict, x, labels, activation: str, loss: str) -> tuple[float, float]:
+    """(mean loss, accuracy) of the network on a whole set."""
+    p = mlp.predict(params, x, activation)
+    z = mlp.log_clamped(p)  # log p is a valid logit vector for p's softmax
+    value = mlp.LOSSES[loss][0](z, p, mlp.one_hot(labels, N_CLASSES, p.dtype)).item()
+    return value, mlp.accuracy(p, labels)
+
+
+def _finite(params: dict, metrics: tuple) -> bool:
+    import torch
+    return all(math.isfinite(v) for v in metrics) and all(torch.isfinite(p).all() for p in params.values())
+
+
+def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] | None = None) -> dict:
+    """Train one network; after every epoch record train/test loss and accuracy.
+
+    Stops at the first epoch whose metrics or weights are not finite (`diverged_epoch`).
+    """
+    import torch
+    with torch.no_grad(), fixed_threads(THREADS):  # the course forbids autograd: off throughout
+        torch.manual_seed(settings.seed)
+        generator = torch.Generator().manual_seed(settings.seed)  # init, then batch order
+        x, labels = data["x_train"], data["y_train"]
+        params = mlp.init_params([x.shape[1], *settings.hidden, N_CLASSES], settings.activation,
+                                 generator, device=x.device)
+        y = mlp.one_hot(labels, N_CLASSES)
+        history = {k: [] for k in HISTORY_KEYS}
+        for epoch in range(1, settings.epochs + 1):
+            order = torch.randperm(len(x), generator=generator).to(x.device)
+            mlp.train_epoch(params, x, y, order, settings.batch_size, settings.activation,
+                            settings.loss, settings.lr)
+            metrics = (*epoch_metrics(params, x, labels, settings.activation, settings.loss),
+                       *epoch_metrics(params, data["x_test"], data["y_test"], settings.activation,
+                                      settings.loss))
+            if not _finite(params, metrics):
+                return {"params": params, "history": history, "diverged_epoch": epoch}
+            for key, value in zip(HISTORY_KEYS, metrics):
+                history[key].append(value)
+            if on_epoch:
+                on_epoch(epoch, {k: v[-1] for k, v in history.items()})
+    return {"params": params, "history": history, "diverged_epoch": None}
+
+
+def save(path: str | Path, params: dict, settings: Settings, data: dict) -> None:
+    """The weights and everything evaluation needs: layer sizes, activation, input statistics."""
+    sizes = [params["W1"].shape[0], *settings.hidden, N_CLASSES]
+    meta = {"task": TASK, "layer_sizes": sizes, "activation": settings.activation,
+            "input_mean": data["input_mean"], "input_std": data["input_std"],
+            "settings": {**dataclasses.asdict(settings), "hidden": list(settings.hidden)}}
+    weights.save(path, {k: v.detach().cpu() for k, v in params.items()}, meta)
+
+
+def load(path: str | Path) -> tuple[dict, dict]:
+    """(params, meta) of a Task 1 weights file, its tensors checked against its layer sizes."""
+    params, meta = weights.load(path, TASK)
+    sizes = meta.get("layer_sizes")
+    if meta.get("activation") not in mlp.ACTIVATIONS or not isinstance(sizes, list) or len(sizes) < 2:
+        raise weights.WeightsError(f"{path} has no valid activation and layer sizes; {weights.REMEDY}")
+    expected = {}
+    for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        expected[f"W{layer}"], expected[f"b{layer}"] = (fan_in, fan_out), (fan_out,)
+    weights.check_shapes(path, params, expected)
+    return params, meta
+
+
+def accuracy(params: dict, meta: dict, x_test, y_test) -> float:
+    """Test accuracy of loaded weights on raw [0, 1] images, standardised as in training."""
+    import torch
+    x = mnist_data.standardized(x_test, meta["input_mean"], meta["input_std"])
+    with torch.no_grad(), fixed_threads(THREADS):
+        return mlp.accuracy(mlp.predict(params, x, meta["activation"]), y_test)
+
+
+def evaluate(weights_path: str | Path, data_root: str | Path, download: bool = False) -> float:
+    """Average accuracy of a saved network on the 10,000 test images under data_root/MNIST/raw."""
+    params, meta = load(weights_path)
+    x_test, y_test = mnist_data.read_split(data_root, train=False, download=download)
+    return accuracy(params, meta, x_test, y_test)

@@ -1,0 +1,56 @@
+"""Weights files: `torch.save` of a dict of tensors plus a `meta` dict with what evaluation needs.
+
+    {"W1": tensor, "b1": tensor, ..., "meta": {"task": "q1", "format": 1, "layer_sizes": [...],
+     "activation": "relu", "input_mean": 0.13, "input_std": 0.31, ...}}
+
+Evaluation reads the architecture and the input normalisation from `meta`, never from a config
+file that may have changed since training. Loading uses `weights_only=True`: a weights file is data,
+and unpickling arbitrary objects from it could run code.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import atomic_write
+
+FORMAT = 1
+REMEDY = "re-create it with `make experiments` (or this task's train script)"
+
+
+class WeightsError(Exception):
+    """A weights file that is missing, unreadable or not what the task expects."""
+    exit_code = 1
+
+
+def save(path: str | Path, tensors: dict, meta: dict) -> None:
+    import torch
+    with atomic_write(path) as tmp:
+        torch.save({**tensors, "meta": {**meta, "format": FORMAT}}, tmp)
+
+
+def load(path: str | Path, task: str) -> tuple[dict, dict]:
+    """(tensors, meta) of a weights file written by save() for `task`; WeightsError otherwise."""
+    import torch
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path} is missing; {REMEDY}")
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated zip, foreign pickle, ...: torch raises many kinds
+        reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
+        raise WeightsError(f"{path} cannot be read as a weights file ({reason}); {REMEDY}") from None
+    meta = content.get("meta") if isinstance(content, dict) else None
+    if not isinstance(meta, dict) or meta.get("task") != task or meta.get("format") != FORMAT:
+        raise WeightsError(f"{path} is not a {task} weights file of format {FORMAT}; {REMEDY}")
+    tensors = {k: v for k, v in content.items() if k != "meta"}
+    if not all(isinstance(v, torch.Tensor) for v in tensors.values()):
+        raise WeightsError(f"{path} holds values that are not tensors; {REMEDY}")
+    return tensors, meta
+
+
+def check_shapes(path: str | Path, tensors: dict, expected: dict) -> None:
+    """Every expected tensor present with its shape, and nothing else."""
+    found = {k: tuple(v.shape) for k, v in tensors.items()}
+    if found != {k: tuple(s) for k, s in expected.items()}:
+        raise WeightsError(f"{path} holds tensors {found}, but its meta describes "
+                           f"{expected}; {REMEDY}")

@@ -1,0 +1,161 @@
+"""The graders' scripts (hw1/scripts/ + the hw1 package), staged as the zip lays them out and run on
+a small slice of MNIST: no TeX, no full training."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from experiments import mnist, q1
+from hw1 import common, task1, task2
+from hw1.weights import WeightsError
+from pipeline import config, paths
+from report import submission
+
+PREFIX = "hw1_123456789_"
+HOSTILE_NAME = 'Ann \\xa Lee """ \'\'\' \\n {x} שלום Ёж'
+
+
+@pytest.fixture(scope="module")
+def mnist_slice(tmp_path_factory):
+    """The first 600 training and 200 test images in torchvision's layout."""
+    root = tmp_path_factory.mktemp("slice")
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for split, n in (("train", 600), ("t10k", 200)):
+        images, labels = mnist.load(train=split == "train")
+        pixels = (images[:n] * 255).round().to(torch.uint8)
+        mnist.write_idx(raw / f"{split}-images-idx3-ubyte", pixels.numpy().tobytes(), (n, 28, 28))
+        mnist.write_idx(raw / f"{split}-labels-idx1-ubyte",
+                        labels[:n].to(torch.uint8).numpy().tobytes(), (n,))
+    return root
+
+
+def _settings(student_name=HOSTILE_NAME, q1_epochs=1):
+    cfg = config.load(quick=True)
+    q1_settings = q1.settings_for(cfg["q1"], 0, epochs=q1_epochs)
+    from experiments import q2
+    q2_settings = q2.settings_for("random", 0, cfg["q2"])
+    as_json = lambda s: {**s.__dict__, "hidden": list(s.hidden)}  # noqa: E731
+    return {"student": {"name": student_name, "id": "123456789"},
+            "q1": as_json(q1_settings), "q2": {**as_json(q2_settings), "epochs": 30}}
+
+
+@pytest.fixture()
+def staged(tmp_path):
+    """The zip's code and settings file, as `make submission` lays them out."""
+    for name, source in submission.grader_code(PREFIX).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(source.read_bytes())
+    (tmp_path / f"{PREFIX}settings.json").write_text(json.dumps(_settings(), ensure_ascii=False))
+    return tmp_path
+
+
+def _python(folder, *args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    return subprocess.run([sys.executable, "-E", "-s", *args], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("task", ["q1", "q2"])
+def test_train_then_eval_scripts_run_from_the_unzipped_layout(staged, mnist_slice, task):
+    trained = _python(staged, f"{PREFIX}{task}_train.py", "--data", str(mnist_slice))
+    assert trained.returncode == 0, trained.stderr
+    assert "epoch 1:" in trained.stdout
+    weights = staged / f"{PREFIX}{task}_weights.pkl"
+    expected = {"q1": task1, "q2": task2}[task].evaluate(weights, mnist_slice)
+    runner = (f"import sys; sys.path.insert(0, '.'); import runpy; "
+              f"m = runpy.run_path('{PREFIX}{task}_eval.py'); "
+              f"print(repr(m['evaluate_hw1'](sys.argv[1])))")
+    evaluated = _python(staged, "-c", runner, str(mnist_slice))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert float(evaluated.stdout.strip().splitlines()[-1]) == expected
+    assert 0.0 <= expected <= 1.0
+
+
+def test_the_scripts_compile_and_carry_the_name_only_as_data(staged):
+    for script in staged.glob("*.py"):
+        compile(script.read_bytes(), script.name, "exec")
+        assert "שלום" not in script.read_text()
+    settings = json.loads((staged / f"{PREFIX}settings.json").read_text(encoding="utf-8"))
+    files = common.ScriptFiles(staged / f"{PREFIX}q1_eval.py", "q1", "eval")
+    assert common.read_settings(files, "q1")["student"]["name"] == HOSTILE_NAME == settings["student"]["name"]
+
+
+def test_task1_scripts_obey_the_course_rules(staged):
+    from tests.test_q1 import rule_violations
+    for name in (f"{PREFIX}q1_train.py", f"{PREFIX}q1_eval.py", "hw1/task1.py", "hw1/scratch_mlp.py"):
+        assert rule_violations((staged / name).read_text()) == [], name
+
+
+def _train_small(tmp_path, mnist_slice, activation):
+    settings = task1.Settings(hidden=(32,), activation=activation, loss="mse", lr=0.1,
+                              batch_size=32, epochs=2, standardize=True, seed=0)
+    from hw1 import data
+    run = task1.train(settings, data.load(mnist_slice))
+    path = tmp_path / f"{activation}.pkl"
+    task1.save(path, run["params"], settings, data.load(mnist_slice))
+    return path, run
+
+
+def test_evaluation_reads_the_activation_from_the_weights_not_the_config(tmp_path, mnist_slice):
+    path, run = _train_small(tmp_path, mnist_slice, "tanh")
+    assert task1.load(path)[1]["activation"] == "tanh"
+    from hw1 import data
+    x_test, y_test = data.read_split(mnist_slice, train=False)
+    meta = task1.load(path)[1]
+    as_trained = task1.accuracy(run["params"], meta, x_test, y_test)
+    as_relu = task1.accuracy(run["params"], {**meta, "activation": "relu"}, x_test, y_test)
+    assert task1.evaluate(path, mnist_slice) == as_trained != as_relu
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not a pickle", "wrong task"])
+def test_a_damaged_weights_file_is_refused_in_one_line(tmp_path, mnist_slice, damage, staged):
+    path, _ = _train_small(tmp_path, mnist_slice, "relu")
+    target = staged / f"{PREFIX}q1_weights.pkl"
+    content = {"truncated": path.read_bytes()[:100], "empty": b"", "not a pickle": b"hello"}
+    if damage == "wrong task":
+        torch.save({"W1": torch.zeros(2), "meta": {"task": "q2", "format": 1}}, target)
+    else:
+        target.write_bytes(content[damage])
+    with pytest.raises(WeightsError, match="re-create it"):
+        task1.load(target)
+    done = _python(staged, f"{PREFIX}q1_eval.py")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_evaluate_command_gives_one_line_for_missing_weights(tmp_path, monkeypatch):
+    monkeypatch.setattr(q1.paths, "weights", lambda task, results=None: tmp_path / "absent.pkl")
+    with pytest.raises(WeightsError, match="missing"):
+        q1.evaluate()
+
+
+def test_truncated_weights_leave_no_zip(tmp_path, monkeypatch):
+    results = tmp_path / "results"
+    for task in ("q1", "q2"):
+        (results / task).mkdir(parents=True)
+        (results / task / f"{task}_weights.pkl").write_bytes(b"PK\x03\x04" + b"\0" * 96)
+    student = {"name": "Ann Lee", "id": "123456789"}
+    monkeypatch.setattr(submission, "check_report", lambda *a, **k: {"student": student})
+    out = tmp_path / "hw1.zip"
+    out.write_bytes(b"an older zip")
+    with pytest.raises(submission.SubmissionError, match="q1_weights.pkl cannot be read"):
+        submission.pack(out, results, tmp_path, tmp_path / "report.pdf", report=lambda line: None)
+    assert not out.exists() and list(tmp_path.glob("*.zip*")) == []
+
+
+@pytest.mark.parametrize("text, keys", [
+    ("", ["[student] name", "[student] id"]),
+    ('[student]\nname = "Ann Lee"\n', ["[student] id"]),
+    ('[student]\nid = "123"\n', ["[student] name"]),
+])
+def test_an_unset_student_stops_the_submission_naming_the_key(tmp_path, text, keys):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    student = config.load(path)["student"]  # the report may still build, with the placeholder
+    assert config.unset_student_keys(student) == keys
+    with pytest.raises(submission.SubmissionError, match=keys[0].replace("[", r"\[")):
+        submission.check_student(student)
