@@ -2,6 +2,7 @@
 and what it does with hostile input."""
 import dataclasses
 import json
+import random
 import subprocess
 import sys
 import time
@@ -264,6 +265,29 @@ def test_hostile_input_is_refused_with_one_line_and_exit_2(capsys, args, mention
     assert code == 2 and out == ""
     assert err.startswith("error: ") and err.count("\n") == 1 and mentions in err
     assert time.perf_counter() - start < 2  # refused while reading, before any numerics
+
+
+PIECES = {
+    False: ["y_i", "fp_k", "k", "KroneckerDelta(i,k)", "KroneckerDelta(", "0", "9", "0.5", "+", "-",
+            "*", "/", "**", "(", ")", ",", " ", "x", "'", "\\", "^", ".", "__class__", "ŷ"],
+    True: [r"\hat{y}_i", r"\hat y_k", "f'_i", "f_k'", r"\delta_{ik}", r"\frac{", "}{", "{", "}",
+           "^", "^{", "_", r"\left(", r"\right)", "(", ")", r"\cdot", "-", "/", "0", "12", "i",
+           "y", "'", r"\,", " ", r"\x", "\\", "$"],
+}
+
+
+@pytest.mark.parametrize("as_latex", [False, True], ids=["plain", "latex"])
+def test_random_token_soup_parses_or_is_refused_in_one_line(as_latex):
+    """Whatever the text, reading it ends in an expression or a ClaimError, never another
+    exception (which the CLI would show as a traceback)."""
+    rng = random.Random(0)
+    for _ in range(2000):
+        text = "".join(rng.choice(PIECES[as_latex]) for _ in range(rng.randint(0, 20)))
+        try:
+            formula.parse(text, latex=as_latex)
+            formula.parse_in_notation(text, latex=as_latex)
+        except formula.ClaimError as err:
+            assert "\n" not in str(err)
 
 
 def test_a_usage_mistake_is_one_line_and_exit_2(capsys):
