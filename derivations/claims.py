@@ -1,11 +1,12 @@
 """Claimed formulas, checked numerically against torch autograd: `verified` or `refuted`.
 
-A claim is a SymPy-syntax formula for one entry of a softmax derivative, in these symbols:
-    y_i, y_k            softmax outputs  \\hat{y}_i, \\hat{y}_k
-    fp_i, fp_k          f'_i, f'_k: derivatives of the logits f_i, f_k w.r.t. their weight
-    KroneckerDelta(i,k) 1 when i = k, else 0
+A claim is a formula for one entry of a softmax derivative, read by derivations.formula (plain
+SymPy syntax or the report's LaTeX notation, parsed against a whitelist, never evaluated):
+    y_i, y_k            \\hat{y}_i, \\hat{y}_k   softmax outputs
+    fp_i, fp_k          f'_i, f'_k        derivatives of the logits f_i, f_k w.r.t. their weight
+    KroneckerDelta(i,k) \\delta_{ik}        1 when i = k, else 0
 Two settings:
-    wrt "z": the claim is d yhat_i / d z_k            (logits z, fp symbols unused)
+    wrt "z": the claim is d yhat_i / d z_k            (logits z; f' has no meaning there)
     wrt "w": the claim is d yhat_i / d w_k, where logit f_k depends on weight w_k alone
             (the draft's setting); the truth is yhat_i (delta_ik - yhat_k) f'_k.
 `cases` restricts the check to k = i ("diagonal"), k != i ("offdiagonal") or "all" entries.
@@ -20,15 +21,10 @@ import sympy as sp
 import torch
 from torch.autograd.functional import jacobian
 
+from derivations.formula import INDICES, SYMBOLS, ClaimError
 from derivations.verify import SCALES
 
-ALLOWED = {name: sp.Symbol(name, real=True) for name in ("y_i", "y_k", "fp_i", "fp_k")}
-INDEX = {"i": sp.Symbol("i", integer=True), "k": sp.Symbol("k", integer=True)}
 TOLERANCE = 1e-9
-
-
-class ClaimError(ValueError):
-    """The formula cannot be read; the message says which symbol or syntax is wrong."""
 
 
 @dataclass(frozen=True)
@@ -50,24 +46,11 @@ DRAFT_CLAIMS = [
 ]
 
 
-def parse(formula: str) -> sp.Expr:
-    try:
-        expr = sp.sympify(formula, locals={**ALLOWED, **INDEX,
-                                           "KroneckerDelta": sp.KroneckerDelta})
-    except (sp.SympifyError, SyntaxError, TypeError) as err:
-        raise ClaimError(f"cannot read {formula!r}: {err}") from None
-    unknown = {str(s) for s in expr.free_symbols} - set(ALLOWED) - set(INDEX)
-    if unknown:
-        raise ClaimError(f"unknown symbol(s) {', '.join(sorted(unknown))} in {formula!r}; use "
-                         f"y_i, y_k, fp_i, fp_k and KroneckerDelta(i, k)")
-    return expr
-
-
 def _numeric(expr: sp.Expr):
     # lambdify prints KroneckerDelta as a scalar conditional; an opaque function keeps it elementwise
     delta = sp.Function("delta")
     expr = expr.replace(sp.KroneckerDelta, delta)
-    args = [INDEX["i"], INDEX["k"], *ALLOWED.values()]
+    args = [INDICES["i"], INDICES["k"], *SYMBOLS.values()]
     fn = sp.lambdify(args, expr, modules=[{"delta": lambda a, b: (a == b).astype(float)}, "numpy"])
     return lambda *values: np.broadcast_to(np.asarray(fn(*values), dtype=float), values[0].shape)
 
@@ -86,10 +69,13 @@ def _truth(n: int, point: int, gen: torch.Generator, wrt: str):
     return torch.softmax(f(w), 0), fp, jacobian(lambda t: torch.softmax(f(t), 0), w), {"w": w}
 
 
-def check(formula: str, wrt: str = "z", cases: str = "all", n_values=range(2, 7),
+def check(expr: sp.Expr, wrt: str = "z", cases: str = "all", n_values=range(2, 7),
           points: int = 20, seed: int = 0) -> dict:
-    """`verified` when the claim matches autograd at every entry in scope, else `refuted`."""
-    fn = _numeric(parse(formula))
+    """`verified` when the claim (an expression from formula.parse) matches autograd at every
+    entry in scope, else `refuted`."""
+    if wrt == "z" and expr.has(SYMBOLS["fp_i"], SYMBOLS["fp_k"]):
+        raise ClaimError("f'_i and f'_k are derivatives of the logits f(w): use --wrt w")
+    fn = _numeric(expr)
     gen = torch.Generator().manual_seed(seed)
     max_abs = 0.0
     for n in n_values:
@@ -98,7 +84,8 @@ def check(formula: str, wrt: str = "z", cases: str = "all", n_values=range(2, 7)
         for point in range(points):
             yh, fp, truth, inputs = _truth(n, point, gen, wrt)
             yh, fp, truth = yh.numpy(), fp.numpy(), truth.numpy()
-            got = fn(ii, kk, yh[ii - 1], yh[kk - 1], fp[ii - 1], fp[kk - 1])
+            with np.errstate(all="ignore"):  # a claim that divides by zero somewhere is refuted
+                got = fn(ii, kk, yh[ii - 1], yh[kk - 1], fp[ii - 1], fp[kk - 1])
             err = np.where(scope, np.abs(got - truth), 0.0)
             max_abs = max(max_abs, float(np.nan_to_num(err, nan=np.inf).max()))
             if not np.all(err <= TOLERANCE):

@@ -3,7 +3,8 @@
 For each n, the closed form is lambdified to numpy once and evaluated at `points` random points;
 torch autograd differentiates the definitions (softmax, a linear layer, the losses) at the same
 points. Every fourth point has logits of order 30, where a naive exp would lose the small
-probabilities. torch.autograd.gradcheck also checks the oracle itself against finite differences.
+probabilities. torch.autograd.gradcheck also checks the oracle itself against finite differences
+(it raises when they disagree, which stops the build: a wrong oracle must not verify anything).
 """
 from __future__ import annotations
 
@@ -66,18 +67,13 @@ def autograd_value(identity: Identity, loss, s: dict) -> torch.Tensor:
     return oracles[identity.id]()
 
 
-def gradcheck_oracle(identity: Identity, loss, s: dict) -> bool:
-    """Finite differences agree with autograd on the identity's definition (at a moderate point)."""
-    fn = {"softmax_weight": lambda W: torch.softmax(W @ s["x"] + s["b"], 0),
-          "ce_weight": lambda W: _loss("ce", s["y"])(W @ s["x"] + s["b"])}.get(identity.id)
-    if fn is not None:
-        return torch.autograd.gradcheck(fn, (s["W"].clone().requires_grad_(True),))
-    if identity.id in ("softmax_general", "loss_chain"):
-        g = (lambda w: torch.softmax(f_of_w(s)(w), 0)) if loss is None else (
-            lambda w: _loss(loss, s["y"])(f_of_w(s)(w)))
-        return torch.autograd.gradcheck(g, (s["w"].clone().requires_grad_(True),))
-    g = (lambda z: torch.softmax(z, 0)) if loss is None else _loss(loss, s["y"])
-    return torch.autograd.gradcheck(g, (s["z"].clone().requires_grad_(True),))
+def gradcheck_oracle(identity: Identity, loss, s: dict) -> None:
+    """Finite differences agree with autograd on the identity's definition, or gradcheck raises."""
+    name = {"softmax_weight": "W", "ce_weight": "W",
+            "softmax_general": "w", "loss_chain": "w"}.get(identity.id, "z")
+    logits = {"W": lambda W: W @ s["x"] + s["b"], "w": f_of_w(s), "z": lambda z: z}[name]
+    outcome = (lambda t: torch.softmax(t, 0)) if loss is None else _loss(loss, s["y"])
+    torch.autograd.gradcheck(lambda t: outcome(logits(t)), (s[name].clone().requires_grad_(True),))
 
 
 def closed_function(identity: Identity, n: int, loss):
@@ -91,7 +87,7 @@ def closed_function(identity: Identity, n: int, loss):
 def verify(identity: Identity, n_values=range(2, 7), points: int = 20, seed: int = 0) -> dict:
     """Max absolute and relative error between the closed form and autograd, over all points."""
     gen = torch.Generator().manual_seed(seed)
-    max_abs, max_rel, gradcheck_ok = 0.0, 0.0, True
+    max_abs, max_rel = 0.0, 0.0
     for n in n_values:
         for loss in identity.losses:
             closed = closed_function(identity, n, loss)
@@ -107,6 +103,6 @@ def verify(identity: Identity, n_values=range(2, 7), points: int = 20, seed: int
                 if big.any():
                     max_rel = max(max_rel, float((err[big] / np.abs(expected[big])).max()))
                 if point == 0:
-                    gradcheck_ok &= gradcheck_oracle(identity, loss, s)
+                    gradcheck_oracle(identity, loss, s)
     return {"max_abs_err": max_abs, "max_rel_err": max_rel, "n_values": list(n_values),
-            "points": points, "gradcheck": bool(gradcheck_ok)}
+            "points": points}
