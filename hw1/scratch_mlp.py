@@ -156,3 +156,11 @@ def predict(params, x, activation, chunk=10000):
 
 def accuracy(p, labels):
     return (p.argmax(dim=1) == labels).float().mean().item()
+
+
+def evaluate(params, x, labels, activation, loss):
+    """(mean loss, accuracy) of the network over a whole set."""
+    p = predict(params, x, activation)
+    z = torch.log(p.clamp_min(1e-30))  # log p is a valid logit vector for p's softmax
+    y = one_hot(labels, p.shape[1], p.dtype)
+    return LOSSES[loss][0](z, p, y).item(), accuracy(p, labels)
