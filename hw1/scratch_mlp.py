@@ -139,8 +139,12 @@ def train_epoch(params, x, y_onehot, order, batch_size, activation, loss, lr):
     """One epoch of mini-batch SGD, the batches taken in `order`."""
     for i in range(0, len(order), batch_size):
         batch = order[i:i + batch_size]
-        cache = forward(params, x[batch], activation)
-        sgd_step(params, backward_pass(params, cache, y_onehot[batch], activation, loss), lr)
+        # index_select, not x[batch]: one gather kernel instead of advanced indexing's general
+        # machinery (a third of the time at 32 rows). Gathering the whole epoch up front is
+        # slower still: a fresh 188 MB copy, written out and read back.
+        x_batch, y_batch = x.index_select(0, batch), y_onehot.index_select(0, batch)
+        cache = forward(params, x_batch, activation)
+        sgd_step(params, backward_pass(params, cache, y_batch, activation, loss), lr)
 
 
 def one_hot(labels, n_classes, dtype=torch.float32):
