@@ -134,7 +134,7 @@ def backward_pass(params, cache, y, activation, loss):
 
 def sgd_step(params, grads, lr):
     for name, g in grads.items():
-        params[name].sub_(lr * g)
+        params[name].add_(g, alpha=-lr)                        # p -= lr g, without a temporary lr g
 
 
 def train_epoch(params, x, y_onehot, order, batch_size, activation, loss, lr):
