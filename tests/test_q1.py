@@ -97,6 +97,22 @@ def test_every_hand_made_gradient_matches_autograd(activation, loss, batch):
     assert abs(ours_loss.item() - _oracle_loss(params, x, labels, activation, loss).item()) < 1e-12
 
 
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("loss", ["mse", "ce"])
+def test_the_fused_step_equals_a_gradient_step(activation, loss):
+    gen = torch.Generator().manual_seed(4)
+    params = mlp.init_params([20, 16, 8, 5], activation, gen, dtype=torch.float64)
+    x = torch.randn(7, 20, generator=gen, dtype=torch.float64)
+    y = mlp.one_hot(torch.randint(0, 5, (7,), generator=gen), 5, torch.float64)
+    cache = mlp.forward(params, x, activation)
+    stepped = {k: v.clone() for k, v in params.items()}
+    mlp.sgd_step(stepped, mlp.backward_pass(params, cache, y, activation, loss), lr=0.5)
+    mlp.backward_sgd_step(params, cache, y, activation, loss, lr=0.5)  # updates params in place
+    for name in params:
+        diff = (params[name] - stepped[name]).abs().max().item()
+        assert diff <= 1e-12, f"{name}: max |fused - backward_pass + sgd_step| = {diff:.3g}"
+
+
 def test_softmax_and_sigmoid_are_stable_for_extreme_inputs():
     z = torch.tensor([[1000.0, 0.0, -1000.0]])
     assert torch.isfinite(mlp.softmax(z)).all() and mlp.softmax(z)[0, 0] == 1.0
@@ -117,9 +133,9 @@ def _tiny_cfg(**changes):
 
 
 def test_the_trainer_learns_without_autograd_or_grad_tensors(monkeypatch):
-    grad_mode, real_step = [], mlp.sgd_step
-    monkeypatch.setattr(mlp, "sgd_step", lambda p, g, lr: (grad_mode.append(torch.is_grad_enabled()),
-                                                           real_step(p, g, lr)))
+    grad_mode, real_step = [], mlp.backward_sgd_step
+    monkeypatch.setattr(mlp, "backward_sgd_step", lambda *args: (
+        grad_mode.append(torch.is_grad_enabled()), real_step(*args)))
     cfg = _tiny_cfg(lr=0.5, loss="ce")
     run = q1.train_run(q1.RunSpec("relu", "ce", 0.5, 0), cfg, _tiny_data())
     assert grad_mode and not any(grad_mode), "every step runs with autograd off"
