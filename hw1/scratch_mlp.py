@@ -51,12 +51,12 @@ ACTIVATIONS = {"relu": (relu, relu_grad), "sigmoid": (sigmoid, sigmoid_grad),
 
 def softmax(z):
     """exp(z_i) / sum_j exp(z_j), shifted by max z so that exp never overflows."""
-    e = torch.exp(z - z.max(dim=1, keepdim=True).values)
+    e = torch.exp(z - z.amax(dim=1, keepdim=True))
     return e / e.sum(dim=1, keepdim=True)
 
 
 def log_softmax_of(z):
-    shifted = z - z.max(dim=1, keepdim=True).values
+    shifted = z - z.amax(dim=1, keepdim=True)
     return shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
 
 
@@ -68,7 +68,7 @@ def mse_loss(z, p, y):
 
 
 def mse_dz(p, y):
-    dp = 2.0 * (p - y) / p.shape[0]                            # (B, C)
+    dp = (p - y) * (2.0 / p.shape[0])                          # (B, C)
     # softmax Jacobian dp_i/dz_k = p_i (delta_ik - p_k), applied without forming it
     return p * (dp - (dp * p).sum(dim=1, keepdim=True))        # (B, C)
 
