@@ -113,6 +113,19 @@ def test_the_fused_step_equals_a_gradient_step(activation, loss):
         assert diff <= 1e-12, f"{name}: max |fused - backward_pass + sgd_step| = {diff:.3g}"
 
 
+@pytest.mark.parametrize("loss", ["mse", "ce"])
+def test_evaluate_gives_the_whole_sets_loss_and_accuracy_whatever_the_chunk(loss):
+    gen = torch.Generator().manual_seed(5)
+    params = mlp.init_params([20, 16, 8, 5], "relu", gen, dtype=torch.float64)
+    x = torch.randn(10, 20, generator=gen, dtype=torch.float64)
+    labels = torch.randint(0, 5, (10,), generator=gen)
+    oracle_loss = _oracle_loss(params, x, labels, "relu", loss).item()
+    oracle_acc = (mlp.predict(params, x, "relu", chunk=10).argmax(1) == labels).double().mean().item()
+    for chunk in (3, 10, 64):  # a ragged last chunk, one exact chunk, one larger than the set
+        value, acc = mlp.evaluate(params, x, labels, "relu", loss, chunk=chunk)
+        assert abs(value - oracle_loss) < 1e-12 and acc == pytest.approx(oracle_acc, abs=1e-7)
+
+
 def test_softmax_and_sigmoid_are_stable_for_extreme_inputs():
     z = torch.tensor([[1000.0, 0.0, -1000.0]])
     assert torch.isfinite(mlp.softmax(z)).all() and mlp.softmax(z)[0, 0] == 1.0
