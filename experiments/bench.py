@@ -9,9 +9,9 @@
 4. torch_nn: the same network, loss, batch and batch order with torch.nn + autograd + optim.SGD;
 5. dataloader: the torch.nn version fed the way typical solutions do it, a DataLoader over
    torchvision's MNIST with a per-sample ToTensor transform (information only, no budget).
-All use one thread (as the suite's runs do) and the main configuration of config.toml. The first
-four alternate, REPEATS rounds, and each reports its median: the machine may be shared, and
-alternating exposes all of them to the same load.
+All use one thread (as the suite's runs do) and the main configuration of config.toml. All but
+the DataLoader alternate for REPEATS rounds and report their median CPU time: the machine may be
+shared, and alternating exposes every measurement to the same load.
 Budgets (DESIGN.md): scratch / torch_nn <= 1.0, scratch / matmul_floor <= 1.3, eval / scratch <= 0.25.
 """
 from __future__ import annotations
@@ -62,7 +62,9 @@ def matmul_floor(cfg, x, rows, backward=True):
         h = [x[i:i + rows]]                                     # h[l]: (rows, sizes[l])
         for w in weights:
             h.append(h[-1] @ w)
-        for l in reversed(range(len(weights)) if backward else []):
+        if not backward:
+            continue
+        for l in reversed(range(len(weights))):
             dz = errors[l][:len(h[0])]                          # (rows, fan_out)
             h[l].T @ dz                                         # (fan_in, fan_out)
             if l > 0:
