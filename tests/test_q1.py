@@ -98,6 +98,35 @@ def test_every_hand_made_gradient_matches_autograd(activation, loss, batch):
     assert abs(ours_loss.item() - _oracle_loss(params, x, labels, activation, loss).item()) < 1e-12
 
 
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("loss", ["mse", "ce"])
+def test_the_fused_step_equals_a_gradient_step(activation, loss):
+    gen = torch.Generator().manual_seed(4)
+    params = mlp.init_params([20, 16, 8, 5], activation, gen, dtype=torch.float64)
+    x = torch.randn(7, 20, generator=gen, dtype=torch.float64)
+    y = mlp.one_hot(torch.randint(0, 5, (7,), generator=gen), 5, torch.float64)
+    cache = mlp.forward(params, x, activation)
+    stepped = {k: v.clone() for k, v in params.items()}
+    mlp.sgd_step(stepped, mlp.backward_pass(params, cache, y, activation, loss), lr=0.5)
+    mlp.backward_sgd_step(params, cache, y, activation, loss, lr=0.5)  # updates params in place
+    for name in params:
+        diff = (params[name] - stepped[name]).abs().max().item()
+        assert diff <= 1e-12, f"{name}: max |fused - backward_pass + sgd_step| = {diff:.3g}"
+
+
+@pytest.mark.parametrize("loss", ["mse", "ce"])
+def test_evaluate_gives_the_whole_sets_loss_and_accuracy_whatever_the_chunk(loss):
+    gen = torch.Generator().manual_seed(5)
+    params = mlp.init_params([20, 16, 8, 5], "relu", gen, dtype=torch.float64)
+    x = torch.randn(10, 20, generator=gen, dtype=torch.float64)
+    labels = torch.randint(0, 5, (10,), generator=gen)
+    oracle_loss = _oracle_loss(params, x, labels, "relu", loss).item()
+    oracle_acc = (mlp.predict(params, x, "relu", chunk=10).argmax(1) == labels).double().mean().item()
+    for chunk in (3, 10, 64):  # a ragged last chunk, one exact chunk, one larger than the set
+        value, acc = mlp.evaluate(params, x, labels, "relu", loss, chunk=chunk)
+        assert abs(value - oracle_loss) < 1e-12 and acc == pytest.approx(oracle_acc, abs=1e-7)
+
+
 def test_softmax_and_sigmoid_are_stable_for_extreme_inputs():
     z = torch.tensor([[1000.0, 0.0, -1000.0]])
     assert torch.isfinite(mlp.softmax(z)).all() and mlp.softmax(z)[0, 0] == 1.0
@@ -122,9 +151,9 @@ def _settings(seed=0, **changes):
 
 
 def test_the_trainer_learns_without_autograd_or_grad_tensors(monkeypatch):
-    grad_mode, real_step = [], mlp.sgd_step
-    monkeypatch.setattr(mlp, "sgd_step", lambda p, g, lr: (grad_mode.append(torch.is_grad_enabled()),
-                                                           real_step(p, g, lr)))
+    grad_mode, real_step = [], mlp.backward_sgd_step
+    monkeypatch.setattr(mlp, "backward_sgd_step", lambda *args: (
+        grad_mode.append(torch.is_grad_enabled()), real_step(*args)))
     run = task1.train(_settings(lr=0.5, loss="ce"), _tiny_data())
     assert grad_mode and not any(grad_mode), "every step runs with autograd off"
     assert not any(p.requires_grad for p in run["params"].values())
