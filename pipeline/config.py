@@ -44,7 +44,7 @@ NAME_SCRIPTS = {
     "Latin": [(0x0020, 0x007E), (0x00A0, 0x0137), (0x0139, 0x0148), (0x014A, 0x0165),
               (0x0168, 0x017F),
               (0x01A0, 0x01A1), (0x01AF, 0x01B0),  # Vietnamese horned o and u
-              (0x01CD, 0x01DC),                    # Pinyin tone marks on vowels and ü
+              (0x01CD, 0x01D4), (0x01D7, 0x01DC),  # Pinyin tone marks on vowels and ü
               (0x0218, 0x021B),                    # Romanian s and t with comma below
               (0x0300, 0x0304), (0x0306, 0x030C), (0x0323, 0x0323),  # combining accents
               (0x1EA0, 0x1EF9)],                   # Vietnamese vowels with tone marks

@@ -1,5 +1,6 @@
 """config.toml: typos and invalid values fail before any work, naming the key."""
 import pytest
+from conftest import NAMES_BY_SCRIPT
 
 from pipeline import config
 
@@ -45,15 +46,6 @@ def test_sections_are_rewritten_only_when_they_change(tmp_path):
     assert config.write_sections(out, load("[student]\nname = 'A'\n")) == []
     assert config.write_sections(out, load("[student]\nname = 'B'\n")) == ["student"]
 
-
-NAMES_BY_SCRIPT = {
-    "Latin": "Nguyễn Thị Phương Łukasz Żółć",
-    "Hebrew": "שי קיקואשווילי",
-    "Arabic": "محمد عبد الله",
-    "Cyrillic": "Анна Каренина",
-    "Greek": "Ἀλέξανδρος Παπαδόπουλος",
-    "Chinese": "王小明",
-}
 
 
 def _student(tmp_path, **values):
