@@ -8,7 +8,7 @@ import sys
 import time
 
 from pipeline import config, paths
-from report import context, latex, render
+from report import budget, context, latex, render
 from report.claims import ReportError
 
 
@@ -19,7 +19,8 @@ def build() -> dict:
     body_pages = latex.typeset(paths.BUILD, paths.PDF, line_maps)
     info = {"pdf": str(paths.PDF.relative_to(paths.ROOT)), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
-            "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]}}
+            "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
+            "layout": budget.measure(latex.read_log(paths.BUILD))}
     (paths.BUILD / "build.json").write_text(json.dumps(info, indent=1))
     return info
 
@@ -35,6 +36,9 @@ def main(argv: list[str]) -> int:
         return 1
     print(f"report: wrote {info['pdf']} ({info['body_pages']} pages of main body) "
           f"in {info['seconds']} s")
+    over_budget = budget.check(info)
+    if over_budget:  # a draft over budget is normal while writing; `make submission` refuses it
+        print(f"warning: {over_budget}", file=sys.stderr)
     return 0
 
 

@@ -4,6 +4,7 @@ The context comes from the quick pipeline (results/quick/), built once per sessi
 `make experiments derivations QUICK=1` (a no-op when up to date).
 """
 import copy
+import math
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from pipeline import config, paths
-from report import claims, context, latex, render
+from report import budget, claims, context, latex, render
 from report.claims import ReportError
 
 QUICK_RESULTS = paths.ROOT / "results" / "quick"
@@ -137,6 +138,22 @@ def test_a_latex_error_names_the_template_file_and_line(quick_context, tmp_path)
     message = str(err.value)
     assert message.startswith("templates/q2.tex.j2:12: LaTeX error: Undefined control sequence")
     assert "q2.tex:" in message
+
+
+@pytest.mark.slow
+def test_an_over_long_body_still_builds_and_says_by_how_much(quick_context, tmp_path):
+    templates = _templates_with(tmp_path, "summary.tex.j2", 3, r"\rule{1pt}{500pt}\par")
+    pdf, body_pages = _build(quick_context, tmp_path, templates)
+    layout = budget.measure(latex.read_log(tmp_path / "build"))
+    message = budget.check({"body_pages": body_pages, "layout": layout})
+    assert pdf.exists() and body_pages == layout["end_page"] == 3
+    # the 500 pt rule cannot break, so it moves to page 3 whole with the rest of the summary
+    over_pt = layout["end_depth_pt"] - 2 * layout["text_height_pt"]
+    assert 500 < over_pt < 750
+    lines = math.ceil(over_pt / layout["line_pt"])
+    assert message.startswith(f"the main body runs {over_pt / layout['text_height_pt']:.2f} page "
+                              f"(about {lines} lines) past its 2-page limit; longest sections: "
+                              f"templates/summary.tex.j2 ")
 
 
 def test_an_undefined_variable_names_itself_and_the_line(quick_context, tmp_path):
