@@ -57,7 +57,7 @@ def escape(value) -> str:
 
 def name_fonts(name: str) -> list[tuple[str, str, str]]:
     """(babel locale, font, options) for each script of the name that Latin Modern lacks; the
-    template declares only these, as loading a CJK font costs about a second per LaTeX run."""
+    template declares only these, as loading the CJK font adds one to two seconds to each run."""
     return [NAME_FONTS[script] for script in config.name_scripts(name) if script in NAME_FONTS]
 
 
