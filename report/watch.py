@@ -54,7 +54,10 @@ def first_error(output: str) -> str:
 
 def pages() -> str:
     """Pages of the built PDF, and the budget warning when its body is too long."""
-    info = json.loads((paths.BUILD / "build.json").read_text())
+    record = paths.BUILD / "build.json"
+    if not record.exists():  # report/build/ deleted while make still finds the PDF up to date
+        return f"{paths.PDF.relative_to(paths.ROOT)}, pages unknown: run `make clean` to rebuild"
+    info = json.loads(record.read_text())
     total = len(PdfReader(paths.ROOT / info["pdf"]).pages)
     line = f"{info['pdf']}, {info['body_pages']} pages of main body, {total} in all"
     over_budget = budget.check(info)
