@@ -56,7 +56,8 @@ def pages() -> str:
     """Pages of the built PDF, and the budget warning when its body is too long."""
     record = paths.BUILD / "build.json"
     if not record.exists():  # report/build/ deleted while make still finds the PDF up to date
-        return f"{paths.PDF.relative_to(paths.ROOT)}, pages unknown: run `make clean` to rebuild"
+        pdf = paths.PDF.relative_to(paths.ROOT)
+        return f"{pdf}, pages unknown: report/build/ is gone; delete {pdf} to rebuild it"
     info = json.loads(record.read_text())
     total = len(PdfReader(paths.ROOT / info["pdf"]).pages)
     line = f"{info['pdf']}, {info['body_pages']} pages of main body, {total} in all"
