@@ -78,6 +78,9 @@ $(PDF): $(wildcard templates/*.tex.j2) $(CODE_report) $(R)/.config/student.json 
         $(R)/.config/report.json $(R)/derivations.json $(Q1_OUT) $(Q2_OUT) | $(STAMP)
 	$(PY) -m report build
 
+watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml; one line each (Ctrl-C stops)
+	@$(PY) -m report.watch
+
 submission: $(PDF) | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw1/, weights
 	$(PY) -m report.submission
 
@@ -90,4 +93,4 @@ test: $(MNIST) | $(STAMP)  ## run every test, the slow end-to-end ones too
 clean:  ## remove results and report builds (keeps data/ and .venv/)
 	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip
 
-.PHONY: help setup data derivations experiments report submission bench test clean
+.PHONY: help setup data derivations experiments report watch submission bench test clean

@@ -27,6 +27,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from lark.lexer import PatternRE
 
 from derivations import notation
+from pipeline import cli
 
 MAX_CHARS = 1000     # the longest formula read; the softmax Jacobian takes about 50
 MAX_DEPTH = 30       # levels of the parse tree; also keeps SymPy's recursive walks shallow
@@ -44,8 +45,9 @@ HINTS = {"plain": {"^": " (powers are written **)", "\\": " (LaTeX input needs -
          "latex": {"$": " (leave out the $ delimiters)"}}
 
 
-class ClaimError(ValueError):
+class ClaimError(cli.UserError, ValueError):
     """The formula cannot be read; the message (one line) says what is wrong."""
+    exit_code = 2  # `check`'s code for input not understood (1 means refuted)
 
 
 def parse(text: str, latex: bool = False) -> sp.Expr:

@@ -22,26 +22,50 @@ class UserError(Exception):
 
 @dataclass(frozen=True)
 class Command:
-    """A subcommand: `run(args)` returns the line to print, or (line, exit code)."""
+    """A subcommand: `run(args)` returns the line to print, or (line, exit code).
+
+    `dash_positional` names a positional argument that may begin with a minus (a formula such as
+    "-y_i*y_k"), which argparse would otherwise take for an unknown option."""
     run: Callable[[argparse.Namespace], str | tuple[str, int]]
     help: str
     arguments: Callable[[argparse.ArgumentParser], None] = field(default=lambda parser: None)
+    epilog: str = ""
+    dash_positional: str = ""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message):
+        """A usage mistake: one line and exit 2, not the usage block."""
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def parser_for(prog: str, doc: str, commands: dict[str, Command]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m {prog}", description=doc,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = OneLineParser(prog=f"python -m {prog}", description=doc, formatter_class=formatter)
     sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(commands) + "}")
     for name, command in commands.items():
-        command.arguments(sub.add_parser(name, help=command.help, description=command.help))
+        command.arguments(sub.add_parser(name, help=command.help, description=command.help,
+                                         epilog=command.epilog, formatter_class=formatter))
     return parser
+
+
+def parse(parser: argparse.ArgumentParser, commands: dict[str, Command], argv: list[str]):
+    args, rest = parser.parse_known_args(argv)
+    dash = commands[args.command].dash_positional
+    if dash and getattr(args, dash, None) is None and len(rest) == 1:
+        setattr(args, dash, rest.pop())
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if dash and getattr(args, dash, None) is None:
+        parser.error(f"{args.command} needs {dash.upper()}")
+    return args
 
 
 def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv and len(commands) == 1:  # a module with one command runs it when given none
         argv = list(commands)
-    args = parser_for(prog, doc, commands).parse_args(argv)  # a usage error exits 2 itself
+    args = parse(parser_for(prog, doc, commands), commands, argv)  # usage errors exit 2 here
     try:
         outcome = commands[args.command].run(args)
         text, code = outcome if isinstance(outcome, tuple) else (outcome, 0)

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,72 @@ def unset_student_keys(student: Student) -> list[str]:
     defaults = Student()
     return [f"[student] {key}" for key in ("name", "id")
             if getattr(student, key) == getattr(defaults, key)]
+
+
+# The characters a [student] name may hold, by script: every character of these ranges is in the
+# font report/render.py gives its script (tests/test_report.py reads the fonts' character maps),
+# and names in each script were typeset and read back from the PDF. Anything else is refused here,
+# before any work, rather than failing in LaTeX at a template line the student never wrote.
+NAME_SCRIPTS = {
+    "Latin": [(0x0020, 0x007E), (0x00A0, 0x0137), (0x0139, 0x0148), (0x014A, 0x0165),
+              (0x0168, 0x017F),
+              (0x01A0, 0x01A1), (0x01AF, 0x01B0),  # Vietnamese horned o and u
+              (0x01CD, 0x01D4), (0x01D7, 0x01DC),  # Pinyin tone marks on vowels and ü
+              (0x0218, 0x021B),                    # Romanian s and t with comma below
+              (0x0300, 0x0304), (0x0306, 0x030C), (0x0323, 0x0323),  # combining accents
+              (0x1EA0, 0x1EF9)],                   # Vietnamese vowels with tone marks
+    "Greek": [(0x0384, 0x038A), (0x038C, 0x038C), (0x038E, 0x03A1), (0x03A3, 0x03CE),
+              (0x1F00, 0x1FFE)],                   # monotonic and polytonic
+    "Cyrillic": [(0x0400, 0x0477), (0x047A, 0x0486), (0x0488, 0x04CE), (0x04D0, 0x04F9),
+                 (0x04FC, 0x04FF)],
+    "Hebrew": [(0x0591, 0x05C7), (0x05D0, 0x05EA), (0x05F0, 0x05F4)],  # with points, geresh
+    "Arabic": [(0x0606, 0x061B), (0x061E, 0x06FF)],  # Persian and Urdu letters included
+    "Chinese": [(0x3400, 0x4DB5), (0x4E00, 0x9FEA)],  # CJK Unified Ideographs and Extension A
+}
+# Invisible or layout characters: control codes, format marks (bidi overrides, soft hyphen),
+# unassigned code points, and every space but the plain one.
+NAME_REFUSED_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp", "Zs"}
+
+
+def name_script(char: str) -> str | None:
+    """The NAME_SCRIPTS script a name character belongs to, or None if the report cannot set it."""
+    if char != " " and unicodedata.category(char) in NAME_REFUSED_CATEGORIES:
+        return None
+    code = ord(char)
+    for script, ranges in NAME_SCRIPTS.items():
+        if any(low <= code <= high for low, high in ranges):
+            return script
+    return None
+
+
+def name_scripts(name: str) -> list[str]:
+    """The scripts a valid name uses, in NAME_SCRIPTS order (the report loads a font for each)."""
+    used = {name_script(char) for char in unicodedata.normalize("NFC", name)}
+    return [script for script in NAME_SCRIPTS if script in used]
+
+
+def _check_student_name(name: str, key: str) -> None:
+    _require(bool(name.strip()), key, name, "write your name as the report's title should show it")
+    # NFC: a decomposed e + combining circumflex + dot below is the one character ệ the fonts draw
+    refused = next((c for c in unicodedata.normalize("NFC", name) if name_script(c) is None), None)
+    if refused is not None:
+        scripts = ", ".join(NAME_SCRIPTS).replace("Latin", "Latin (with diacritics)")
+        raise ConfigError(f"config.toml: {key} = {name!r} is invalid: {refused!r} "
+                          f"({_describe(refused)}) cannot be typeset in the report, which sets "
+                          f"letters of the {scripts} scripts, spaces and ASCII punctuation: "
+                          f"remove it, or write the name in one of those scripts")
+
+
+def _describe(char: str) -> str:
+    kind = {"Cc": "a control character", "Cn": "an unassigned code point"}
+    name = unicodedata.name(char, "") or kind.get(unicodedata.category(char), "unnamed")
+    return f"U+{ord(char):04X} {name}"
+
+
+def _check_student_id(student_id: str, key: str) -> None:
+    # isalnum() alone accepts full-width and other non-ASCII digits that look like 0-9
+    _require(student_id.isascii() and student_id.isalnum(), key, student_id,
+             "ASCII letters A-Z, a-z and digits 0-9 only (it names the zip and its files)")
 
 
 @dataclass(frozen=True)
@@ -105,8 +172,8 @@ def _require(cond: bool, key: str, value, what: str) -> None:
 def _validate_values(name: str, s) -> None:
     k = lambda f: f"[{name}] {f}"  # noqa: E731 - short key namer for messages
     if name == "student":
-        _require(bool(s.name.strip()), k("name"), s.name, "must not be empty")
-        _require(s.id.isalnum(), k("id"), s.id, "letters and digits only (it names the zip)")
+        _check_student_name(s.name, k("name"))
+        _check_student_id(s.id, k("id"))
     if name in ("q1", "q2"):
         _require(all(h > 0 for h in s.hidden) and s.hidden, k("hidden"), s.hidden, "positive sizes")
         _require(s.lr > 0, k("lr"), s.lr, "must be > 0")

@@ -8,7 +8,7 @@ import time
 
 from hw1.common import write_text
 from pipeline import cli, paths
-from report import context, latex, render
+from report import budget, context, latex, render
 
 
 def build() -> dict:
@@ -18,15 +18,19 @@ def build() -> dict:
     body_pages = latex.typeset(paths.BUILD, paths.PDF, line_maps)
     info = {"pdf": str(paths.PDF.relative_to(paths.ROOT)), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
-            "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]}}
+            "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
+            "layout": budget.measure(latex.read_log(paths.BUILD))}
     write_text(paths.BUILD / "build.json", json.dumps(info, indent=1))
     return info
 
 
 def _build_line(args) -> str:
     info = build()
-    return (f"report: wrote {info['pdf']} ({info['body_pages']} pages of main body) "
+    line = (f"report: wrote {info['pdf']} ({info['body_pages']} pages of main body) "
             f"in {info['seconds']} s")
+    over_budget = budget.check(info)
+    # a draft over budget is normal while writing; `make submission` refuses it
+    return f"{line}\nwarning: {over_budget}" if over_budget else line
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 Delimiters LaTeX never uses: ((* blocks *)), ((( expressions ))), ((= comments =)).
 StrictUndefined, trim and lstrip blocks, no autoescape: every text value goes through `e`
 (pylatexenc), every number through a siunitx filter (`num`, `pct`, `sci`), never typed by hand.
+The document is typeset by LuaLaTeX, so text is UTF-8 and a [student] name may be in any script
+pipeline/config.py accepts: `name_fonts` gives the font of each script the name uses.
 
 Line map: before compiling, each template line whose end is outside any Jinja tag gets a sentinel
 expression that prints `\\x00<line>\\x00`; after rendering, the sentinels on each output line tell
@@ -13,21 +15,51 @@ from __future__ import annotations
 import math
 import re
 import traceback
+import unicodedata
 from pathlib import Path
 
 import jinja2
-from pylatexenc.latexencode import unicode_to_latex
+from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
 from hw1.common import write_text
-from pipeline import paths
+from pipeline import config, paths
 from report.claims import ReportError
 
 SENTINEL = re.compile(r"\x00(\d+)\x00")
 OPENERS, CLOSERS = ("((*", "(((", "((="), ("*))", ")))", "=))")
+ASCII_RUN = re.compile(r"[\x00-\x7f]+")
+# pylatexenc's defaults, except that " stays a straight quote: its '' would set a closing quote
+# even where the name opens one
+STRAIGHT_QUOTE = UnicodeToLatexConversionRule(RULE_DICT, {ord('"'): r"\textquotedbl{}"})
+LATEX_SPECIALS = UnicodeToLatexEncoder(conversion_rules=[STRAIGHT_QUOTE, "defaults"],
+                                       non_ascii_only=False, unknown_char_warning=False)
+
+# The font of each script a [student] name may use beyond Latin (set in Latin Modern, the body's
+# font): (babel locale, font, fontspec options). CMU Serif is Computer Modern drawn for Greek and
+# Cyrillic, so those names match the body. HarfBuzz shapes Arabic; without the common ligatures,
+# since pdftotext reads the ligature of الله back reversed. Debian packages: report/ensure_tex.sh.
+NAME_FONTS = {
+    "Greek": ("greek", "CMU Serif", ""),
+    "Cyrillic": ("russian", "CMU Serif", ""),
+    "Hebrew": ("hebrew", "Noto Serif Hebrew", ""),
+    "Arabic": ("arabic", "Noto Naskh Arabic", "Renderer=HarfBuzz,Ligatures=NoCommon"),
+    "Chinese": ("chinese", "Noto Serif CJK SC", ""),
+}
 
 
 def escape(value) -> str:
-    return unicode_to_latex(str(value), non_ascii_only=False, unknown_char_warning=False)
+    """Text as LaTeX: pylatexenc escapes the ASCII specials (\\ { } $ & # ^ _ ~ %); any other
+    character stays itself, since LuaLaTeX reads UTF-8 (pylatexenc's macros for them, such as
+    \\CYRA, exist only in pdfLaTeX's 8-bit encodings). NFC composes a decomposed e + circumflex +
+    dot below into the one character ệ that the fonts draw."""
+    text = unicodedata.normalize("NFC", str(value))
+    return ASCII_RUN.sub(lambda run: LATEX_SPECIALS.unicode_to_latex(run.group()), text)
+
+
+def name_fonts(name: str) -> list[tuple[str, str, str]]:
+    """(babel locale, font, options) for each script of the name that Latin Modern lacks; the
+    template declares only these, as loading the CJK font adds one to two seconds to each run."""
+    return [NAME_FONTS[script] for script in config.name_scripts(name) if script in NAME_FONTS]
 
 
 def _finite(value, what: str) -> float:
@@ -98,7 +130,8 @@ def environment(template_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
         comment_start_string="((=", comment_end_string="=))",
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         autoescape=False, keep_trailing_newline=True)
-    env.filters.update(e=escape, num=num, sci=sci, pct=pct, optimizer_name=optimizer_name)
+    env.filters.update(e=escape, num=num, sci=sci, pct=pct, optimizer_name=optimizer_name,
+                       name_fonts=name_fonts)
     return env
 
 

@@ -32,7 +32,7 @@ from hw1 import common, task1, task2
 from hw1.common import atomic_write
 from hw1.weights import WeightsError
 from pipeline import cli, config, paths
-from report import context
+from report import budget, context
 from report.claims import ReportError
 
 BODY_PAGE_LIMIT = 2
@@ -75,9 +75,9 @@ def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
     if pdf.stat().st_mtime < newest:
         raise SubmissionError(f"{context.rel(pdf)} is older than its templates or results; "
                               f"run `make report`")
-    if info["body_pages"] > BODY_PAGE_LIMIT:
-        raise SubmissionError(f"the main body has {info['body_pages']} pages; the course allows "
-                              f"{BODY_PAGE_LIMIT}: shorten the templates")
+    over_budget = budget.check(info, BODY_PAGE_LIMIT)
+    if over_budget:
+        raise SubmissionError(f"{over_budget}; the course allows {BODY_PAGE_LIMIT} pages")
     return ctx
 
 

@@ -1,5 +1,6 @@
 """config.toml: typos and invalid values fail before any work, naming the key."""
 import pytest
+from conftest import NAMES_BY_SCRIPT
 
 from pipeline import config
 
@@ -44,3 +45,53 @@ def test_sections_are_rewritten_only_when_they_change(tmp_path):
         "q1", "q2", "report", "student"]
     assert config.write_sections(out, load("[student]\nname = 'A'\n")) == []
     assert config.write_sections(out, load("[student]\nname = 'B'\n")) == ["student"]
+
+
+
+def _student(tmp_path, **values):
+    lines = "".join(f"{key} = {_toml_string(value)}\n" for key, value in values.items())
+    return config.load(_write(tmp_path, "[student]\n" + lines), quick=False)["student"]
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string holding any text, control characters included."""
+    return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}"
+                         for c in value) + '"'
+
+
+@pytest.mark.parametrize("script", NAMES_BY_SCRIPT)
+def test_a_name_in_each_covered_script_is_accepted(tmp_path, script):
+    name = NAMES_BY_SCRIPT[script]
+    assert _student(tmp_path, name=name).name == name
+    assert script in config.name_scripts(name)
+
+
+@pytest.mark.parametrize("name", [r"\input{/etc/passwd}", "O'Neil \"Bo\" & Sons_50% #1 {x} \\ ~^ $",
+                                  "Nguye\u0302\u0303n"])  # decomposed ễ: accepted as its NFC form
+def test_latex_specials_and_decomposed_accents_are_accepted(tmp_path, name):
+    assert _student(tmp_path, name=name).name == name
+
+
+@pytest.mark.parametrize("name, says", [
+    ("", "write your name"),
+    ("   ", "write your name"),
+    ("Shai \U0001F600", "U+1F600 GRINNING FACE"),
+    ("Shai\u0007", "U+0007 a control character"),
+    ("Shai\tK", "U+0009 a control character"),
+    ("a\u202eb", "U+202E RIGHT-TO-LEFT OVERRIDE"),  # would reorder the title's text
+    ("やまだ", "U+3084 HIRAGANA LETTER YA"),           # no font declared for kana
+])
+def test_a_name_the_report_cannot_typeset_is_refused_naming_the_key(tmp_path, name, says):
+    with pytest.raises(config.ConfigError) as err:
+        _student(tmp_path, name=name)
+    assert "[student] name" in str(err.value) and says in str(err.value)
+
+
+@pytest.mark.parametrize("student_id", ["２０６２０２３８４", "٢٠٦٢٠٢٣٨٤", "²06", "ⅫI", "206-202", "", "206 202"])
+def test_an_id_with_look_alike_or_non_ascii_characters_is_refused(tmp_path, student_id):
+    with pytest.raises(config.ConfigError, match=r"\[student\] id .*ASCII letters"):
+        _student(tmp_path, id=student_id)
+
+
+def test_an_ascii_id_is_accepted(tmp_path):
+    assert _student(tmp_path, id="206202384ab").id == "206202384ab"

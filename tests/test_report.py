@@ -4,19 +4,25 @@ The context comes from the quick pipeline (results/quick/), built once per sessi
 `make experiments derivations QUICK=1` (a no-op when up to date).
 """
 import copy
+import math
 import os
 import shutil
 import subprocess
+import unicodedata
 
 import pytest
+from conftest import NAMES_BY_SCRIPT
+from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from pipeline import config, paths
-from report import claims, context, latex, render
+from report import budget, claims, context, latex, render
 from report.claims import ReportError
 
 QUICK_RESULTS = paths.ROOT / "results" / "quick"
-HOSTILE = r"O'Neil & Sons_50% #1 {x} \ ~^"
+HOSTILE = r"""O'Neil "Bo" & Sons_50% #1 {x} \ ~^ $5 \input{/etc/passwd}"""
+# pdftotext wraps right-to-left runs in embedding marks
+BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e"))
 
 
 def _make(*targets, dry=False):
@@ -43,6 +49,24 @@ def _text(pdf):
     return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
 
 
+def _first_page_text(pdf):
+    done = subprocess.run(["pdftotext", "-l", "1", str(pdf), "-"], capture_output=True, text=True,
+                          check=True)
+    return done.stdout
+
+
+def _flat(text):
+    """Text compared without spaces or bidi marks; NFKC folds the Arabic presentation forms that
+    pdftotext may give back into letters, and LaTeX sets ' as the typographic apostrophe."""
+    text = unicodedata.normalize("NFKC", text).translate(BIDI_MARKS).replace("\u2019", "'")
+    return "".join(text.split())
+
+
+def _fonts(pdf):
+    done = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True)
+    return done.stdout.lower()
+
+
 @pytest.mark.slow
 def test_pdf_holds_the_key_numbers_and_fits_two_pages(quick_context, tmp_path):
     pdf, body_pages = _build(quick_context, tmp_path)
@@ -60,10 +84,41 @@ def test_pdf_holds_the_key_numbers_and_fits_two_pages(quick_context, tmp_path):
 def test_a_hostile_student_name_builds_and_reads_back(quick_context, tmp_path):
     ctx = {**quick_context, "student": {"name": HOSTILE, "id": "123456789"}}
     pdf, _ = _build(ctx, tmp_path)
-    first_page = PdfReader(pdf).pages[0].extract_text()
-    # text extraction drops some spaces, and LaTeX typesets ' as the typographic apostrophe
-    flat = lambda s: "".join(s.replace("\u2019", "'").split())  # noqa: E731
-    assert flat(HOSTILE) in flat(first_page)
+    assert _flat(HOSTILE) in _flat(_first_page_text(pdf))
+
+
+@pytest.mark.slow
+def test_names_in_every_covered_script_typeset_and_read_back(quick_context, tmp_path):
+    # Latin and Cyrillic between the right-to-left names keep each one a run of its own
+    order = ["Hebrew", "Cyrillic", "Arabic", "Greek", "Chinese", "Latin"]
+    name = " ".join(NAMES_BY_SCRIPT[script] for script in order)
+    ctx = {**quick_context, "student": {"name": name, "id": "123456789"}}
+    pdf, _ = _build(ctx, tmp_path)
+    title = _flat(_first_page_text(pdf))
+    for script, each in NAMES_BY_SCRIPT.items():
+        assert _flat(each) in title, f"the {script} name is not in the PDF's text"
+    for locale, font, options in render.NAME_FONTS.values():
+        assert font.replace(" ", "").lower() in _fonts(pdf), f"{font} is not embedded"
+
+
+def _font_cmap(family: str) -> set[int]:
+    """The characters of the font fontconfig finds for the family (LuaLaTeX finds the same)."""
+    done = subprocess.run(["fc-match", "--format=%{family}|%{file}|%{index}", family],
+                          capture_output=True, text=True, check=True)
+    families, path, index = done.stdout.split("|")
+    assert family in families.split(","), f"{family} is not installed; run `make setup`"
+    return set(TTFont(path, fontNumber=int(index)).getBestCmap())
+
+
+def test_every_character_a_name_may_hold_is_in_the_font_of_its_script():
+    assert set(render.NAME_FONTS) == set(config.NAME_SCRIPTS) - {"Latin"}
+    for script, ranges in config.NAME_SCRIPTS.items():
+        family = "Latin Modern Roman" if script == "Latin" else render.NAME_FONTS[script][1]
+        cmap = _font_cmap(family)
+        accepted = [code for low, high in ranges for code in range(low, high + 1)
+                    if config.name_script(chr(code)) == script]
+        missing = [f"U+{code:04X}" for code in accepted if code not in cmap]
+        assert accepted and not missing, f"{family} lacks {missing[:10]} of the {script} names"
 
 
 def _templates_with(tmp_path, name, line_no, text):
@@ -83,6 +138,22 @@ def test_a_latex_error_names_the_template_file_and_line(quick_context, tmp_path)
     message = str(err.value)
     assert message.startswith("templates/q2.tex.j2:12: LaTeX error: Undefined control sequence")
     assert "q2.tex:" in message
+
+
+@pytest.mark.slow
+def test_an_over_long_body_still_builds_and_says_by_how_much(quick_context, tmp_path):
+    templates = _templates_with(tmp_path, "summary.tex.j2", 3, r"\rule{1pt}{500pt}\par")
+    pdf, body_pages = _build(quick_context, tmp_path, templates)
+    layout = budget.measure(latex.read_log(tmp_path / "build"))
+    message = budget.check({"body_pages": body_pages, "layout": layout})
+    assert pdf.exists() and body_pages == layout["end_page"] == 3
+    # the 500 pt rule cannot break, so it moves to page 3 whole with the rest of the summary
+    over_pt = layout["end_depth_pt"] - 2 * layout["text_height_pt"]
+    assert 500 < over_pt < 750
+    lines = math.ceil(over_pt / layout["line_pt"])
+    assert message.startswith(f"the main body runs {over_pt / layout['text_height_pt']:.2f} page "
+                              f"(about {lines} lines) past its 2-page limit; longest sections: "
+                              f"templates/summary.tex.j2 ")
 
 
 def test_an_undefined_variable_names_itself_and_the_line(quick_context, tmp_path):
@@ -131,6 +202,9 @@ def test_stale_and_missing_results_name_the_target(tmp_path, quick_context):
 
 def test_escaping_and_number_filters():
     assert render.escape("50% & #1_x") == r"50\% \& \#1\_x"
+    assert render.escape(r'\input{a} "b"') == r"{\textbackslash}input\{a\} \textquotedbl{}b\textquotedbl{}"
+    # LuaLaTeX reads UTF-8: other scripts pass through, decomposed accents are composed
+    assert render.escape("Анна שי Nguye\u0302\u0303n") == "Анна שי Nguyễn"
     assert render.pct(0.96774, 2, 0.0012) == r"\qty{96.77 +- 0.12}{\percent}"
     assert render.num(0.69314, 3) == r"\num{0.693}"
     with pytest.raises(ReportError):

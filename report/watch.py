@@ -1,0 +1,92 @@
+"""`make watch`: rebuild the PDF each time a template or config.toml is saved.
+
+    make watch            # report/report.pdf
+    QUICK=1 make watch    # report/report-quick.pdf, from results/quick/
+
+Each save runs `make report`, so a prose or [student] edit only re-renders and re-typesets (a
+[q1] or [q2] edit re-runs its task first), and prints one line: the time and the page count, with
+the budget warning when the body is past two pages, or the error with its template file and line.
+An error does not stop the watch; Ctrl-C does. Files are watched by watchfiles (inotify on Linux).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import watchfiles
+from pypdf import PdfReader
+
+from pipeline import paths
+from report import budget
+
+MAKE_REPORT = ["make", "--no-print-directory", "report"]
+
+
+def is_source(change: watchfiles.Change, path: str) -> bool:
+    """A template or config.toml, not an editor's swap or backup file beside them."""
+    path = Path(path)
+    return path == paths.CONFIG or (path.parent == paths.TEMPLATES and path.name.endswith(".tex.j2"))
+
+
+def rebuild() -> str:
+    """Run `make report` (QUICK passes through the environment); what it did, as one line."""
+    start = time.perf_counter()
+    done = subprocess.run(MAKE_REPORT, cwd=paths.ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        return f"failed after {seconds:.1f} s: {first_error(done.stderr + done.stdout)}"
+    if "-m report build" not in done.stdout:
+        return f"no change to the PDF ({pages()})"
+    return f"rebuilt in {seconds:.1f} s: {pages()}"
+
+
+def first_error(output: str) -> str:
+    """The pipeline's own `error: ...` line (a LaTeX error names its template file and line),
+    else the last line make printed."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    errors = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
+    return errors[0] if errors else (lines[-1] if lines else "make failed without a message")
+
+
+def pages() -> str:
+    """Pages of the built PDF, and the budget warning when its body is too long."""
+    record = paths.BUILD / "build.json"
+    if not record.exists():  # report/build/ deleted while make still finds the PDF up to date
+        pdf = paths.PDF.relative_to(paths.ROOT)
+        return f"{pdf}, pages unknown: report/build/ is gone; delete {pdf} to rebuild it"
+    info = json.loads(record.read_text())
+    total = len(PdfReader(paths.ROOT / info["pdf"]).pages)
+    line = f"{info['pdf']}, {info['body_pages']} pages of main body, {total} in all"
+    over_budget = budget.check(info)
+    return f"{line}; over budget: {over_budget}" if over_budget else line
+
+
+def say(saved: str, outcome: str) -> None:
+    print(f"{datetime.now():%H:%M:%S} {saved}: {outcome}", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    if argv:
+        print("usage: python -m report.watch   (or: make watch; QUICK=1 for the quick report)")
+        return 2
+    print(f"watch: rebuilding {paths.PDF.relative_to(paths.ROOT)} on every save of "
+          f"templates/*.tex.j2 or config.toml; Ctrl-C stops", flush=True)
+    try:
+        say("start", rebuild())  # so that the PDF matches the files from the first save on
+        # templates/ holds no folders; the root is watched alone, for config.toml, not the
+        # results and builds below it
+        for changes in watchfiles.watch(paths.TEMPLATES, paths.ROOT, watch_filter=is_source,
+                                        recursive=False):
+            saved = sorted({str(Path(path).relative_to(paths.ROOT)) for _, path in changes})
+            say(", ".join(saved), rebuild())
+    except KeyboardInterrupt:  # Ctrl-C is how the watch ends, not an error
+        print("\nwatch: stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
