@@ -1,5 +1,7 @@
 # ML2 HW1: the pipeline's table of contents. `make help` lists every target.
 # QUICK=1 on any target: the same pipeline with few epochs and one seed, in results/quick/.
+# [data] dataset of config.toml chooses the images: MNIST's task results live in results/q1 and
+# results/q2, another dataset's apart in results/<dataset>/, so a switch never mixes them.
 .DEFAULT_GOAL := help
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
@@ -12,21 +14,24 @@ ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
 PDF := report/report$(if $(ON),-quick).pdf
 
-# File names live in pipeline/paths.py alone. It writes them as Make variables (CODE_<name>,
-# FIGURES_<task>, MNIST_FILES) into this file, rebuilt when paths.py changes; if that fails, Make
-# stops here rather than running with empty prerequisite lists.
+# File names live in pipeline/paths.py alone, the dataset in config.toml. pipeline.config writes
+# them as Make variables (CODE_<name>, FIGURES_<task>, IDX_FILES, DATASET, DATA_FILES, DATASET_DIR,
+# MNIST_FILES, DATASET_OF_<folder>) into this file, rebuilt when either changes; if that fails (an
+# unknown [data] dataset, say), Make stops here with the message rather than running with empty
+# prerequisite lists.
 PATHS_MK := results/.paths.mk
 include $(PATHS_MK)
-$(PATHS_MK): pipeline/paths.py hw1/common.py
+$(PATHS_MK): pipeline/paths.py pipeline/config.py hw1/common.py config.toml
 	@mkdir -p $(@D)
-	@python3 -m pipeline.paths makefile > $@.tmp && mv $@.tmp $@
+	@python3 -m pipeline.config makefile > $@.tmp && mv $@.tmp $@
 
-SECTIONS := $(addprefix $(R)/.config/,student.json q1.json q2.json report.json)
-Q1_FIGS := $(addprefix $(R)/q1/,$(FIGURES_q1))
-Q2_FIGS := $(addprefix $(R)/q2/,$(FIGURES_q2))
-Q1_OUT := $(R)/q1/metrics.json $(Q1_FIGS)
-Q2_OUT := $(R)/q2/metrics.json $(Q2_FIGS)
-MNIST := $(addprefix data/MNIST/raw/,$(MNIST_FILES))
+# The tasks' results for [data] dataset (derivations, alike for every dataset, stay in $(R)).
+RD := $(R)$(DATASET_DIR)
+SECTIONS := $(addprefix $(R)/.config/,student.json data.json q1.json q2.json report.json)
+Q1_FIGS := $(addprefix $(RD)/q1/,$(FIGURES_q1))
+Q2_FIGS := $(addprefix $(RD)/q2/,$(FIGURES_q2))
+Q1_OUT := $(RD)/q1/metrics.json $(Q1_FIGS)
+Q2_OUT := $(RD)/q2/metrics.json $(Q2_FIGS)
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | expand -t 14
@@ -40,15 +45,17 @@ $(STAMP): pyproject.toml report/ensure_tex.sh
 	$(PY) -m pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-data: | $(STAMP)  ## fetch MNIST into data/MNIST/raw and verify its MD5s (a no-op when present)
-	$(PY) -m experiments.mnist fetch
+data: | $(STAMP)  ## fetch [data] dataset into data/<dataset>/raw and verify its MD5s (a no-op when present)
+	$(PY) -m experiments.fetch
 
-$(MNIST) &: | $(STAMP)
-	$(PY) -m experiments.mnist fetch
+# Any dataset's four files (data/MNIST/raw/..., data/FashionMNIST/raw/...), fetched together.
+$(addprefix data/%/raw/,$(IDX_FILES)) &: | $(STAMP)
+	$(PY) -m experiments.fetch --dataset $(DATASET_OF_$*)
 
 # Each config section is its own file, rewritten only when that section changes: a [student]
-# edit re-typesets, a [q2] edit re-runs Task 2 alone. The recipe runs whenever config.toml is
-# newer, but Make rebuilds only what depends on a section file whose content changed.
+# edit re-typesets, a [q2] edit re-runs Task 2 alone, a [data] edit switches the results folder
+# and re-typesets from it. The recipe runs whenever config.toml is newer, but Make rebuilds only
+# what depends on a section file whose content changed.
 .PRECIOUS: $(SECTIONS)  # a config typo must not delete them (that would re-run every experiment)
 $(SECTIONS) &: config.toml | $(STAMP)
 	@$(PY) -m pipeline.config sections
@@ -58,24 +65,27 @@ derivations: $(R)/derivations.json  ## prove and verify the softmax gradients ->
 $(R)/derivations.json: $(CODE_derivations) | $(STAMP)
 	$(PY) -m derivations build
 
-experiments: $(Q1_OUT) $(Q2_OUT)  ## Task 1 and Task 2: metrics, weights, figures under results/q1, results/q2
+experiments: $(Q1_OUT) $(Q2_OUT)  ## Task 1 and Task 2 on [data] dataset: metrics, weights, figures -> results/q1, results/q2
 
-$(R)/q1/metrics.json: $(CODE_q1) $(R)/.config/q1.json $(MNIST) | $(STAMP)
+$(RD)/q1/metrics.json: $(CODE_q1) $(R)/.config/q1.json $(DATA_FILES) | $(STAMP)
 	$(PY) -m experiments.q1 run
 
-$(R)/q2/metrics.json: $(CODE_q2) $(R)/.config/q2.json $(MNIST) | $(STAMP)
+$(RD)/q2/metrics.json: $(CODE_q2) $(R)/.config/q2.json $(DATA_FILES) | $(STAMP)
 	$(PY) -m experiments.q2 run
 
-$(Q1_FIGS) &: $(R)/q1/metrics.json $(CODE_plots)
+$(Q1_FIGS) &: $(RD)/q1/metrics.json $(CODE_plots)
 	$(PY) -m experiments.plots q1
 
-$(Q2_FIGS) &: $(R)/q2/metrics.json $(CODE_plots)
+$(Q2_FIGS) &: $(RD)/q2/metrics.json $(CODE_plots)
 	$(PY) -m experiments.plots q2
 
 report: $(PDF)  ## everything: data, derivations, experiments, figures -> report/report.pdf
 
+# One PDF for every dataset: the [data] section file makes a switch back rebuild it from the
+# earlier results, which are older than the PDF of the other dataset.
 $(PDF): $(wildcard templates/*.tex.j2) $(CODE_report) $(R)/.config/student.json \
-        $(R)/.config/report.json $(R)/derivations.json $(Q1_OUT) $(Q2_OUT) | $(STAMP)
+        $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
+        $(Q1_OUT) $(Q2_OUT) | $(STAMP)
 	$(PY) -m report build
 
 watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml; one line each (Ctrl-C stops)
@@ -84,10 +94,10 @@ watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml
 submission: $(PDF) | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw1/, weights
 	$(PY) -m report.submission
 
-bench: $(MNIST) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
+bench: $(DATA_FILES) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
 	$(PY) -m experiments.bench
 
-test: $(MNIST) | $(STAMP)  ## run every test, the slow end-to-end ones too
+test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP)  ## run every test, the slow end-to-end ones too
 	$(PY) -m pytest
 
 clean:  ## remove results and report builds (keeps data/ and .venv/)

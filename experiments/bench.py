@@ -9,7 +9,8 @@
 4. torch_nn: the same network, loss, batch and batch order with torch.nn + autograd + optim.SGD;
 5. dataloader: the torch.nn version fed the way typical solutions do it, a DataLoader over
    torchvision's MNIST with a per-sample ToTensor transform (information only, no budget).
-All use one thread (as the suite's runs do) and the main configuration of config.toml. All but
+All use one thread (as the suite's runs do), the main configuration of config.toml and its
+[data] dataset (MNIST and Fashion-MNIST have the same shapes, so the same costs). All but
 the DataLoader alternate for REPEATS rounds and report their median CPU time: the machine may be
 shared, and alternating exposes every measurement to the same load.
 Budgets: scratch / torch_nn <= 1.0, scratch / matmul_floor <= 1.3, eval / scratch <= 0.25.
@@ -24,7 +25,8 @@ import time
 import torch
 from torch import nn
 
-from experiments import q1
+from experiments import datasets, q1
+from hw1.common import DATASETS as TORCHVISION_CLASSES
 from hw1 import scratch_mlp as mlp
 from hw1 import task1
 from pipeline import cli, config, paths, provenance
@@ -105,11 +107,12 @@ def torch_nn_epoch(cfg, data, order):
                     data["y_train"].index_select(0, batch))
 
 
-def dataloader_epoch(cfg):
+def dataloader_epoch(cfg, dataset_name: str):
+    import torchvision.datasets
     from torch.utils.data import DataLoader
-    from torchvision import datasets, transforms
-    dataset = datasets.MNIST(str(paths.DATA), train=True, download=False,
-                             transform=transforms.ToTensor())
+    from torchvision import transforms
+    reader = getattr(torchvision.datasets, TORCHVISION_CLASSES[dataset_name])
+    dataset = reader(str(paths.DATA), train=True, download=False, transform=transforms.ToTensor())
     loader = DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
     net = _torch_net(cfg)
@@ -128,9 +131,10 @@ def _alternating_medians(timed: dict, repeats: int) -> dict:
 
 
 def run() -> dict:
-    cfg = config.load(quick=False)["q1"]
+    sections = config.load(quick=False)
+    cfg, dataset = sections["q1"], datasets.DATASETS[sections["data"].dataset]
     torch.set_num_threads(1)
-    data = q1.load_data(cfg)
+    data = q1.load_data(cfg, dataset)
     data["x_monitor"], data["y_monitor"] = task1.train_monitor(data["x_train"], data["y_train"])
     order = torch.randperm(len(data["x_train"]), generator=torch.Generator().manual_seed(0))
     start = time.perf_counter()
@@ -143,9 +147,9 @@ def run() -> dict:
                                       for x in ("x_monitor", "x_test")],
         "torch_nn": lambda: torch_nn_epoch(cfg, data, order),
     }, REPEATS)
-    loader = _timed(lambda: dataloader_epoch(cfg))
+    loader = _timed(lambda: dataloader_epoch(cfg, dataset.name))
     scratch = seconds["scratch"]
-    q1_metrics = paths.ROOT / "results" / "q1" / "metrics.json"
+    q1_metrics = paths.dataset_results(dataset.name) / "q1" / "metrics.json"
     result = {
         "scratch_epoch_s": scratch, "matmul_floor_epoch_s": seconds["matmul_floor"],
         "eval_epoch_s": seconds["eval"], "eval_matmul_floor_s": seconds["eval_matmul_floor"],
@@ -161,7 +165,8 @@ def run() -> dict:
         "q1_suite_wall_time_s": (json.loads(q1_metrics.read_text())["provenance"]["wall_time_s"]
                                  if q1_metrics.exists() else None),
         "provenance": provenance.record("q1", config.section_hash(cfg), [0],
-                                        time.perf_counter() - start, data["data_md5"]),
+                                        time.perf_counter() - start, dataset.name,
+                                        data["data_md5"]),
     }
     provenance.write_json(paths.BENCH_JSON, result)
     return result

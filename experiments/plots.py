@@ -3,6 +3,7 @@
     python -m experiments.plots q1   # results/q1/q1_{accuracy,ablations,confusion,misclassified}.pdf
     python -m experiments.plots q2   # results/q2/q2_loss.pdf
 
+(results/<dataset>/... for [data] dataset other than MNIST; class names from metrics.json.)
 Sized in inches for the report's text width (A4, 1.8 cm margins: 6.85 in) and set in Computer
 Modern, the document's font family, so figure text matches the page.
 """
@@ -20,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hw1.common import atomic_write  # noqa: E402
-from pipeline import cli, paths  # noqa: E402
+from pipeline import cli, config, paths  # noqa: E402
 
 TEXT_WIDTH_IN = 6.85
 STYLE = {"font.family": "serif", "font.serif": ["cmr10"], "mathtext.fontset": "cm",
@@ -29,6 +30,7 @@ STYLE = {"font.family": "serif", "font.serif": ["cmr10"], "mathtext.fontset": "c
          "pdf.fonttype": 42, "axes.spines.top": False, "axes.spines.right": False}
 logging.getLogger("fontTools").setLevel(logging.ERROR)  # cmr10's header dates are harmlessly odd
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+ABLATION_TITLES = {"lr": "by learning rate"}
 
 
 class ResultsMissing(cli.UserError):
@@ -60,8 +62,13 @@ def band(ax, runs: list[dict], key: str, label: str, color, scale: float = 1.0) 
         ax.fill_between(epochs, values.min(0), values.max(0), color=color, alpha=0.25, lw=0)
 
 
+def _results(task: str) -> Path:
+    """The task's results folder for [data] dataset."""
+    return paths.dataset_results(config.dataset()) / task
+
+
 def q1_figures(folder: Path = None) -> list[Path]:
-    folder = folder or paths.Q1
+    folder = folder or _results("q1")
     history, metrics = _read(folder / "history.json"), _read(folder / "metrics.json")
     plt.rcParams.update(STYLE)
     main = history["runs"][history["main_variant"]]
@@ -76,13 +83,13 @@ def q1_figures(folder: Path = None) -> list[Path]:
     _save(fig, out[-1])
 
     target = metrics["config"]["target_test_acc"] * 100
-    fig, axes = plt.subplots(1, 3, figsize=(TEXT_WIDTH_IN * 0.66, 1.9))  # own y range each
-    for ax, (factor, table) in zip(axes, metrics["ablations"].items()):
+    ablations = metrics["ablations"]
+    fig, axes = plt.subplots(1, len(ablations), figsize=(TEXT_WIDTH_IN * 0.66, 1.9))  # own y ranges
+    for ax, (factor, table) in zip(axes, ablations.items()):
         for color, (value, summary) in zip(COLORS, table["variants"].items()):
-            variant = "{activation}-{loss}-lr{lr:g}".format(**summary["spec"])
-            band(ax, history["runs"][variant], "test_acc", value, color, 100)
+            band(ax, history["runs"][summary["variant"]], "test_acc", value, color, 100)
         ax.axhline(target, color="0.5", lw=0.6, ls=":")
-        ax.set(xlabel="epoch", title={"lr": "by learning rate"}.get(factor, f"by {factor}"))
+        ax.set(xlabel="epoch", title=ABLATION_TITLES.get(factor, f"by {factor}"))
         ax.legend(frameon=False, loc="best")
     axes[0].set_ylabel("test accuracy (%)")
     out.append(paths.figure("q1_ablations", folder.parent))
@@ -90,43 +97,58 @@ def q1_figures(folder: Path = None) -> list[Path]:
 
     predictions = _read(folder / "test_predictions.json")
     predicted, labels = np.array(predictions["predicted"]), np.array(predictions["labels"])
-    out.append(_confusion(predicted, labels, paths.figure("q1_confusion", folder.parent)))
-    out.append(_misclassified(predicted, labels, paths.figure("q1_misclassified", folder.parent)))
+    dataset = metrics["dataset"]
+    out.append(_confusion(predicted, labels, dataset, paths.figure("q1_confusion", folder.parent)))
+    out.append(_misclassified(predicted, labels, dataset,
+                              paths.figure("q1_misclassified", folder.parent)))
     return out
 
 
-def _confusion(predicted, labels, path: Path) -> Path:
-    matrix = np.zeros((10, 10), dtype=int)
+def _confusion(predicted, labels, dataset: dict, path: Path) -> Path:
+    classes, noun = dataset["classes"], dataset["noun"]
+    matrix = np.zeros((len(classes), len(classes)), dtype=int)
     np.add.at(matrix, (labels, predicted), 1)
     fig, ax = plt.subplots(figsize=(TEXT_WIDTH_IN * 0.45, TEXT_WIDTH_IN * 0.4))
     ax.imshow(np.log1p(matrix), cmap="Blues")
     for (t, p), count in np.ndenumerate(matrix):
         ax.text(p, t, str(count), ha="center", va="center", fontsize=5,
                 color="white" if count > matrix.max() / 3 else "black")
-    ax.set(xlabel="predicted digit", ylabel="true digit", xticks=range(10), yticks=range(10),
-           title="Task 1: confusion matrix (test set)")
+    ticks = range(len(classes))
+    ax.set(xlabel=f"predicted {noun}", ylabel=f"true {noun}", xticks=ticks, yticks=ticks,
+           title=f"Task 1: confusion matrix ({dataset['title']} test set)")
+    ax.set_xticklabels(classes, rotation=0 if _short(classes) else 90)
+    ax.set_yticklabels(classes)
     _save(fig, path)
     return path
 
 
-def _misclassified(predicted, labels, path: Path, count: int = 24) -> Path:
-    from experiments import mnist
-    images, _ = mnist.load(train=False)
+def _short(classes: list[str]) -> bool:
+    """Digits fit side by side under a plot; names such as 'Ankle boot' need a line each."""
+    return max(len(name) for name in classes) <= 2
+
+
+def _misclassified(predicted, labels, dataset: dict, path: Path, count: int = 24) -> Path:
+    from experiments import datasets
+    images, _ = datasets.load(datasets.DATASETS[dataset["name"]], train=False)
+    names = dataset["classes"]
     wrong = np.flatnonzero(predicted != labels)[:count]
-    cols = 12
+    # class names take two lines and a wider column: "(true T-shirt/top)"
+    cols, height = (12, 0.68) if _short(names) else (8, 0.95)
     rows = max(1, math.ceil(len(wrong) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(TEXT_WIDTH_IN, 0.68 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(TEXT_WIDTH_IN, height * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, index in zip(axes.flat, wrong):
+        guess, truth = names[predicted[index]], names[labels[index]]
+        title = f"{guess} (true {truth})" if _short(names) else f"{guess}\n(true {truth})"
         ax.imshow(images[index].reshape(28, 28).numpy(), cmap="gray_r")
-        ax.set_title(f"{predicted[index]} (true {labels[index]})", fontsize=6, pad=2)
+        ax.set_title(title, fontsize=6 if _short(names) else 5, pad=2)
     _save(fig, path)
     return path
 
 
 def q2_figures(folder: Path = None) -> list[Path]:
-    folder = folder or paths.Q2
+    folder = folder or _results("q2")
     history, metrics = _read(folder / "history.json"), _read(folder / "metrics.json")
     plt.rcParams.update(STYLE)
     titles = {"random": "random Bernoulli(1/2) labels", "control": "control: real labels (parity)"}

@@ -1,15 +1,17 @@
-"""Task 1: the from-scratch MLP on MNIST, the main configuration over seeds, and its ablations.
+"""Task 1: the from-scratch MLP on [data] dataset (MNIST by default), the main configuration over
+seeds, and its ablations.
 
     python -m experiments.q1 run        # results/q1/: metrics.json, history.json, weights, predictions
     python -m experiments.q1 evaluate   # test accuracy of results/q1/q1_weights.pkl, as the grader's
                                         # hw1_<id>_q1_eval.py computes it
 
+(results/<dataset>/q1/ for a dataset other than MNIST: pipeline.paths.dataset_results.)
 Training and evaluation are hw1.task1's, the code the graders receive. The main configuration is
-`[q1]` of config.toml; each ablation changes one of activation, learning rate or loss and runs over
-the same seeds. Runs are independent single-threaded processes, two at a time: on 2 cores that is
-twice the throughput of one two-threaded run, and a fixed thread count keeps every run
-bit-reproducible. All outputs are written to a temporary folder that replaces results/q1 only when
-the whole suite has finished.
+`[q1]` of config.toml; each ablation changes one of activation, learning rate or loss and runs
+over the same seeds. Runs are independent single-threaded processes, two at a time:
+on 2 cores that is twice the throughput of one two-threaded run, and a fixed thread count keeps
+every run bit-reproducible. All outputs are written to a temporary folder that replaces the results
+folder only when the whole suite has finished.
 """
 from __future__ import annotations
 
@@ -22,10 +24,10 @@ import time
 
 import torch
 
-from experiments import mnist
+from experiments import datasets
 from hw1 import scratch_mlp as mlp
-from hw1 import task1
-from hw1.common import atomic_folder, fixed_threads
+from hw1 import task1, weights
+from hw1.common import atomic_folder, fixed_threads, weights_name
 from pipeline import cli, config, paths, provenance
 
 
@@ -68,7 +70,7 @@ def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
     return statistics.fmean(values), statistics.pstdev(values) if len(values) > 1 else 0.0
 
 
-def summarise(runs: list[dict], cfg: config.Q1) -> dict:
+def summarise(runs: list[dict], target_test_acc: float) -> dict:
     """mean ± std of the final epoch's metrics over seeds; diverged runs are counted, not averaged."""
     ok = [r for r in runs if r["diverged_epoch"] is None]
     out = {"seeds": [r["settings"]["seed"] for r in runs], "n_runs": len(runs),
@@ -78,23 +80,28 @@ def summarise(runs: list[dict], cfg: config.Q1) -> dict:
         out[f"{key}_mean"], out[f"{key}_std"] = _mean_std([r["history"][key][-1] for r in ok])
     # test accuracy after the first epoch: how fast, when every variant reaches the target at once
     out["test_acc_epoch1_mean"], _ = _mean_std([r["history"]["test_acc"][0] for r in ok])
-    reach = [epochs_to_reach(r["history"]["test_acc"], cfg.target_test_acc) for r in ok]
+    reach = [epochs_to_reach(r["history"]["test_acc"], target_test_acc) for r in ok]
     out["epochs_to_target"] = reach
     out["epochs_to_target_mean"] = (statistics.fmean(reach) if reach and None not in reach else None)
     out["wall_time_s_mean"] = statistics.fmean(r["wall_time_s"] for r in runs)
-    out["spec"] = {k: runs[0]["settings"][k] for k in ("activation", "loss", "lr")}
+    out["variant"] = runs[0]["variant"]
     return out
+
+
+def _value_name(value) -> str:
+    """An ablated value as the tables name it: 0.05, relu."""
+    return f"{value:g}" if isinstance(value, float) else value
 
 
 def ablation_tables(by_variant: dict[str, dict], cfg: config.Q1) -> dict:
     """Each factor: the baseline value and the other values, keyed by the value as a string."""
     def table(factor, values):
+        baseline = getattr(settings_for(cfg, 0), factor)
         rows = {}
-        for value in dict.fromkeys([getattr(cfg, factor), *values]):
+        for value in dict.fromkeys([baseline, *values]):
             name = variant(settings_for(cfg, 0, **{factor: value}))
-            rows[f"{value:g}" if isinstance(value, float) else value] = by_variant[name]
-        return {"baseline": f"{getattr(cfg, factor):g}" if factor == "lr" else getattr(cfg, factor),
-                "variants": rows}
+            rows[_value_name(value)] = by_variant[name]
+        return {"baseline": _value_name(baseline), "variants": rows}
     return {"activation": table("activation", cfg.ablate_activation),
             "lr": table("lr", cfg.ablate_lr), "loss": table("loss", cfg.ablate_loss)}
 
@@ -156,17 +163,18 @@ def _check_device(cfg: config.Q1) -> None:
                                  "available here; set device = 'cpu'")
 
 
-def load_data(cfg: config.Q1) -> dict:
-    data = mnist.load_verified(cfg.standardize)
+def load_data(cfg: config.Q1, dataset: datasets.Dataset) -> dict:
+    data = datasets.load_verified(dataset, cfg.standardize)
     return {k: v.to(cfg.device) if k[0] in "xy" else v for k, v in data.items()}
 
 
 def run(out_dir=None) -> dict:
-    out_dir = out_dir or paths.Q1
-    cfg = config.load()["q1"]
+    sections = config.load()
+    cfg, dataset = sections["q1"], datasets.DATASETS[sections["data"].dataset]
+    out_dir = out_dir or paths.dataset_results(dataset.name) / "q1"
     _check_device(cfg)
     start = time.perf_counter()
-    data = load_data(cfg)
+    data = load_data(cfg, dataset)
     runs = run_all(cfg, data)
     by_variant = {}
     for r in runs:
@@ -177,20 +185,23 @@ def run(out_dir=None) -> dict:
         raise DivergedError(
             f"the main configuration ([q1] in config.toml) diverged at epoch {saved['diverged_epoch']} "
             f"(seed {saved['settings']['seed']}): its numbers overflowed, so there is no model to "
-            f"save; lower [q1] lr and run again. results/q1 was left as it was")
-    summaries = {v: summarise(rs, cfg) for v, rs in by_variant.items()}
+            f"save; lower [q1] lr and run again. {out_dir} was left as it was")
+    target = cfg.target_test_acc[dataset.name]
+    summaries = {v: summarise(rs, target) for v, rs in by_variant.items()}
     with atomic_folder(out_dir) as staging:
         saved_test_acc = _save_model(saved, data, staging)
         metrics = {
             "main": {**summaries[main_variant], "saved_seed": saved["settings"]["seed"],
                      "saved_test_acc": saved_test_acc},
             "ablations": ablation_tables(summaries, cfg),
-            "config": config.as_dict(cfg),
+            # as run: the target of this dataset alone
+            "config": {**config.as_dict(cfg), "target_test_acc": target},
+            "dataset": dataset.describe(),
             "layers": [data["x_train"].shape[1], *cfg.hidden, task1.N_CLASSES],
             "n_train": len(data["x_train"]), "n_test": len(data["x_test"]),
             "provenance": provenance.record("q1", config.section_hash(cfg), cfg.seeds,
-                                            time.perf_counter() - start, data["data_md5"],
-                                            cfg.device),
+                                            time.perf_counter() - start, dataset.name,
+                                            data["data_md5"], cfg.device),
         }
         history = {v: [{"seed": r["settings"]["seed"], "diverged_epoch": r["diverged_epoch"],
                         "wall_time_s": r["wall_time_s"], **r["history"]} for r in rs]
@@ -205,27 +216,32 @@ def _save_model(run: dict, data: dict, folder) -> float:
     """The weights file the graders receive, its test predictions for the figures, and its test
     accuracy computed from the file by the graders' own evaluation."""
     settings = task1.Settings.from_dict(run["settings"])
-    weights = folder / paths.weights("q1").name
-    task1.save(weights, run["params"], settings, data)
-    params, meta = task1.load(weights)
+    path = folder / weights_name(task1.TASK)
+    task1.save(path, run["params"], settings, data)
+    params, meta = task1.load(path)
     with fixed_threads(task1.THREADS):
         p = mlp.predict(params, data["x_test"].cpu(), meta["activation"])
     provenance.write_json(folder / "test_predictions.json",
                           {"seed": settings.seed, "predicted": p.argmax(1).tolist(),
                            "labels": data["y_test"].tolist()})
-    return task1.evaluate(weights, paths.DATA)
+    return task1.evaluate(path, paths.DATA)
 
 
 def evaluate(weights_path=None) -> float:
-    """Test accuracy of the saved network, read from the weights file alone (as the grader does)."""
-    mnist.verified(splits=("t10k",))  # MD5s first: a corrupted test set must not give a number
-    return task1.evaluate(weights_path or paths.weights("q1"), paths.DATA)
+    """Test accuracy of the saved network on the dataset it was trained on, read from the weights
+    file alone (as the grader does)."""
+    path = weights_path or paths.weights("q1", paths.dataset_results(config.dataset()))
+    dataset = datasets.DATASETS[weights.trained_on(task1.load(path)[1])]
+    datasets.verified(dataset, splits=("t10k",))  # MD5s first: a corrupted test set gives no number
+    return task1.evaluate(path, paths.DATA)
 
 
 def _run_line(args) -> str:
-    m = run()["main"]
-    return (f"q1: main test accuracy {m['test_acc_mean']:.4f} ± {m['test_acc_std']:.4f} "
-            f"over seeds {m['seeds']}; saved weights {m['saved_test_acc']:.4f}; wrote {paths.Q1}")
+    metrics = run()
+    m = metrics["main"]
+    return (f"q1: {metrics['dataset']['title']}: main test accuracy {m['test_acc_mean']:.4f} ± "
+            f"{m['test_acc_std']:.4f} over seeds {m['seeds']}; saved weights "
+            f"{m['saved_test_acc']:.4f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,11 @@ from pathlib import Path
 
 TASKS = ("q1", "q2")
 SCRIPT_KINDS = ("train", "eval")
+# The datasets both tasks run on, by the name config.toml ([data] dataset) and the scripts'
+# --dataset give them: torchvision's class for each, which is also its folder under a data root
+# (torchvision's layout: <root>/<class>/raw/<file>).
+DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+DEFAULT_DATASET = "mnist"   # the course's
 SETTINGS_NAME = "settings.json"   # the hyperparameters and the student, beside the scripts
 
 
@@ -91,6 +96,23 @@ def fixed_threads(n: int):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def script_parser(doc: str, files: ScriptFiles, train: bool):
+    """The graders' scripts' options: the data folder and the dataset (and, to train, the epochs)."""
+    import argparse
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=files.folder, metavar="FOLDER",
+                        help="the folder holding MNIST/raw or FashionMNIST/raw (default: this "
+                             "script's folder); torchvision downloads missing files there")
+    trained_on = "MNIST" if train else "the dataset the weights were trained on"
+    parser.add_argument("--dataset", choices=DATASETS, default=DEFAULT_DATASET if train else None,
+                        help=f"the dataset to {'train' if train else 'evaluate'} on "
+                             f"(default: {trained_on})")
+    if train:
+        parser.add_argument("--epochs", type=int, help="override the number of epochs")
+    return parser
 
 
 class SettingsError(Exception):

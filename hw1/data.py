@@ -1,29 +1,43 @@
-"""MNIST for both tasks: a split as whole tensors, standardised with the training set's statistics.
+"""MNIST or Fashion-MNIST for both tasks: a split as whole tensors, standardised with the training
+set's statistics.
 
-Reads torchvision's layout (<root>/MNIST/raw/*-ubyte) through torchvision's MNIST class, never its
-per-sample PIL transforms. Training and every evaluation standardise the same way, with the mean and
-std that the weights file records.
+Reads torchvision's layout (<root>/MNIST/raw/*-ubyte, <root>/FashionMNIST/raw/*-ubyte) through
+torchvision's dataset classes, never their per-sample PIL transforms. Training and every evaluation
+standardise the same way, with the mean and std that the weights file records.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from .common import DATASETS, DEFAULT_DATASET
+
 
 class DataError(Exception):
-    """The dataset files are missing or unreadable."""
+    """The dataset files are missing or unreadable, or the dataset is unknown."""
     exit_code = 1
 
 
-def read_split(root: str | Path, train: bool, download: bool = False):
-    """root/MNIST/raw -> images (N, 784) float32 in [0, 1], labels (N,) int64."""
-    from torchvision.datasets import MNIST
+def folder(root: str | Path, dataset: str) -> Path:
+    """Where torchvision keeps `dataset` under `root`: root/MNIST/raw, root/FashionMNIST/raw."""
+    if dataset not in DATASETS:
+        raise DataError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
+    return Path(root) / DATASETS[dataset] / "raw"
+
+
+def read_split(root: str | Path, train: bool, download: bool = False,
+               dataset: str = DEFAULT_DATASET):
+    """root/<dataset folder>/raw -> images (N, 784) float32 in [0, 1], labels (N,) int64."""
+    import torchvision.datasets
+    where = folder(root, dataset)
+    reader = getattr(torchvision.datasets, DATASETS[dataset])
     try:
-        dataset = MNIST(root=str(root), train=train, download=download)
+        split = reader(root=str(root), train=train, download=download)
     except RuntimeError as err:  # torchvision: "Dataset not found. You can use download=True ..."
-        raise DataError(f"MNIST is not in {Path(root) / 'MNIST' / 'raw'} ({err}); copy the four "
-                        f"IDX files there or let the script download them") from None
-    images = dataset.data.reshape(len(dataset.data), -1).float() / 255.0
-    return images, dataset.targets.long()
+        reason = " ".join(str(err).split())  # a failed download's reason spans lines
+        raise DataError(f"{dataset} is not in {where} ({reason}); copy the four IDX files there "
+                        f"or let the script download them") from None
+    images = split.data.reshape(len(split.data), -1).float() / 255.0
+    return images, split.targets.long()
 
 
 def statistics(x_train, standardize: bool = True) -> tuple[float, float]:
@@ -37,11 +51,13 @@ def standardized(x, mean: float, std: float):
     return (x - mean) / std
 
 
-def load(root: str | Path, standardize: bool = True, download: bool = False) -> dict:
-    """Both splits, standardised with the training set's mean and std, and those two numbers."""
-    x_train, y_train = read_split(root, train=True, download=download)
-    x_test, y_test = read_split(root, train=False, download=download)
+def load(root: str | Path, standardize: bool = True, download: bool = False,
+         dataset: str = DEFAULT_DATASET) -> dict:
+    """Both splits, standardised with the training set's mean and std, those two numbers, and the
+    dataset's name (the weights file records it)."""
+    x_train, y_train = read_split(root, train=True, download=download, dataset=dataset)
+    x_test, y_test = read_split(root, train=False, download=download, dataset=dataset)
     mean, std = statistics(x_train, standardize)
     return {"x_train": standardized(x_train, mean, std), "y_train": y_train,
             "x_test": standardized(x_test, mean, std), "y_test": y_test,
-            "input_mean": mean, "input_std": std}
+            "input_mean": mean, "input_std": std, "dataset": dataset}

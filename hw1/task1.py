@@ -1,6 +1,7 @@
-"""Task 1: train the from-scratch MLP on MNIST and evaluate it, for the report and the graders alike.
+"""Task 1: train the from-scratch MLP on MNIST (or Fashion-MNIST) and evaluate it, for the report
+and the graders alike.
 
-    data = hw1.data.load(folder)                                 # standardised splits
+    data = hw1.data.load(folder, dataset="mnist")                # standardised splits
     run = train(Settings(hidden=(128, 64), ...), data)           # params, per-epoch history
     save(path, run["params"], settings, data)                    # weights + what evaluation needs
     evaluate(path, folder)                                       # test accuracy, from the file alone
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import data as mnist_data
+from . import data as data_io
 from . import scratch_mlp as mlp
 from . import weights
 from .common import fixed_threads
@@ -99,10 +100,12 @@ def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] 
 
 
 def save(path: str | Path, params: dict, settings: Settings, data: dict) -> None:
-    """The weights and everything evaluation needs: layer sizes, activation, input statistics."""
+    """The weights and everything evaluation needs: layer sizes, activation, input statistics,
+    and the dataset they were trained on."""
     sizes = [params["W1"].shape[0], *settings.hidden, N_CLASSES]
     meta = {"task": TASK, "layer_sizes": sizes, "activation": settings.activation,
             "input_mean": data["input_mean"], "input_std": data["input_std"],
+            "dataset": data["dataset"],
             "settings": {**dataclasses.asdict(settings), "hidden": list(settings.hidden)}}
     weights.save(path, {k: v.detach().cpu() for k, v in params.items()}, meta)
 
@@ -123,13 +126,16 @@ def load(path: str | Path) -> tuple[dict, dict]:
 def accuracy(params: dict, meta: dict, x_test, y_test) -> float:
     """Test accuracy of loaded weights on raw [0, 1] images, standardised as in training."""
     import torch
-    x = mnist_data.standardized(x_test, meta["input_mean"], meta["input_std"])
+    x = data_io.standardized(x_test, meta["input_mean"], meta["input_std"])
     with torch.no_grad(), fixed_threads(THREADS):
         return mlp.accuracy(mlp.predict(params, x, meta["activation"]), y_test)
 
 
-def evaluate(weights_path: str | Path, data_root: str | Path, download: bool = False) -> float:
-    """Average accuracy of a saved network on the 10,000 test images under data_root/MNIST/raw."""
+def evaluate(weights_path: str | Path, data_root: str | Path, download: bool = False,
+             dataset: str | None = None) -> float:
+    """Average accuracy of a saved network on the 10,000 test images of `dataset` under data_root
+    (data_root/MNIST/raw, data_root/FashionMNIST/raw); by default the dataset it was trained on."""
     params, meta = load(weights_path)
-    x_test, y_test = mnist_data.read_split(data_root, train=False, download=download)
+    x_test, y_test = data_io.read_split(data_root, train=False, download=download,
+                                        dataset=dataset or weights.trained_on(meta))
     return accuracy(params, meta, x_test, y_test)

@@ -7,8 +7,8 @@
 
 Labels: `random` draws Bernoulli(1/2) labels once from a seeded generator, the n_train training
 labels first and then one per test image, so any seed reproduces both; `parity` (the control) is
-the digit's parity, a real binary label. Two threads throughout: evaluation repeats training's
-arithmetic exactly.
+the parity of the digit (of the class number, on Fashion-MNIST), a real binary label. Two threads
+throughout: evaluation repeats training's arithmetic exactly.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import data as mnist_data
+from . import data as data_io
 from . import weights
 from .common import fixed_threads
 from .random_label_net import build_net, full_batch_step, make_optimizer, random_labels
@@ -47,10 +47,11 @@ class Settings:
 
 def prepare(data: dict, n_train: int) -> dict:
     """The first n_train training images (standardised with the whole training set's statistics)
-    and the whole test set, with their digits."""
+    and the whole test set, with their digits (or classes)."""
     return {"x_train": data["x_train"][:n_train], "digits_train": data["y_train"][:n_train],
             "x_test": data["x_test"], "digits_test": data["y_test"],
-            "input_mean": data["input_mean"], "input_std": data["input_std"]}
+            "input_mean": data["input_mean"], "input_std": data["input_std"],
+            "dataset": data["dataset"]}
 
 
 def labels_for(kind: str, seed: int, digits_train, digits_test):
@@ -84,10 +85,12 @@ def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] 
 
 
 def save(path: str | Path, net, settings: Settings, data: dict) -> None:
-    """The state dict and what evaluation needs: layer sizes, input statistics, label seed."""
+    """The state dict and what evaluation needs: layer sizes, input statistics, label seed, and
+    the dataset it was trained on."""
     meta = {"task": TASK, "hidden": list(settings.hidden), "n_inputs": data["x_train"].shape[1],
             "labels": settings.labels, "label_seed": settings.seed, "n_train": settings.n_train,
             "input_mean": data["input_mean"], "input_std": data["input_std"],
+            "dataset": data["dataset"],
             "settings": {**dataclasses.asdict(settings), "hidden": list(settings.hidden)}}
     weights.save(path, {k: v.detach().cpu() for k, v in net.state_dict().items()}, meta)
 
@@ -108,16 +111,19 @@ def load(path: str | Path):
 def accuracy(net, meta: dict, x_test, digits_test) -> float:
     """Accuracy of loaded weights on raw [0, 1] test images, labelled as in training."""
     import torch
-    x = mnist_data.standardized(x_test, meta["input_mean"], meta["input_std"])
+    x = data_io.standardized(x_test, meta["input_mean"], meta["input_std"])
     digits_train = torch.zeros(meta["n_train"], dtype=torch.long)  # only its length matters
     _, y_test = labels_for(meta["labels"], meta["label_seed"], digits_train, digits_test)
     with torch.no_grad(), fixed_threads(THREADS):
         return (net(x).argmax(1) == y_test).float().mean().item()
 
 
-def evaluate(weights_path: str | Path, data_root: str | Path, download: bool = False) -> float:
-    """Accuracy of a saved network on the 10,000 test images under data_root/MNIST/raw, labelled
-    by the same seeded Bernoulli(1/2) draws as in training (or by parity, for the control)."""
+def evaluate(weights_path: str | Path, data_root: str | Path, download: bool = False,
+             dataset: str | None = None) -> float:
+    """Accuracy of a saved network on the 10,000 test images of `dataset` under data_root (by
+    default the dataset it was trained on), labelled by the same seeded Bernoulli(1/2) draws as in
+    training (or by the class's parity, for the control)."""
     net, meta = load(weights_path)
-    x_test, digits_test = mnist_data.read_split(data_root, train=False, download=download)
+    x_test, digits_test = data_io.read_split(data_root, train=False, download=download,
+                                             dataset=dataset or weights.trained_on(meta))
     return accuracy(net, meta, x_test, digits_test)

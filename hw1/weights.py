@@ -1,7 +1,7 @@
 """Weights files: `torch.save` of a dict of tensors plus a `meta` dict with what evaluation needs.
 
     {"W1": tensor, "b1": tensor, ..., "meta": {"task": "q1", "format": 1, "layer_sizes": [...],
-     "activation": "relu", "input_mean": 0.13, "input_std": 0.31, ...}}
+     "activation": "relu", "input_mean": 0.13, "input_std": 0.31, "dataset": "mnist", ...}}
 
 Evaluation reads the architecture and the input normalisation from `meta`, never from a config
 file that may have changed since training. Loading uses `weights_only=True`: a weights file is data,
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import atomic_write
+from .common import DEFAULT_DATASET, atomic_write
 
 FORMAT = 1
 REMEDY = "re-create it with `make experiments` (or this task's train script)"
@@ -46,6 +46,12 @@ def load(path: str | Path, task: str) -> tuple[dict, dict]:
     if not all(isinstance(v, torch.Tensor) for v in tensors.values()):
         raise WeightsError(f"{path} holds values that are not tensors; {REMEDY}")
     return tensors, meta
+
+
+def trained_on(meta: dict) -> str:
+    """The dataset the weights were trained on: what evaluation reads unless told otherwise.
+    Files written before the meta recorded it were all trained on MNIST."""
+    return meta.get("dataset", DEFAULT_DATASET)
 
 
 def check_shapes(path: str | Path, tensors: dict, expected: dict) -> None:

@@ -63,8 +63,8 @@ def parse(parser: argparse.ArgumentParser, commands: dict[str, Command], argv: l
 
 def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv and len(commands) == 1:  # a module with one command runs it when given none
-        argv = list(commands)
+    if len(commands) == 1 and argv[:1] != list(commands):  # one command: its name is optional
+        argv = [*commands, *argv]
     args = parse(parser_for(prog, doc, commands), commands, argv)  # usage errors exit 2 here
     try:
         outcome = commands[args.command].run(args)

@@ -1,22 +1,21 @@
 """Where every file of the pipeline lives: the one place that knows (as in showyourwork's paths.py).
 
 Only the standard library (and hw1.common, itself standard-library only) is imported, so the
-Makefile can ask with the system Python before the virtual environment exists:
+Makefile can ask with the system Python before the virtual environment exists; it asks through
+pipeline.config, which reads the dataset from config.toml:
 
-    python3 -m pipeline.paths makefile   # the Makefile's variables: code lists, figures, data files
+    python3 -m pipeline.config makefile   # the Makefile's variables: code lists, figures, data files
 """
 import os
-import sys
 from pathlib import Path
 
-from hw1.common import weights_name
+from hw1.common import DATASETS, DEFAULT_DATASET, weights_name
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.toml"
 DATA = ROOT / "data"                      # torchvision's layout: DATA/MNIST/raw/<file>
-MNIST_RAW = DATA / "MNIST" / "raw"
-MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+DATA_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",  # the same for every dataset
+              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 TEMPLATES = ROOT / "templates"
 GRADER_PACKAGE = ROOT / "hw1"             # shipped in the zip as hw1/
 GRADER_SCRIPTS = GRADER_PACKAGE / "scripts"
@@ -26,9 +25,7 @@ GRADER_SCRIPTS = GRADER_PACKAGE / "scripts"
 QUICK = os.environ.get("QUICK", "").strip() not in ("", "0")
 RESULTS = ROOT / "results" / "quick" if QUICK else ROOT / "results"
 CONFIG_SECTIONS = RESULTS / ".config"
-Q1 = RESULTS / "q1"
-Q2 = RESULTS / "q2"
-DERIVATIONS_JSON = RESULTS / "derivations.json"
+DERIVATIONS_JSON = RESULTS / "derivations.json"   # the same for every dataset
 BENCH_JSON = ROOT / "results" / "bench.json"
 BUILD = ROOT / "report" / "build" / ("quick" if QUICK else "full")
 PDF = ROOT / "report" / ("report-quick.pdf" if QUICK else "report.pdf")
@@ -38,11 +35,25 @@ FIGURES = {"q1": ("q1_accuracy", "q1_ablations", "q1_confusion", "q1_misclassifi
            "q2": ("q2_loss",)}
 
 
-def figure(name: str, results: Path = RESULTS) -> Path:
+def data_raw(dataset: str) -> Path:
+    """A dataset's four IDX files live in DATA/<torchvision's class>/raw: data/MNIST/raw, ..."""
+    return DATA / DATASETS[dataset] / "raw"
+
+
+def dataset_results(dataset: str, results: Path = RESULTS) -> Path:
+    """The folder of one dataset's task results: MNIST's where they always were (results/q1,
+    results/q2), any other dataset's apart (results/fashion-mnist/q1, ...), so that switching
+    datasets never mixes them and switching back finds the earlier results still there."""
+    return results if dataset == DEFAULT_DATASET else results / dataset
+
+
+def figure(name: str, results: Path) -> Path:
+    """A figure of the dataset whose results folder (dataset_results) is `results`."""
     return results / name.split("_")[0] / f"{name}.pdf"
 
 
-def weights(task: str, results: Path = RESULTS) -> Path:
+def weights(task: str, results: Path) -> Path:
+    """A task's weights in the dataset results folder `results` (dataset_results)."""
     return results / task / weights_name(task)
 
 
@@ -53,8 +64,9 @@ def submission_zip(student_id: str) -> Path:
 # The source files whose content each output depends on: the Makefile uses them as prerequisites and
 # provenance hashes them, so an edit re-runs exactly what it affects and stale results are caught.
 # Kept narrow: plumbing whose edits cannot change a number (cli, provenance, the config parser,
-# data fetching) is left out, so fixing a message re-runs nothing.
-HW1_SHARED = ["hw1/common.py", "hw1/data.py", "hw1/weights.py"]
+# data fetching) is left out, so fixing a message re-runs nothing. experiments/datasets.py is in:
+# its MD5s say which data the tasks read, and metrics.json records its names.
+HW1_SHARED = ["hw1/common.py", "hw1/data.py", "hw1/weights.py", "experiments/datasets.py"]
 CODE = {
     "derivations": ["derivations/softmax.py", "derivations/verify.py", "derivations/claims.py",
                     "derivations/notation.py", "derivations/build.py", "derivations/formula.py",
@@ -67,16 +79,20 @@ CODE = {
 }
 
 
-def makefile_variables() -> str:
-    """CODE_<name>, FIGURES_<task> (file names) and MNIST_FILES, as Make variable definitions."""
+def makefile_variables(dataset: str) -> str:
+    """As Make variable definitions: CODE_<name>, FIGURES_<task>, IDX_FILES (file names), each
+    dataset's name by its folder (DATASET_OF_<folder>), the course's data files (MNIST_FILES), and
+    for the configured `dataset` its name, data files and results folder below results/ (DATASET,
+    DATA_FILES, DATASET_DIR: empty for MNIST)."""
     lines = [f"CODE_{name} := {' '.join(files)}" for name, files in CODE.items()]
     lines += [f"FIGURES_{task} := {' '.join(f'{n}.pdf' for n in names)}"
               for task, names in FIGURES.items()]
-    lines.append(f"MNIST_FILES := {' '.join(MNIST_FILES)}")
+    lines.append(f"IDX_FILES := {' '.join(DATA_FILES)}")
+    lines += [f"DATASET_OF_{folder} := {name}" for name, folder in DATASETS.items()]
+    files = lambda name: " ".join(  # noqa: E731
+        str((data_raw(name) / file).relative_to(ROOT)) for file in DATA_FILES)
+    lines.append(f"MNIST_FILES := {files(DEFAULT_DATASET)}")
+    below = dataset_results(dataset, Path()).as_posix()
+    lines += [f"DATASET := {dataset}", f"DATA_FILES := {files(dataset)}",
+              f"DATASET_DIR := {'' if below == '.' else '/' + below}"]
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] != ["makefile"]:
-        raise SystemExit("usage: python3 -m pipeline.paths makefile")
-    print(makefile_variables(), end="")

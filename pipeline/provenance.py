@@ -1,4 +1,5 @@
-"""What produced a results file: commit, dirty flag, code and config hashes, data MD5s, versions.
+"""What produced a results file: commit, dirty flag, code and config hashes, dataset and its MD5s,
+versions.
 
 Every results JSON carries this under "provenance"; the report refuses results whose code or
 config hash differs from the current files (they are stale) and says which target refreshes them.
@@ -44,7 +45,10 @@ def versions() -> dict[str, str]:
 
 
 def record(experiment: str, config_hash: str, seeds: list[int], wall_time_s: float,
-           data_md5: dict[str, str] | None = None, device: str = "cpu") -> dict:
+           dataset: str | None = None, data_md5: dict[str, str] | None = None,
+           device: str = "cpu") -> dict:
+    """`dataset` names the dataset the results come from (None: they need none, as derivations);
+    the report refuses results of another dataset than [data] dataset."""
     return {
         "experiment": experiment,
         "git_commit": _git("rev-parse", "HEAD") or "unknown",
@@ -52,6 +56,7 @@ def record(experiment: str, config_hash: str, seeds: list[int], wall_time_s: flo
         "code_hash": code_hash(experiment),
         "config_hash": config_hash,
         "quick": paths.QUICK,
+        "dataset": dataset,
         "data_md5": data_md5 or {},
         "versions": versions(),
         "seeds": list(seeds),

@@ -1,27 +1,31 @@
 """The Jinja context: every number and equation the report shows, read from results/ and config.toml.
 
 Results are refused when missing (naming the make target that writes them) or stale (their
-recorded code or config hash differs from the current files).
+recorded code or config hash differs from the current files, or they are another dataset's than
+[data] dataset).
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from hw1.common import DEFAULT_DATASET
 from pipeline import config, paths, provenance
 from report import claims
 from report.claims import ReportError
 
 
-def sources(results: Path) -> dict:
+def sources(results: Path, dataset: str) -> dict:
     """results file -> (its path, config section, make target that writes it)."""
+    tasks = paths.dataset_results(dataset, results)
     return {"derivations": (results / "derivations.json", None, "make derivations"),
-            "q1": (results / "q1" / "metrics.json", "q1", "make experiments"),
-            "q2": (results / "q2" / "metrics.json", "q2", "make experiments")}
+            "q1": (tasks / "q1" / "metrics.json", "q1", "make experiments"),
+            "q2": (tasks / "q2" / "metrics.json", "q2", "make experiments")}
 
 
-def figure_paths(results: Path) -> dict:
-    return {name: paths.figure(name, results) for names in paths.FIGURES.values() for name in names}
+def figure_paths(results: Path, dataset: str) -> dict:
+    tasks = paths.dataset_results(dataset, results)
+    return {name: paths.figure(name, tasks) for names in paths.FIGURES.values() for name in names}
 
 
 def rel(path: Path) -> str:
@@ -29,7 +33,8 @@ def rel(path: Path) -> str:
 
 
 def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> dict:
-    path, section, target = sources(results)[name]
+    dataset = sections["data"].dataset
+    path, section, target = sources(results, dataset)[name]
     if not path.exists():
         raise ReportError(f"{rel(path)} is missing; run `{target}` to produce it")
     data = json.loads(path.read_text())
@@ -40,11 +45,14 @@ def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> di
     if section and recorded["config_hash"] != config.section_hash(sections[section]):
         raise ReportError(f"{rel(path)} is stale: [{section}] in config.toml changed since it "
                           f"ran; run `{target}` to refresh it")
+    if section and recorded.get("dataset") != dataset:
+        raise ReportError(f"{rel(path)} holds results on {recorded.get('dataset')}, but [data] "
+                          f"dataset is {dataset}; run `{target}` to refresh it")
     return data
 
 
-def load_figures(results: Path = paths.RESULTS) -> dict:
-    figures = figure_paths(results)
+def load_figures(results: Path, dataset: str) -> dict:
+    figures = figure_paths(results, dataset)
     for path in figures.values():
         if not path.exists():
             raise ReportError(f"{rel(path)} is missing; run `make experiments` to draw it")
@@ -92,7 +100,10 @@ def build_context(sections: dict | None = None, results: Path = paths.RESULTS) -
         "eq": eq, "refuted": refuted,
         "check": lambda claim_id: claims.check(table, claim_id),
         "fastest": claims.fastest, "speed_ratio": claims.speed_ratio,
-        "figures": load_figures(results),
+        "figures": load_figures(results, sections["data"].dataset),
+        "dataset": q1["dataset"],
+        # the draft's numbers and the course's threshold are MNIST's: compared only there
+        "draft_applies": q1["dataset"]["name"] == DEFAULT_DATASET,
         "course": {"pass_test_acc": claims.COURSE_PASS_TEST_ACC},
         "draft": claims.DRAFT,
         "provenance": {"q1": q1["provenance"], "q2": q2["provenance"],

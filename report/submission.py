@@ -11,7 +11,8 @@ What goes in (copied and renamed; no code is generated):
     hw1/*.py                                  the package the scripts import
 
 The student's name and ID reach the scripts only as that JSON data, never as source code. Packing is
-refused when [student] is unset, or the report is missing, stale, a quick run or over two pages.
+refused when [student] is unset, [data] dataset is not MNIST (the course's), or the report is
+missing, stale, a quick run or over two pages.
 The zip is written under a temporary name and verified from an empty folder holding only its content
 and the MNIST files: every script byte-compiles, every weights file loads, each eval script's
 evaluate_hw1() runs in a fresh interpreter and returns the accuracy the PDF prints, and the PDF's
@@ -28,8 +29,8 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
-from hw1 import common, task1, task2
-from hw1.common import atomic_write
+from hw1 import common, data, task1, task2
+from hw1.common import DEFAULT_DATASET, atomic_write
 from hw1.weights import WeightsError
 from pipeline import cli, config, paths
 from report import budget, context
@@ -59,11 +60,20 @@ def check_student(student: config.Student) -> None:
                               f"set your real name and ID under [student], then run `make submission`")
 
 
+def check_dataset(data_section: config.Data) -> None:
+    if data_section.dataset != DEFAULT_DATASET:
+        raise SubmissionError(f"[data] dataset = {data_section.dataset!r} in config.toml, but the "
+                              f"course grades {DEFAULT_DATASET}: set dataset = "
+                              f"\"{DEFAULT_DATASET}\", run `make report`, then `make submission`")
+
+
 def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
                  pdf: Path = paths.PDF, allow_quick: bool = False) -> dict:
-    """Refuse an unset student, or a missing, stale, quick or over-long report; return the context."""
+    """Refuse an unset student, another dataset than the course's, or a missing, stale, quick or
+    over-long report; return the context."""
     sections = config.load(quick=False)
     check_student(sections["student"])
+    check_dataset(sections["data"])
     if not pdf.exists() or not (build / "build.json").exists():
         raise SubmissionError(f"{context.rel(pdf)} is missing; run `make report` first")
     info = json.loads((build / "build.json").read_text())
@@ -162,9 +172,10 @@ def verify(zip_path: Path, student: dict, metrics: dict, report: callable = prin
         folder = Path(tmp)
         with zipfile.ZipFile(zip_path) as z:
             z.extractall(folder)
-        (folder / "MNIST" / "raw").mkdir(parents=True)
-        for name in paths.MNIST_FILES:
-            (folder / "MNIST" / "raw" / name).symlink_to(paths.MNIST_RAW / name)
+        beside = data.folder(folder, DEFAULT_DATASET)
+        beside.mkdir(parents=True)
+        for name in paths.DATA_FILES:
+            (beside / name).symlink_to(paths.data_raw(DEFAULT_DATASET) / name)
         scripts = sorted(folder.rglob("*.py"))
         for script in scripts:
             try:

@@ -26,11 +26,34 @@ def test_the_repository_config_is_valid_and_quick_trims_it():
     ("[q2]\noptimizer = 'rmsprop'\n", "[q2] optimizer"),
     ("[studnet]\nname = 'x'\n", "[studnet]"),
     ("[student]\nid = '12/34'\n", "[student] id"),
+    ("[data]\ndataset = 'fashion'\n", "[data] dataset"),
+    ("[data]\ndataset = 'MNIST'\n", "[data] dataset"),
+    ("[data]\ndataset = 3\n", "[data] dataset"),
+    ("[data]\nname = 'mnist'\n", "[data] name"),
+    ("[q1]\ntarget_test_acc = 0.9\n", "[q1] target_test_acc"),
+    ("[q1]\ntarget_test_acc = {mnist = 1.5}\n", "[q1] target_test_acc"),
+    ("[q1]\ntarget_test_acc = {emnist = 0.9}\n", "[q1] target_test_acc"),
 ])
 def test_a_bad_key_or_value_is_named(tmp_path, text, key):
     with pytest.raises(config.ConfigError) as err:
         config.load(_write(tmp_path, text), quick=False)
     assert key in str(err.value)
+
+
+def test_an_unknown_dataset_is_one_message_naming_the_key_and_the_choices(tmp_path):
+    path = _write(tmp_path, "[data]\ndataset = 'fashion'\n[q1]\nlr_rate = 1\n")
+    message = "config.toml: [data] dataset = 'fashion' is invalid: one of mnist, fashion-mnist"
+    with pytest.raises(config.ConfigError) as err:
+        config.dataset(path)  # what the Makefile reads: [data] alone, before the typo in [q1]
+    assert str(err.value) == message
+
+
+def test_the_dataset_needs_its_own_target_accuracy(tmp_path):
+    text = "[data]\ndataset = 'fashion-mnist'\n[q1]\ntarget_test_acc = {mnist = 0.9}\n"
+    with pytest.raises(config.ConfigError, match="no target for \\[data\\] dataset = 'fashion-mnist'"):
+        config.load(_write(tmp_path, text), quick=False)
+    fashion = config.load(_write(tmp_path, "[data]\ndataset = 'fashion-mnist'\n"), quick=False)
+    assert fashion["data"].dataset == "fashion-mnist" and fashion["q1"].target_test_acc["fashion-mnist"] == 0.8
 
 
 def test_integers_are_accepted_where_floats_are_expected(tmp_path):
@@ -42,9 +65,11 @@ def test_sections_are_rewritten_only_when_they_change(tmp_path):
     out = tmp_path / "sections"
     load = lambda text: config.load(_write(tmp_path, text), quick=False)  # noqa: E731
     assert sorted(config.write_sections(out, load("[student]\nname = 'A'\n"))) == [
-        "q1", "q2", "report", "student"]
+        "data", "q1", "q2", "report", "student"]
     assert config.write_sections(out, load("[student]\nname = 'A'\n")) == []
     assert config.write_sections(out, load("[student]\nname = 'B'\n")) == ["student"]
+    switched = "[student]\nname = 'B'\n[data]\ndataset = 'fashion-mnist'\n"
+    assert config.write_sections(out, load(switched)) == ["data"], "tasks' sections unchanged"
 
 
 

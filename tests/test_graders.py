@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from experiments import mnist, q1
+from experiments import datasets, fetch, q1
 from hw1 import common, task1, task2
 from hw1.weights import WeightsError
 from pipeline import config, paths
@@ -25,10 +25,10 @@ def mnist_slice(tmp_path_factory):
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
     for split, n in (("train", 600), ("t10k", 200)):
-        images, labels = mnist.load(train=split == "train")
+        images, labels = datasets.load(datasets.MNIST, train=split == "train")
         pixels = (images[:n] * 255).round().to(torch.uint8)
-        mnist.write_idx(raw / f"{split}-images-idx3-ubyte", pixels.numpy().tobytes(), (n, 28, 28))
-        mnist.write_idx(raw / f"{split}-labels-idx1-ubyte",
+        fetch.write_idx(raw / f"{split}-images-idx3-ubyte", pixels.numpy().tobytes(), (n, 28, 28))
+        fetch.write_idx(raw / f"{split}-labels-idx1-ubyte",
                         labels[:n].to(torch.uint8).numpy().tobytes(), (n,))
     return root
 
@@ -159,3 +159,70 @@ def test_an_unset_student_stops_the_submission_naming_the_key(tmp_path, text, ke
     assert config.unset_student_keys(student) == keys
     with pytest.raises(submission.SubmissionError, match=keys[0].replace("[", r"\[")):
         submission.check_student(student)
+
+
+# --- the dataset: recorded in the weights, chosen by the scripts' --dataset and --data ---------
+
+@pytest.fixture(scope="module")
+def two_datasets(tmp_path_factory):
+    """One data folder holding a small random MNIST/raw and FashionMNIST/raw (12 + 5 images)."""
+    from test_datasets import small_dataset
+    root = tmp_path_factory.mktemp("two")
+    for seed, name in enumerate(datasets.DATASETS):
+        small_dataset(root, datasets.DATASETS[name], seed)
+    return root
+
+
+def _train_on(root, dataset, path):
+    from hw1 import data
+    settings = task1.Settings(hidden=(16,), activation="relu", loss="ce", lr=0.1, batch_size=4,
+                              epochs=1, standardize=True, seed=0)
+    images = data.load(root, dataset=dataset)
+    task1.save(path, task1.train(settings, images)["params"], settings, images)
+    return path
+
+
+def _accuracy_on(path, root, dataset):
+    from hw1 import data
+    params, meta = task1.load(path)
+    return task1.accuracy(params, meta, *data.read_split(root, train=False, dataset=dataset))
+
+
+def test_evaluation_defaults_to_the_dataset_the_weights_were_trained_on(tmp_path, two_datasets):
+    path = _train_on(two_datasets, "fashion-mnist", tmp_path / "fashion.pkl")
+    assert task1.load(path)[1]["dataset"] == "fashion-mnist"
+    on_fashion, on_mnist = (_accuracy_on(path, two_datasets, d) for d in ("fashion-mnist", "mnist"))
+    assert task1.evaluate(path, two_datasets) == on_fashion
+    assert task1.evaluate(path, two_datasets, dataset="mnist") == on_mnist
+
+
+def test_weights_from_before_the_dataset_was_recorded_are_mnist_weights(tmp_path, two_datasets):
+    path = _train_on(two_datasets, "mnist", tmp_path / "old.pkl")
+    content = torch.load(path, weights_only=True)
+    del content["meta"]["dataset"]
+    torch.save(content, path)
+    assert task1.evaluate(path, two_datasets) == _accuracy_on(path, two_datasets, "mnist")
+
+
+@pytest.mark.parametrize("task", ["q1", "q2"])
+def test_the_eval_scripts_take_the_dataset_and_the_data_folder(staged, two_datasets, task):
+    trained = _python(staged, f"{PREFIX}{task}_train.py", "--epochs", "1", "--dataset",
+                      "fashion-mnist", "--data", str(two_datasets))
+    assert trained.returncode == 0, trained.stderr
+    assert "on fashion-mnist" in trained.stdout
+    module = {"q1": task1, "q2": task2}[task]
+    weights = staged / f"{PREFIX}{task}_weights.pkl"
+    for chosen in ([], ["--dataset", "fashion-mnist"], ["--dataset", "mnist"]):
+        done = _python(staged, f"{PREFIX}{task}_eval.py", "--data", str(two_datasets), *chosen)
+        assert done.returncode == 0, done.stderr
+        expected = module.evaluate(weights, two_datasets, dataset=chosen[1] if chosen else None)
+        assert f"average test accuracy {expected:.4f}" in done.stdout
+    unknown = _python(staged, f"{PREFIX}{task}_eval.py", "--dataset", "emnist")
+    assert unknown.returncode == 2 and "invalid choice: 'emnist'" in unknown.stderr
+
+
+def test_a_dataset_missing_from_the_data_folder_is_one_line(staged, tmp_path, two_datasets):
+    _train_on(two_datasets, "fashion-mnist", staged / f"{PREFIX}q1_weights.pkl")
+    done = _python(staged, f"{PREFIX}q1_eval.py", "--data", str(tmp_path / "empty"))
+    assert done.returncode == 1 and done.stderr.startswith("error: fashion-mnist is not in ")
+    assert "FashionMNIST/raw" in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -174,7 +174,7 @@ def test_a_diverging_run_stops_and_is_summarised_without_crashing():
     data["x_train"] = data["x_train"] * 1e38  # overflows to inf in the first layer
     run = q1.train_one(_settings(), data)
     assert run["diverged_epoch"] == 1 and run["history"]["test_acc"] == []
-    summary = q1.summarise([run], cfg)
+    summary = q1.summarise([run], 0.9)
     assert summary["diverged"] == [{"seed": 0, "epoch": 1}] and summary["test_acc_mean"] is None
 
 

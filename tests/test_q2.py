@@ -46,9 +46,9 @@ def test_labels_stay_fixed_across_epochs(monkeypatch):
 def test_the_first_images_in_dataset_order(monkeypatch):
     images = torch.arange(200 * 784, dtype=torch.float32).reshape(200, 784)
     digits = torch.arange(200) % 10
-    monkeypatch.setattr(task2.mnist_data, "read_split",
-                        lambda root, train, download=False: (images, digits) if train else (images[:50], digits[:50]))
-    data = task2.prepare(task2.mnist_data.load("unused"), 128)
+    monkeypatch.setattr(task2.data_io, "read_split", lambda root, train, download=False, dataset=None:
+                        (images, digits) if train else (images[:50], digits[:50]))
+    data = task2.prepare(task2.data_io.load("unused"), 128)
     restored = data["x_train"] * data["input_std"] + data["input_mean"]
     assert torch.allclose(restored, images[:128], rtol=1e-4, atol=1e-2)
     assert torch.equal(data["digits_train"], digits[:128])
@@ -91,7 +91,7 @@ def test_control_labels_are_the_digit_parity():
 @pytest.mark.slow
 def test_the_smoke_run_writes_metrics_and_evaluate_reproduces_them(tmp_path, monkeypatch):
     cfg = _cfg(epochs=40)
-    monkeypatch.setattr(q2.config, "load", lambda: {"q2": cfg})
+    monkeypatch.setattr(q2.config, "load", lambda: {"q2": cfg, "data": config.Data()})
     out = tmp_path / "q2"
     metrics = q2.run(out)
     assert {"random", "control", "draft", "ln2", "provenance"} <= set(metrics)

@@ -4,8 +4,10 @@ The context comes from the quick pipeline (results/quick/), built once per sessi
 `make experiments derivations QUICK=1` (a no-op when up to date).
 """
 import copy
+import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -15,6 +17,7 @@ from conftest import NAMES_BY_SCRIPT
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
+from experiments.datasets import FASHION_MNIST
 from pipeline import config, paths
 from report import budget, claims, context, latex, render
 from report.claims import ReportError
@@ -220,3 +223,69 @@ def test_a_template_edit_retypesets_without_rerunning_experiments(quick_context)
     assert "report build" in plan
     assert "experiments.q1" not in plan and "experiments.q2" not in plan and "derivations" not in plan
     assert _make("report").returncode == 0
+
+
+# --- the same report on another dataset, from one line of config.toml ---------------------------
+
+def _repository_copy(folder):
+    """The repository's files (tracked or not ignored) copied with their times, so that Make sees
+    the same setup as here, and .venv/ and data/ linked: nothing is installed or downloaded again,
+    and the results and report of the copy never touch this repository's."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                            cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        if name.split("/")[0] in (".venv", "data") or not (paths.ROOT / name).is_file():
+            continue
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(paths.ROOT / name, folder / name)
+    for linked in (".venv", "data"):
+        (folder / linked).symlink_to(paths.ROOT / linked)
+    return folder
+
+
+def _switch_dataset(repo, dataset):
+    path = repo / "config.toml"
+    text, count = re.subn(r'(?m)^dataset = "[^"]*"', f'dataset = "{dataset}"', path.read_text())
+    assert count == 1, "config.toml has one [data] dataset line"
+    path.write_text(text)
+
+
+def _make_in(repo, *targets, dry=False):
+    cmd = ["make", "--no-print-directory", *(["-n"] if dry else []), *targets]
+    return subprocess.run(cmd, cwd=repo, env={**os.environ, "QUICK": "1"}, capture_output=True,
+                          text=True)
+
+
+@pytest.mark.slow
+def test_one_config_line_gives_the_whole_quick_report_on_fashion_mnist(tmp_path):
+    repo = _repository_copy(tmp_path / "repo")
+    _switch_dataset(repo, "fashion-mnist")
+    plan = _make_in(repo, "report", dry=True).stdout
+    assert "ensure_tex" not in plan and "pip install" not in plan, "the copy must reuse .venv/"
+
+    built = _make_in(repo, "report")
+    assert built.returncode == 0, built.stderr + built.stdout
+    results = repo / "results" / "quick"
+    metrics = json.loads((results / "fashion-mnist" / "q1" / "metrics.json").read_text())
+    assert metrics["provenance"]["dataset"] == "fashion-mnist"
+    assert metrics["provenance"]["data_md5"] == FASHION_MNIST.md5, "verified before the run"
+    assert not (results / "q1").exists(), "no MNIST results were made, none were mixed in"
+
+    text = _flat(subprocess.run(["pdftotext", str(repo / "report" / "report-quick.pdf"), "-"],
+                                capture_output=True, text=True, check=True).stdout)
+    for shown in ("Homework1,onFashion-MNIST", "anMLPtrainedfromscratchonFashion-MNIST",
+                  "128Fashion-MNISTtrainingimages", "theclass'sparity", "Fashion-MNISTfile",
+                  "T-shirt/top", "Ankleboot",  # the figures' class names
+                  f"{100 * metrics['main']['test_acc_mean']:.2f}"):
+        assert shown in text, shown
+    for mnist_only in ("thedraftreportedabout", "Thedraft'sclaims,measured", "onMNIST"):
+        assert mnist_only not in text, mnist_only
+
+    # Back to MNIST: its own results are made, Fashion-MNIST's never shown; then to Fashion-MNIST
+    # again: its results are reused and the PDF re-typeset from them.
+    for dataset, experiments_run in (("mnist", True), ("fashion-mnist", False)):
+        _switch_dataset(repo, dataset)
+        assert _make_in(repo, "results/quick/.config/data.json").returncode == 0
+        plan = _make_in(repo, "report", dry=True).stdout
+        assert ("experiments.q1 run" in plan) is experiments_run, plan
+        assert "report build" in plan and "derivations build" not in plan, plan

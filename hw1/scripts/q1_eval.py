@@ -1,10 +1,12 @@
 """HW1 Task 1, evaluation: evaluate_hw1() returns the average accuracy of the trained network
-(hw1_<id>_q1_weights.pkl beside this script) on the 10,000 MNIST test images.
+(hw1_<id>_q1_weights.pkl beside this script) on the 10,000 test images of the dataset it was
+trained on: MNIST, for the weights submitted to the course.
 
-    python hw1_<id>_q1_eval.py
+    python hw1_<id>_q1_eval.py [--dataset mnist|fashion-mnist] [--data FOLDER]
 
-The weights file carries the layer sizes, activation and input standardisation it needs. MNIST is
-read from MNIST/raw beside this script (downloaded there by torchvision when missing).
+The weights file carries the layer sizes, activation, input standardisation and dataset it needs.
+The test images are read from FOLDER/MNIST/raw (FOLDER/FashionMNIST/raw for Fashion-MNIST),
+FOLDER being this script's folder unless given, and downloaded there by torchvision when missing.
 """
 from pathlib import Path
 
@@ -13,14 +15,16 @@ from hw1 import common, task1
 FILES = common.ScriptFiles(__file__, "q1", "eval")
 
 
-def evaluate_hw1(data_folder=None, weights_file=None) -> float:
-    """Average test accuracy (0 to 1) of the saved network; it trains nothing."""
+def evaluate_hw1(data_folder=None, weights_file=None, dataset=None) -> float:
+    """Average test accuracy (0 to 1) of the saved network; it trains nothing. `dataset`
+    ("mnist" or "fashion-mnist") defaults to the one the weights were trained on."""
     return task1.evaluate(Path(weights_file or FILES.weights), Path(data_folder or FILES.folder),
-                          download=True)
+                          download=True, dataset=dataset)
 
 
-def main() -> int:
-    print(f"q1: average test accuracy {evaluate_hw1():.4f}")
+def main(argv=None) -> int:
+    args = common.script_parser(__doc__, FILES, train=False).parse_args(argv)
+    print(f"q1: average test accuracy {evaluate_hw1(args.data, dataset=args.dataset):.4f}")
     return 0
 
 

@@ -1,11 +1,13 @@
 """HW1 Task 2, evaluation: evaluate_hw1() returns the accuracy of the trained network
-(hw1_<id>_q2_weights.pkl beside this script) on the 10,000 MNIST test images labelled by
-independent Bernoulli(1/2) draws: the same seeded draws as in training, so the number repeats.
+(hw1_<id>_q2_weights.pkl beside this script) on the 10,000 test images of the dataset it was
+trained on (MNIST, for the weights submitted to the course), labelled by independent
+Bernoulli(1/2) draws: the same seeded draws as in training, so the number repeats.
 
-    python hw1_<id>_q2_eval.py
+    python hw1_<id>_q2_eval.py [--dataset mnist|fashion-mnist] [--data FOLDER]
 
-The weights file carries the architecture, input standardisation and label seed it needs. MNIST is
-read from MNIST/raw beside this script (downloaded there by torchvision when missing).
+The weights file carries the architecture, input standardisation, label seed and dataset it needs.
+The test images are read from FOLDER/MNIST/raw (FOLDER/FashionMNIST/raw for Fashion-MNIST),
+FOLDER being this script's folder unless given, and downloaded there by torchvision when missing.
 """
 from pathlib import Path
 
@@ -14,14 +16,17 @@ from hw1 import common, task2
 FILES = common.ScriptFiles(__file__, "q2", "eval")
 
 
-def evaluate_hw1(data_folder=None, weights_file=None) -> float:
-    """Average test accuracy (0 to 1) of the saved network; it trains nothing."""
+def evaluate_hw1(data_folder=None, weights_file=None, dataset=None) -> float:
+    """Average test accuracy (0 to 1) of the saved network; it trains nothing. `dataset`
+    ("mnist" or "fashion-mnist") defaults to the one the weights were trained on."""
     return task2.evaluate(Path(weights_file or FILES.weights), Path(data_folder or FILES.folder),
-                          download=True)
+                          download=True, dataset=dataset)
 
 
-def main() -> int:
-    print(f"q2: average test accuracy {evaluate_hw1():.4f} (random labels: chance is 0.5)")
+def main(argv=None) -> int:
+    args = common.script_parser(__doc__, FILES, train=False).parse_args(argv)
+    accuracy = evaluate_hw1(args.data, dataset=args.dataset)
+    print(f"q2: average test accuracy {accuracy:.4f} (random labels: chance is 0.5)")
     return 0
 
 
