@@ -30,7 +30,7 @@ STYLE = {"font.family": "serif", "font.serif": ["cmr10"], "mathtext.fontset": "c
          "pdf.fonttype": 42, "axes.spines.top": False, "axes.spines.right": False}
 logging.getLogger("fontTools").setLevel(logging.ERROR)  # cmr10's header dates are harmlessly odd
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-ABLATION_TITLES = {"lr": "by learning rate"}
+ABLATION_TITLES = {"lr": "by learning rate", "hidden": "by hidden layers"}
 
 
 class ResultsMissing(cli.UserError):

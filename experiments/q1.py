@@ -7,8 +7,8 @@ seeds, and its ablations.
 
 (results/<dataset>/q1/ for a dataset other than MNIST: pipeline.paths.dataset_results.)
 Training and evaluation are hw1.task1's, the code the graders receive. The main configuration is
-`[q1]` of config.toml; each ablation changes one of activation, learning rate or loss and runs
-over the same seeds. Runs are independent single-threaded processes, two at a time:
+`[q1]` of config.toml; each ablation changes one of activation, learning rate, loss or hidden layer
+sizes and runs over the same seeds. Runs are independent single-threaded processes, two at a time:
 on 2 cores that is twice the throughput of one two-threaded run, and a fixed thread count keeps
 every run bit-reproducible. All outputs are written to a temporary folder that replaces the results
 folder only when the whole suite has finished.
@@ -36,7 +36,13 @@ class DivergedError(cli.UserError):
 
 
 def variant(settings: task1.Settings) -> str:
-    return f"{settings.activation}-{settings.loss}-lr{settings.lr:g}"
+    return (f"{settings.activation}-{settings.loss}-lr{settings.lr:g}-"
+            f"h{layers_name(settings.hidden)}")
+
+
+def layers_name(hidden) -> str:
+    """Hidden layer sizes as the ablation table names them: 128-64."""
+    return "-".join(str(size) for size in hidden)
 
 
 def settings_for(cfg: config.Q1, seed: int, **change) -> task1.Settings:
@@ -52,6 +58,7 @@ def run_settings(cfg: config.Q1) -> list[task1.Settings]:
     changes += [{"activation": a} for a in cfg.ablate_activation]
     changes += [{"lr": lr} for lr in cfg.ablate_lr]
     changes += [{"loss": loss} for loss in cfg.ablate_loss]
+    changes += [{"hidden": tuple(hidden)} for hidden in cfg.ablate_hidden]
     unique = {}
     for change in changes:  # an ablation equal to the main configuration is run once
         unique.setdefault(variant(settings_for(cfg, 0, **change)), change)
@@ -89,8 +96,10 @@ def summarise(runs: list[dict], target_test_acc: float) -> dict:
 
 
 def _value_name(value) -> str:
-    """An ablated value as the tables name it: 0.05, relu."""
-    return f"{value:g}" if isinstance(value, float) else value
+    """An ablated value as the tables name it: 0.05, relu, 256-128."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return layers_name(value) if isinstance(value, tuple) else value
 
 
 def ablation_tables(by_variant: dict[str, dict], cfg: config.Q1) -> dict:
@@ -103,7 +112,8 @@ def ablation_tables(by_variant: dict[str, dict], cfg: config.Q1) -> dict:
             rows[_value_name(value)] = by_variant[name]
         return {"baseline": _value_name(baseline), "variants": rows}
     return {"activation": table("activation", cfg.ablate_activation),
-            "lr": table("lr", cfg.ablate_lr), "loss": table("loss", cfg.ablate_loss)}
+            "lr": table("lr", cfg.ablate_lr), "loss": table("loss", cfg.ablate_loss),
+            "hidden": table("hidden", [tuple(h) for h in cfg.ablate_hidden])}
 
 
 # --- running the suite --------------------------------------------------------------------------

@@ -135,6 +135,7 @@ class Q1:
     ablate_activation: list[str] = field(default_factory=lambda: ["sigmoid"])
     ablate_lr: list[float] = field(default_factory=lambda: [0.05, 0.1])
     ablate_loss: list[str] = field(default_factory=lambda: ["ce"])
+    ablate_hidden: list[list[int]] = field(default_factory=lambda: [[64], [256, 128], [128, 64, 32]])
 
 
 @dataclass(frozen=True)
@@ -209,11 +210,17 @@ def _validate_values(name: str, s) -> None:
         _require(set(s.ablate_loss) <= set(LOSSES), k("ablate_loss"), s.ablate_loss,
                  f"each one of {LOSSES}")
         _require(all(v > 0 for v in s.ablate_lr), k("ablate_lr"), s.ablate_lr, "each > 0")
+        _require(all(_layer_sizes(h) for h in s.ablate_hidden), k("ablate_hidden"),
+                 s.ablate_hidden, "each a list of positive layer sizes, like [[64], [256, 128]]")
     if name == "q2":
         _require(0 < s.n_train <= 60000, k("n_train"), s.n_train, "between 1 and 60000")
         _require(s.optimizer in OPTIMIZERS, k("optimizer"), s.optimizer, f"one of {OPTIMIZERS}")
         _require(s.draft_optimizer in OPTIMIZERS, k("draft_optimizer"), s.draft_optimizer,
                  f"one of {OPTIMIZERS}")
+
+
+def _layer_sizes(sizes: list) -> bool:
+    return bool(sizes) and all(type(size) is int and size > 0 for size in sizes)
 
 
 def _section(name: str, table: dict):

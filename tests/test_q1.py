@@ -181,11 +181,23 @@ def test_a_diverging_run_stops_and_is_summarised_without_crashing():
 def test_run_specs_cover_main_and_each_ablation_over_every_seed():
     cfg = config.Q1()
     variants = [q1.variant(s) for s in q1.run_settings(cfg)]
-    assert list(dict.fromkeys(variants)) == ["relu-mse-lr0.01", "sigmoid-mse-lr0.01",
-                                             "relu-mse-lr0.05", "relu-mse-lr0.1", "relu-ce-lr0.01"]
-    assert len(variants) == 5 * len(cfg.seeds)
-    duplicated = dataclasses.replace(cfg, ablate_activation=["relu", "tanh"], ablate_lr=[0.01])
-    assert len(q1.run_settings(duplicated)) == 3 * len(cfg.seeds)  # main, tanh, ce
+    assert list(dict.fromkeys(variants)) == [
+        "relu-mse-lr0.01-h128-64", "sigmoid-mse-lr0.01-h128-64", "relu-mse-lr0.05-h128-64",
+        "relu-mse-lr0.1-h128-64", "relu-ce-lr0.01-h128-64", "relu-mse-lr0.01-h64",
+        "relu-mse-lr0.01-h256-128", "relu-mse-lr0.01-h128-64-32"]
+    assert len(variants) == 8 * len(cfg.seeds)
+    duplicated = dataclasses.replace(cfg, ablate_activation=["relu", "tanh"], ablate_lr=[0.01],
+                                     ablate_hidden=[[128, 64], [32]])
+    assert len(q1.run_settings(duplicated)) == 4 * len(cfg.seeds)  # main, tanh, ce, 32
+
+
+def test_the_width_and_depth_ablation_has_one_row_per_hidden_layout():
+    cfg = config.Q1()
+    summaries = {q1.variant(s): {"variant": q1.variant(s)} for s in q1.run_settings(cfg)}
+    hidden = q1.ablation_tables(summaries, cfg)["hidden"]
+    assert hidden["baseline"] == "128-64"
+    assert list(hidden["variants"]) == ["128-64", "64", "256-128", "128-64-32"]
+    assert hidden["variants"]["128-64-32"]["variant"] == "relu-mse-lr0.01-h128-64-32"
 
 
 def test_epochs_to_reach_a_target():

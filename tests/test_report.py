@@ -78,6 +78,8 @@ def test_pdf_holds_the_key_numbers_and_fits_two_pages(quick_context, tmp_path):
     assert f"{100 * q1['main']['test_acc_mean']:.2f}" in text
     assert f"{q2['random']['test_loss_mean']:.3f}" in text
     assert f"{100 * q2['random']['test_acc_mean']:.1f}" in text
+    for hidden in q1["ablations"]["hidden"]["variants"]:  # the width and depth ablation's rows
+        assert hidden in text, hidden
     assert "QUICK RUN" in text.split("\n\n")[0] or "QUICK RUN" in PdfReader(pdf).pages[0].extract_text()
     assert 1 <= body_pages <= 2
     assert "Appendix" not in "".join(p.extract_text() for p in PdfReader(pdf).pages[:body_pages])
