@@ -84,3 +84,9 @@ def test_a_quick_or_missing_report_is_refused(tmp_path, monkeypatch):
         submission.check_report(QUICK, build, pdf)
     with pytest.raises(submission.SubmissionError, match="missing"):
         submission.check_report(QUICK, build, tmp_path / "absent.pdf")
+
+
+def test_a_report_on_another_dataset_than_mnist_is_not_packed():
+    with pytest.raises(submission.SubmissionError, match=r"\[data\] dataset = 'fashion-mnist'.*grades mnist"):
+        submission.check_dataset(config.Data(dataset="fashion-mnist"))
+    submission.check_dataset(config.Data())
