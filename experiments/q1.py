@@ -183,7 +183,7 @@ def run(out_dir=None) -> dict:
         raise DivergedError(
             f"the main configuration ([q1] in config.toml) diverged at epoch {saved['diverged_epoch']} "
             f"(seed {saved['settings']['seed']}): its numbers overflowed, so there is no model to "
-            f"save; lower [q1] lr and run again. results/q1 was left as it was")
+            f"save; lower [q1] lr and run again. {paths.relative(out_dir)} was left as it was")
     summaries = {v: summarise(rs, cfg) for v, rs in by_variant.items()}
     with atomic_folder(out_dir) as staging:
         saved_test_acc = _save_model(saved, data, staging)

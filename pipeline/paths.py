@@ -24,7 +24,8 @@ GRADER_SCRIPTS = GRADER_PACKAGE / "scripts"
 # QUICK=1 runs the same pipeline with few epochs and one seed; its outputs live apart so that a quick
 # run never overwrites (or passes for) the full results.
 QUICK = os.environ.get("QUICK", "").strip() not in ("", "0")
-RESULTS = ROOT / "results" / "quick" if QUICK else ROOT / "results"
+QUICK_RESULTS = ROOT / "results" / "quick"
+RESULTS = QUICK_RESULTS if QUICK else ROOT / "results"
 CONFIG_SECTIONS = RESULTS / ".config"
 Q1 = RESULTS / "q1"
 Q2 = RESULTS / "q2"
@@ -36,6 +37,18 @@ PDF = ROOT / "report" / ("report-quick.pdf" if QUICK else "report.pdf")
 # Figures per experiment, by name (the Jinja context's key) and file name in results/<task>/.
 FIGURES = {"q1": ("q1_accuracy", "q1_ablations", "q1_confusion", "q1_misclassified"),
            "q2": ("q2_loss",)}
+
+
+def relative(path: Path) -> str:
+    """A path as typed from the repository's root (absolute when it lies elsewhere)."""
+    path = Path(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def make_command(target: str, results: Path = RESULTS) -> str:
+    """The command that rebuilds `target` in `results`: the quick results are refreshed by the
+    quick pipeline, and a hint that said `make experiments` would run the full one instead."""
+    return f"QUICK=1 make {target}" if Path(results) == QUICK_RESULTS else f"make {target}"
 
 
 def figure(name: str, results: Path = RESULTS) -> Path:
