@@ -23,7 +23,7 @@ from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, Unic
 
 from hw1.common import write_text
 from pipeline import config, paths
-from report.claims import ReportError
+from report.errors import ReportError
 
 SENTINEL = re.compile(r"\x00(\d+)\x00")
 OPENERS, CLOSERS = ("((*", "(((", "((="), ("*))", ")))", "=))")

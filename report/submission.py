@@ -33,7 +33,7 @@ from hw1.common import atomic_write
 from hw1.weights import WeightsError
 from pipeline import cli, config, paths
 from report import budget, context
-from report.claims import ReportError
+from report.errors import ReportError
 
 BODY_PAGE_LIMIT = 2
 TASKS = {"q1": task1, "q2": task2}
@@ -65,7 +65,7 @@ def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
     sections = config.load(quick=False)
     check_student(sections["student"])
     if not pdf.exists() or not (build / "build.json").exists():
-        raise SubmissionError(f"{context.rel(pdf)} is missing; run `make report` first")
+        raise SubmissionError(f"{paths.relative(pdf)} is missing; run `make report` first")
     info = json.loads((build / "build.json").read_text())
     if info["quick"] and not allow_quick:
         raise SubmissionError("the report is a quick run (QUICK=1); run `make report` for the full one")
@@ -73,7 +73,7 @@ def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
     newest = max(p.stat().st_mtime for p in [*paths.TEMPLATES.glob("*.j2"),
                                              *(results / task / "metrics.json" for task in TASKS)])
     if pdf.stat().st_mtime < newest:
-        raise SubmissionError(f"{context.rel(pdf)} is older than its templates or results; "
+        raise SubmissionError(f"{paths.relative(pdf)} is older than its templates or results; "
                               f"run `make report`")
     over_budget = budget.check(info, BODY_PAGE_LIMIT)
     if over_budget:
