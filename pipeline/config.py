@@ -145,6 +145,10 @@ class Report:
 
 
 SECTIONS = {"student": Student, "q1": Q1, "q2": Q2, "report": Report}
+# [student] alone may be left out: the report then shows its placeholders in a red box, and
+# `make submission` refuses them. Any other missing section is an error, never silent defaults.
+OPTIONAL_SECTIONS = ("student",)
+RESTORE = "`git show HEAD:config.toml` prints the repository's copy"
 
 
 def _check_type(key: str, value, default) -> None:
@@ -213,6 +217,23 @@ def _section(name: str, table: dict):
     return section
 
 
+def _check_section_names(raw: dict) -> None:
+    for name in raw:
+        if name not in SECTIONS:
+            raise ConfigError(f"config.toml: unknown section [{name}]; known: {', '.join(SECTIONS)}")
+    missing = [f"[{name}]" for name in SECTIONS if name not in raw and name not in OPTIONAL_SECTIONS]
+    if not raw:
+        raise ConfigError(f"config.toml is empty: it needs the sections {_listed(missing, 'and')}, "
+                          f"and [student] for your name; {RESTORE}")
+    if missing:
+        raise ConfigError(f"config.toml has no {_listed(missing, 'or')} section; copy "
+                          f"{'it' if len(missing) == 1 else 'them'} back: {RESTORE}")
+
+
+def _listed(items: list[str], conjunction: str) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
 def _quick(sections: dict) -> dict:
     """QUICK=1: the same pipeline with few epochs and one seed."""
     q1, q2 = sections["q1"], sections["q2"]
@@ -226,12 +247,11 @@ def load(path: Path = paths.CONFIG, quick: bool = paths.QUICK) -> dict:
     try:
         raw = tomllib.loads(Path(path).read_text())
     except FileNotFoundError:
-        raise ConfigError(f"{path} is missing; copy it from the repository (git checkout config.toml)")
+        raise ConfigError(f"{paths.relative(path)} is missing; `git checkout config.toml` "
+                          f"restores the repository's copy") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path} is not valid TOML: {err}")
-    for name in raw:
-        if name not in SECTIONS:
-            raise ConfigError(f"config.toml: unknown section [{name}]; known: {', '.join(SECTIONS)}")
+    _check_section_names(raw)
     sections = {name: _section(name, raw.get(name, {})) for name in SECTIONS}
     return _quick(sections) if quick else sections
 

@@ -154,7 +154,7 @@ def test_truncated_weights_leave_no_zip(tmp_path, monkeypatch):
 ])
 def test_an_unset_student_stops_the_submission_naming_the_key(tmp_path, text, keys):
     path = tmp_path / "config.toml"
-    path.write_text(text)
+    path.write_text(text + "[q1]\n[q2]\n[report]\n")  # every section but [student] is required
     student = config.load(path)["student"]  # the report may still build, with the placeholder
     assert config.unset_student_keys(student) == keys
     with pytest.raises(submission.SubmissionError, match=keys[0].replace("[", r"\[")):
