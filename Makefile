@@ -7,6 +7,9 @@ SHELL := /bin/bash
 QUICK ?=
 export QUICK
 PY := .venv/bin/python
+# Each step runs as `python -m pipeline MODULE ...` (pipeline/cli.py launch), so that Ctrl-C while
+# the module is still importing torch ends in one line rather than an import traceback.
+RUN := $(PY) -m pipeline
 STAMP := .venv/.setup-done
 ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
@@ -41,51 +44,56 @@ $(STAMP): pyproject.toml report/ensure_tex.sh
 	touch $@
 
 data: | $(STAMP)  ## fetch MNIST into data/MNIST/raw and verify its MD5s (a no-op when present)
-	$(PY) -m experiments.mnist fetch
+	$(RUN) experiments.mnist fetch
 
 $(MNIST) &: | $(STAMP)
-	$(PY) -m experiments.mnist fetch
+	$(RUN) experiments.mnist fetch
 
 # Each config section is its own file, rewritten only when that section changes: a [student]
 # edit re-typesets, a [q2] edit re-runs Task 2 alone. The recipe runs whenever config.toml is
 # newer, but Make rebuilds only what depends on a section file whose content changed.
+# A deleted config.toml: pipeline.config says which file is missing and how to restore it, where
+# make alone would say "No rule to make target".
+config.toml: | $(STAMP)
+	@$(RUN) pipeline.config sections
+
 .PRECIOUS: $(SECTIONS)  # a config typo must not delete them (that would re-run every experiment)
 $(SECTIONS) &: config.toml | $(STAMP)
-	@$(PY) -m pipeline.config sections
+	@$(RUN) pipeline.config sections
 
 derivations: $(R)/derivations.json  ## prove and verify the softmax gradients -> results/derivations.json
 
 $(R)/derivations.json: $(CODE_derivations) | $(STAMP)
-	$(PY) -m derivations build
+	$(RUN) derivations build
 
 experiments: $(Q1_OUT) $(Q2_OUT)  ## Task 1 and Task 2: metrics, weights, figures under results/q1, results/q2
 
 $(R)/q1/metrics.json: $(CODE_q1) $(R)/.config/q1.json $(MNIST) | $(STAMP)
-	$(PY) -m experiments.q1 run
+	$(RUN) experiments.q1 run
 
 $(R)/q2/metrics.json: $(CODE_q2) $(R)/.config/q2.json $(MNIST) | $(STAMP)
-	$(PY) -m experiments.q2 run
+	$(RUN) experiments.q2 run
 
 $(Q1_FIGS) &: $(R)/q1/metrics.json $(CODE_plots)
-	$(PY) -m experiments.plots q1
+	$(RUN) experiments.plots q1
 
 $(Q2_FIGS) &: $(R)/q2/metrics.json $(CODE_plots)
-	$(PY) -m experiments.plots q2
+	$(RUN) experiments.plots q2
 
 report: $(PDF)  ## everything: data, derivations, experiments, figures -> report/report.pdf
 
 $(PDF): $(wildcard templates/*.tex.j2) $(CODE_report) $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/derivations.json $(Q1_OUT) $(Q2_OUT) | $(STAMP)
-	$(PY) -m report build
+	$(RUN) report build
 
 watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml; one line each (Ctrl-C stops)
-	@$(PY) -m report.watch
+	@$(RUN) report.watch
 
 submission: $(PDF) | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw1/, weights
-	$(PY) -m report.submission
+	$(RUN) report.submission
 
 bench: $(MNIST) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
-	$(PY) -m experiments.bench
+	$(RUN) experiments.bench
 
 test: $(MNIST) | $(STAMP)  ## run every test, the slow end-to-end ones too
 	$(PY) -m pytest

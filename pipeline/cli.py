@@ -5,11 +5,16 @@
 A user's mistake (any exception with an `exit_code`, such as ConfigError or WeightsError) is one
 line on stderr and that exit code; Ctrl-C is one line and exit 130; a closed output pipe ends
 quietly. Only a bug in the project shows a traceback.
+
+The Makefile starts every step as `python -m pipeline MODULE ARGS` (`launch`): a module's imports
+(torch, SymPy, matplotlib) take seconds before its `cli.run` is reached, and Ctrl-C in that time
+must be one line as well.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import runpy
 import sys
 from dataclasses import dataclass, field
 from typing import Callable
@@ -89,3 +94,17 @@ def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | No
 def run(prog: str, doc: str, commands: dict[str, Command]) -> None:
     """`main` with sys.argv, exiting with its code: the body of every `__main__` block."""
     sys.exit(main(prog, doc, commands))
+
+
+def launch(argv: list[str]) -> int:
+    """Run `python -m MODULE ARGS` (argv = [MODULE, *ARGS]) in this process, as -m would."""
+    if not argv:
+        print("usage: python -m pipeline MODULE [ARGS...]", file=sys.stderr)
+        return 2
+    sys.argv = list(argv)
+    try:
+        runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
+    except KeyboardInterrupt:  # before the module's own cli.run could catch it
+        print(f"{argv[0]}: interrupted", file=sys.stderr)
+        return 130
+    return 0

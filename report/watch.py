@@ -39,7 +39,7 @@ def rebuild() -> str:
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         return f"failed after {seconds:.1f} s: {first_error(done.stderr + done.stdout)}"
-    if "-m report build" not in done.stdout:
+    if "report: wrote" not in done.stdout:  # the build's own line: make did not rebuild the PDF
         return f"no change to the PDF ({pages()})"
     return f"rebuilt in {seconds:.1f} s: {pages()}"
 

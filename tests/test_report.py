@@ -296,6 +296,18 @@ def test_escaping_and_number_filters():
         render.num(None)
 
 
+def test_a_deleted_config_is_named_by_make_not_no_rule_to_make_target(tmp_path):
+    for folder in ("pipeline", "hw1", "derivations", "experiments", "report", "templates"):
+        shutil.copytree(paths.ROOT / folder, tmp_path / folder)
+    shutil.copy(paths.ROOT / "Makefile", tmp_path)
+    (tmp_path / ".venv").symlink_to(paths.ROOT / ".venv")
+    # -o: take the environment as set up, so that make never reinstalls it from this copy
+    done = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.setup-done", "report"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode != 0 and "No rule to make target" not in done.stderr
+    assert "error: config.toml is missing; `git checkout config.toml` restores" in done.stderr
+
+
 @pytest.mark.slow
 def test_a_template_edit_retypesets_without_rerunning_experiments(quick_context):
     assert _make("report").returncode == 0
