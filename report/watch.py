@@ -76,13 +76,19 @@ def main(argv: list[str]) -> int:
     print(f"watch: rebuilding {paths.PDF.relative_to(paths.ROOT)} on every save of "
           f"templates/*.tex.j2 or config.toml; Ctrl-C stops", flush=True)
     try:
-        say("start", rebuild())  # so that the PDF matches the files from the first save on
+        started = False
         # templates/ holds no folders; the root is watched alone, for config.toml, not the
-        # results and builds below it
+        # results and builds below it. watchfiles starts watching at the first iteration, which
+        # yields (an empty set, after 0.2 s) before the first build: a save made while that build
+        # runs is then seen, not lost.
         for changes in watchfiles.watch(paths.TEMPLATES, paths.ROOT, watch_filter=is_source,
-                                        recursive=False):
-            saved = sorted({str(Path(path).relative_to(paths.ROOT)) for _, path in changes})
-            say(", ".join(saved), rebuild())
+                                        recursive=False, yield_on_timeout=True, rust_timeout=200):
+            if not started:
+                say("start", rebuild())  # so that the PDF matches the files from the first save on
+                started = True
+            if changes:
+                saved = sorted({str(Path(path).relative_to(paths.ROOT)) for _, path in changes})
+                say(", ".join(saved), rebuild())
     except KeyboardInterrupt:  # Ctrl-C is how the watch ends, not an error
         print("\nwatch: stopped", flush=True)
     return 0
