@@ -73,12 +73,16 @@ def faster(a: Speed, b: Speed) -> int:
     return 0
 
 
-def join(items) -> str:
+def join(items, conjunction: str = "and") -> str:
     """'a', 'a and b', 'a, b and c'."""
     items = list(items)
     if not items:
         return ""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def _factor_name(factor: str) -> str:
+    return FACTOR_NAMES.get(factor, f"{escape(factor)} values")
 
 
 def over_seeds(n: int) -> str:
@@ -133,47 +137,51 @@ class Claims:
         variants = self.q1["ablations"][factor]["variants"]
         return {value: Speed.of(value, summary) for value, summary in variants.items()}
 
+    def _compared(self) -> dict[str, list[Speed]]:
+        """Each ablated factor with two values or more: its variants, fastest mean first."""
+        ranked = {factor: sorted(self._speeds(factor).values(), key=lambda s: s.mean, reverse=True)
+                  for factor in self.q1["ablations"]}
+        return {factor: speeds for factor, speeds in ranked.items() if len(speeds) > 1}
+
     def rankings(self) -> list[str]:
-        """One sentence per ablated factor with two values or more: which converged fastest."""
-        sentences = []
-        for factor in self.q1["ablations"]:
-            speeds = sorted(self._speeds(factor).values(), key=lambda s: s.mean, reverse=True)
-            if len(speeds) > 1:
-                what = FACTOR_NAMES.get(factor, f"{escape(factor)} values")
-                sentences.append(f"Of the {what}, {self._ranking(speeds)}.")
-        return sentences
+        """One sentence per compared factor: which value converged fastest."""
+        compared = self._compared()
+        if compared and self.n_seeds == 1:  # nothing can be decided: say so once, give the means
+            means = "; ".join(f"{_factor_name(factor)}: {', '.join(s.label() for s in speeds)}"
+                              for factor, speeds in compared.items())
+            return [f"With one seed there is no spread to weigh a difference against, so none is "
+                    f"called: {means}."]
+        return [f"Of the {_factor_name(factor)}, {self._ranking(speeds)}."
+                for factor, speeds in compared.items()]
 
     def fastest(self) -> str:
         """For the summary: 'fastest: ReLU, learning rate 0.1 or 0.05 (not told apart)', the value
-        of each ablated factor that converged fastest; '' when nothing was ablated."""
+        of each compared factor that converged fastest; '' when no difference can be called."""
+        if self.n_seeds == 1:
+            return ""
         found = []
-        for factor in self.q1["ablations"]:
-            speeds = sorted(self._speeds(factor).values(), key=lambda s: s.mean, reverse=True)
-            if len(speeds) < 2:
-                continue
-            best, others = speeds[0], speeds[1:]
+        for factor, (best, *others) in self._compared().items():
             level = [s.name for s in others if faster(best, s) == 0]
             prefix = "learning rate " if factor == "lr" else ""
-            found.append(f"{prefix}{best.name} or {join(level)} (not told apart)" if level
+            found.append(f"{prefix}{join([best.name, *level], 'or')} (not told apart)" if level
                          else f"{prefix}{best.name}")
         return f"fastest: {', '.join(found)}" if found else ""
 
     def _ranking(self, speeds: list[Speed]) -> str:
         best, others = speeds[0], speeds[1:]  # best first: no other is faster than it
-        name = Speed.label
-        behind = join(name(s) for s in others if faster(best, s) > 0)
-        level = join(name(s) for s in others if faster(best, s) == 0)
-        apart = f"cannot be told apart {over_seeds(self.n_seeds)}"
+        behind = join(s.label() for s in others if faster(best, s) > 0)
+        level = join(s.label() for s in others if faster(best, s) == 0)
+        seeds = over_seeds(self.n_seeds)
         if len(others) == 1:
             if behind:
-                return f"{name(best)} converged faster than {behind}"
-            return f"{name(best)} and {level} {apart}"
+                return f"{best.label()} converged faster than {behind}"
+            return f"{best.label()} and {level} cannot be told apart {seeds}"
         if not level:
-            return f"{name(best)} converged fastest, ahead of {behind}"
+            return f"{best.label()} converged fastest, ahead of {behind}"
         if not behind:
-            return f"{name(best)} led, but {level} cannot be told apart from it {over_seeds(self.n_seeds)}"
-        return (f"{name(best)} converged fastest, ahead of {behind}, while {level} cannot be "
-                f"told apart from it {over_seeds(self.n_seeds)}")
+            return f"{best.label()} led, but {level} cannot be told apart from it {seeds}"
+        return (f"{best.label()} converged fastest, ahead of {behind}, while {level} cannot be "
+                f"told apart from it {seeds}")
 
     def draft_claims(self) -> list[Verdict]:
         """The draft's Task 1 claims that this configuration tests, each with its verdict."""

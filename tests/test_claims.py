@@ -74,10 +74,13 @@ def test_a_difference_within_the_seed_spread_is_not_called_a_difference():
 
 def test_one_seed_never_shows_a_difference():
     one_seed = {"relu": _variant([0.95]), "sigmoid": _variant([0.56], None)}
-    c = _claims(_q1(activation=one_seed, seeds=(0,)))
-    assert _text(c.rankings()[0]) == ("Of the activations, ReLU (95.0 %) and sigmoid (56.0 %) "
-                                      "cannot be told apart with one seed.")
-    assert c.draft_claims()[0].outcome == "is not decided"
+    c = _claims(_q1(activation=one_seed, lr={"0.01": _variant([0.95]), "0.1": _variant([0.97])},
+                    seeds=(0,)))
+    assert [_text(s) for s in c.rankings()] == [
+        "With one seed there is no spread to weigh a difference against, so none is called: "
+        "activations: ReLU (95.0 %), sigmoid (56.0 %); learning rates: 0.1 (97.0 %), 0.01 (95.0 %)."]
+    assert [v.outcome for v in c.draft_claims()] == ["is not decided", "is not decided"]
+    assert c.fastest() == ""
 
 
 LRS = {"0.01": _variant([0.954, 0.952, 0.955]), "0.05": _variant([0.9706, 0.9686, 0.970]),
@@ -129,6 +132,8 @@ def test_the_summary_names_the_fastest_of_each_factor_or_those_not_told_apart():
     close = {"mse": _variant([0.951, 0.953, 0.955]), "ce": _variant([0.950, 0.9521, 0.956])}
     c = _claims(_q1(activation=RELU_AHEAD, lr=LRS, loss=close))
     assert c.fastest() == "fastest: ReLU, learning rate 0.1, MSE or cross-entropy (not told apart)"
+    level = {**LRS, "0.05": _variant([0.9716, 0.9686, 0.970]), "0.01": _variant([0.9710, 0.95, 0.95])}
+    assert _claims(_q1(lr=level)).fastest() == "fastest: learning rate 0.1, 0.05 or 0.01 (not told apart)"
 
 
 def test_a_factor_with_one_value_has_no_ranking():
