@@ -2,7 +2,7 @@
 
     data = hw1.data.load(folder)                                 # standardised splits
     run = train(Settings(hidden=(128, 64), ...), data)           # params, per-epoch history
-    save(path, run["params"], settings, data)                    # weights + what evaluation needs
+    save(path, run["model"], settings, data)                    # weights + what evaluation needs
     evaluate(path, folder)                                       # test accuracy, from the file alone
 
 Torch tensor operations only (scratch_mlp): no autograd, torch.nn, built-in losses, activations or
@@ -90,12 +90,22 @@ def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] 
                        *mlp.evaluate(params, data["x_test"], data["y_test"], settings.activation,
                                      settings.loss))
             if not _finite(params, metrics):
-                return {"params": params, "history": history, "diverged_epoch": epoch}
+                return {"model": params, "history": history, "diverged_epoch": epoch}
             for key, value in zip(HISTORY_KEYS, metrics):
                 history[key].append(value)
             if on_epoch:
                 on_epoch(epoch, {k: v[-1] for k, v in history.items()})
-    return {"params": params, "history": history, "diverged_epoch": None}
+    return {"model": params, "history": history, "diverged_epoch": None}
+
+
+def load_data(root: str | Path, settings: Settings, download: bool = False) -> dict:
+    """Both splits under root/MNIST/raw, standardised as the settings say."""
+    return mnist_data.load(root, settings.standardize, download)
+
+
+def epoch_line(epoch: int, metrics: dict) -> str:
+    return (f"epoch {epoch}: train loss {metrics['train_loss']:.4f}, train accuracy "
+            f"{metrics['train_acc']:.4f}, test accuracy {metrics['test_acc']:.4f}")
 
 
 def save(path: str | Path, params: dict, settings: Settings, data: dict) -> None:

@@ -2,7 +2,7 @@
 
     data = prepare(hw1.data.load(folder), n_train=128)
     run = train(Settings(hidden=(128, 64), ...), data)     # net, per-epoch history
-    save(path, run["net"], settings, data)
+    save(path, run["model"], settings, data)
     evaluate(path, folder)                                 # accuracy on the random-labelled test set
 
 Labels: `random` draws Bernoulli(1/2) labels once from a seeded generator, the n_train training
@@ -80,7 +80,16 @@ def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] 
                     history[f"{split}_acc"].append((logits.argmax(1) == y).float().mean().item())
             if on_epoch:
                 on_epoch(epoch, {k: v[-1] for k, v in history.items()})
-    return {"net": net, "history": history}
+    return {"model": net, "history": history, "diverged_epoch": None}
+
+
+def load_data(root: str | Path, settings: Settings, download: bool = False) -> dict:
+    """The first n_train training images and the whole test set under root/MNIST/raw."""
+    return prepare(mnist_data.load(root, download=download), settings.n_train)
+
+
+def epoch_line(epoch: int, metrics: dict) -> str:
+    return f"epoch {epoch}: train loss {metrics['train_loss']:.5f}, test loss {metrics['test_loss']:.4f}"
 
 
 def save(path: str | Path, net, settings: Settings, data: dict) -> None:

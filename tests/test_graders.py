@@ -96,7 +96,7 @@ def _train_small(tmp_path, mnist_slice, activation):
     from hw1 import data
     run = task1.train(settings, data.load(mnist_slice))
     path = tmp_path / f"{activation}.pkl"
-    task1.save(path, run["params"], settings, data.load(mnist_slice))
+    task1.save(path, run["model"], settings, data.load(mnist_slice))
     return path, run
 
 
@@ -106,8 +106,8 @@ def test_evaluation_reads_the_activation_from_the_weights_not_the_config(tmp_pat
     from hw1 import data
     x_test, y_test = data.read_split(mnist_slice, train=False)
     meta = task1.load(path)[1]
-    as_trained = task1.accuracy(run["params"], meta, x_test, y_test)
-    as_relu = task1.accuracy(run["params"], {**meta, "activation": "relu"}, x_test, y_test)
+    as_trained = task1.accuracy(run["model"], meta, x_test, y_test)
+    as_relu = task1.accuracy(run["model"], {**meta, "activation": "relu"}, x_test, y_test)
     assert task1.evaluate(path, mnist_slice) == as_trained != as_relu
 
 
