@@ -120,6 +120,30 @@ def read_settings(files: ScriptFiles, task: str) -> dict:
                             f"take it again from the submission zip") from None
 
 
+def settings_from(cls, values: dict, source: Path):
+    """cls (a task's Settings) from the shipped values, refused in one line if they were edited
+    into something else."""
+    try:
+        return cls.from_dict(values)
+    except (TypeError, KeyError, ValueError) as err:
+        raise SettingsError(f"{source} does not hold valid settings ({err}); take it again from "
+                            f"the submission zip") from None
+
+
+def check_fields(settings, ints=(), numbers=(), choices=None) -> None:
+    """ValueError unless `hidden` is positive sizes, `ints` positive whole numbers (`seed` may be
+    0), `numbers` positive numbers, and each `choices` field one of its values."""
+    def whole(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+    bad = [] if all(whole(h) and h > 0 for h in settings.hidden) and settings.hidden else ["hidden"]
+    bad += [f for f in ints if not whole(getattr(settings, f)) or getattr(settings, f) < (f != "seed")]
+    bad += [f for f in numbers if not (whole(getattr(settings, f)) or isinstance(getattr(settings, f), float))
+            or not getattr(settings, f) > 0]
+    bad += [f for f, allowed in (choices or {}).items() if getattr(settings, f) not in allowed]
+    if bad:
+        raise ValueError("invalid " + ", ".join(f"{f}={getattr(settings, f)!r}" for f in bad))
+
+
 def run_script(main) -> int:
     """Run a script's main(): a user-fixable error (anything with an exit_code) is one line on
     stderr, Ctrl-C ends quietly; only a bug shows a traceback."""

@@ -19,7 +19,7 @@ from typing import Callable
 from . import data as mnist_data
 from . import scratch_mlp as mlp
 from . import weights
-from .common import fixed_threads
+from .common import check_fields, fixed_threads
 
 TASK = "q1"
 N_CLASSES = 10
@@ -43,6 +43,11 @@ class Settings:
     epochs: int
     standardize: bool         # (x - mean) / std with the training set's pixel statistics
     seed: int                 # initialisation and batch order
+
+    def __post_init__(self):
+        check_fields(self, ints=("batch_size", "epochs", "seed"), numbers=("lr",),
+                     choices={"activation": mlp.ACTIVATIONS, "loss": mlp.LOSSES,
+                              "standardize": (True, False)})
 
     @classmethod
     def from_dict(cls, values: dict) -> "Settings":
@@ -119,7 +124,8 @@ def save(path: str | Path, params: dict, settings: Settings, data: dict) -> None
 
 def load(path: str | Path) -> tuple[dict, dict]:
     """(params, meta) of a Task 1 weights file, its tensors checked against its layer sizes."""
-    params, meta = weights.load(path, TASK)
+    params, meta = weights.load(path, TASK, {"layer_sizes": list, "activation": str,
+                                             "input_mean": (int, float), "input_std": (int, float)})
     sizes = meta.get("layer_sizes")
     if meta.get("activation") not in mlp.ACTIVATIONS or not isinstance(sizes, list) or len(sizes) < 2:
         raise weights.WeightsError(f"{path} has no valid activation and layer sizes; {weights.REMEDY}")

@@ -19,7 +19,7 @@ from typing import Callable
 
 from . import data as mnist_data
 from . import weights
-from .common import fixed_threads
+from .common import check_fields, fixed_threads
 from .random_label_net import build_net, full_batch_step, make_optimizer, random_labels
 
 TASK = "q2"
@@ -37,6 +37,10 @@ class Settings:
     epochs: int
     seed: int                 # initialisation and the random labels
     labels: str = "random"    # random | parity
+
+    def __post_init__(self):
+        check_fields(self, ints=("n_train", "epochs", "seed"), numbers=("lr",),
+                     choices={"optimizer": ("sgd", "adam"), "labels": LABELS})
 
     @classmethod
     def from_dict(cls, values: dict) -> "Settings":
@@ -103,10 +107,12 @@ def save(path: str | Path, net, settings: Settings, data: dict) -> None:
 
 def load(path: str | Path):
     """(net, meta) of a Task 2 weights file, its tensors checked against the architecture."""
-    tensors, meta = weights.load(path, TASK)
+    tensors, meta = weights.load(path, TASK, {
+        "hidden": list, "n_inputs": int, "labels": str, "label_seed": int, "n_train": int,
+        "input_mean": (int, float), "input_std": (int, float)})
     hidden = meta.get("hidden")
-    if (not isinstance(hidden, list) or not all(isinstance(h, int) and h > 0 for h in hidden)
-            or meta.get("labels") not in LABELS):
+    if (not all(isinstance(h, int) and h > 0 for h in hidden) or meta["labels"] not in LABELS
+            or meta["n_inputs"] < 1 or meta["n_train"] < 1):
         raise weights.WeightsError(f"{path} has no valid architecture or label kind; {weights.REMEDY}")
     net = build_net(hidden, n_inputs=meta["n_inputs"])
     weights.check_shapes(path, tensors, {k: tuple(v.shape) for k, v in net.state_dict().items()})

@@ -1,13 +1,19 @@
 """HW1 Task 2, training: the Task 1 architecture in torch.nn memorises the first 128 MNIST training
 images with random Bernoulli(1/2) labels (drawn once, seeded); saves its weights beside this script.
 
-    python hw1_<id>_q2_train.py [--epochs N] [--data FOLDER]
+    python hw1_<id>_q2_train.py [--epochs N] [--data FOLDER] [--out FILE]
 
 The hyperparameters are those of the report's results, read from hw1_<id>_settings.json beside
 this script. MNIST is read from FOLDER/MNIST/raw (default: this script's folder), and downloaded
 there by torchvision when missing. Needs torch and torchvision, and the hw1/ folder beside it.
+The weights go to hw1_<id>_q2_weights.pkl beside this script; a run shortened with --epochs
+writes hw1_<id>_q2_weights_<N>epochs.pkl instead, so the submitted weights stay as they are.
 """
-from hw1 import common, task2, train_script
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # hw1/ beside this script, from any folder
+from hw1 import common, task2, train_script  # noqa: E402
 
 if __name__ == "__main__":
     raise SystemExit(common.run_script(lambda: train_script.main(task2, __file__, __doc__)))
