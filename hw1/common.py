@@ -32,7 +32,11 @@ class ScriptFiles:
     def __init__(self, script: str | Path, task: str, kind: str):
         path = Path(script).resolve()
         self.folder = path.parent
-        self.prefix = path.name.removesuffix(script_name(task, kind))
+        suffix = script_name(task, kind)
+        # a renamed script (say eval.py) takes the prefix of the one weights file beside it
+        found = sorted(self.folder.glob(f"*{weights_name(task)}"))
+        self.prefix = (path.name.removesuffix(suffix) if path.name.endswith(suffix) or len(found) != 1
+                       else found[0].name.removesuffix(weights_name(task)))
         self.weights = self.folder / weights_name(task, self.prefix)
         self.settings = self.folder / f"{self.prefix}{SETTINGS_NAME}"
 

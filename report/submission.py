@@ -252,6 +252,8 @@ def pack(out: Path | None = None, results: Path = paths.RESULTS, build: Path = p
     ctx = check_report(results, build, pdf, allow_quick)
     student = ctx["student"]
     out = out or paths.submission_zip(student["id"])
+    for stale in out.parent.glob(f".{out.name}.*.tmp"):  # left by a packing that was killed
+        stale.unlink()
     try:
         with atomic_write(out) as tmp:
             write_zip(tmp, contents(student, results, pdf))
