@@ -194,6 +194,7 @@ def run(out_dir=None) -> dict:
             "config": config.as_dict(cfg),
             "layers": [data["x_train"].shape[1], *cfg.hidden, task1.N_CLASSES],
             "n_train": len(data["x_train"]), "n_test": len(data["x_test"]),
+            "train_monitor_size": min(task1.TRAIN_MONITOR_SIZE, len(data["x_train"])),
             "provenance": provenance.record("q1", config.section_hash(cfg), cfg.seeds,
                                             time.perf_counter() - start, data["data_md5"],
                                             cfg.device),
@@ -212,7 +213,7 @@ def _save_model(run: dict, data: dict, folder) -> float:
     accuracy computed from the file by the graders' own evaluation."""
     settings = task1.Settings.from_dict(run["settings"])
     weights = folder / paths.weights("q1").name
-    task1.save(weights, run["params"], settings, data)
+    task1.save(weights, run["model"], settings, data)
     params, meta = task1.load(weights)
     with fixed_threads(task1.THREADS):
         p = mlp.predict(params, data["x_test"].cpu(), meta["activation"])

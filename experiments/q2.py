@@ -88,7 +88,7 @@ def run(out_dir=None) -> dict:
     saved = runs["random"][0]
     with atomic_folder(out_dir) as staging:
         weights = staging / paths.weights("q2").name
-        task2.save(weights, saved["net"], saved["settings"], data)
+        task2.save(weights, saved["model"], saved["settings"], data)
         metrics = {kind: summarise(rs) for kind, rs in runs.items()}
         metrics["random"]["saved_seed"] = saved["seed"]
         metrics["random"]["saved_test_acc"] = task2.evaluate(weights, paths.DATA)  # the grader's way

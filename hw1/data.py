@@ -17,11 +17,16 @@ class DataError(Exception):
 def read_split(root: str | Path, train: bool, download: bool = False):
     """root/MNIST/raw -> images (N, 784) float32 in [0, 1], labels (N,) int64."""
     from torchvision.datasets import MNIST
+    raw = Path(root) / "MNIST" / "raw"
     try:
         dataset = MNIST(root=str(root), train=train, download=download)
     except RuntimeError as err:  # torchvision: "Dataset not found. You can use download=True ..."
-        raise DataError(f"MNIST is not in {Path(root) / 'MNIST' / 'raw'} ({err}); copy the four "
-                        f"IDX files there or let the script download them") from None
+        reason = " ".join(str(err).split())[:200]
+        raise DataError(f"MNIST could not be read from {raw} ({reason}); copy the four IDX files "
+                        f"there (or run where torchvision can download them)") from None
+    except (AssertionError, ValueError, OSError) as err:  # a damaged file: torchvision asserts
+        raise DataError(f"MNIST in {raw} is damaged ({type(err).__name__}: {err}); replace the "
+                        f"four IDX files with good copies") from None
     images = dataset.data.reshape(len(dataset.data), -1).float() / 255.0
     return images, dataset.targets.long()
 

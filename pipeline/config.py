@@ -103,10 +103,15 @@ def _describe(char: str) -> str:
     return f"U+{ord(char):04X} {name}"
 
 
+ID_MAX_LENGTH = 64
+
+
 def _check_student_id(student_id: str, key: str) -> None:
     # isalnum() alone accepts full-width and other non-ASCII digits that look like 0-9
     _require(student_id.isascii() and student_id.isalnum(), key, student_id,
              "ASCII letters A-Z, a-z and digits 0-9 only (it names the zip and its files)")
+    _require(len(student_id) <= ID_MAX_LENGTH, key, student_id,
+             f"at most {ID_MAX_LENGTH} characters (it names files, whose names have a length limit)")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,9 @@ MNIST_RAW = DATA / "MNIST" / "raw"
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 TEMPLATES = ROOT / "templates"
-GRADER_PACKAGE = ROOT / "hw1"             # shipped in the zip as hw1/
+GRADER_PACKAGE = ROOT / "hw1"             # shipped in the zip as hw1/: these modules, no others
+GRADER_MODULES = ("__init__", "common", "data", "weights", "scratch_mlp", "task1",
+                  "random_label_net", "task2", "train_script")
 GRADER_SCRIPTS = GRADER_PACKAGE / "scripts"
 
 # QUICK=1 runs the same pipeline with few epochs and one seed; its outputs live apart so that a quick
@@ -33,6 +35,10 @@ DERIVATIONS_JSON = RESULTS / "derivations.json"
 BENCH_JSON = ROOT / "results" / "bench.json"
 BUILD = ROOT / "report" / "build" / ("quick" if QUICK else "full")
 PDF = ROOT / "report" / ("report-quick.pdf" if QUICK else "report.pdf")
+
+# What each task's run writes into results/<task>/ (besides the figures); all or nothing.
+RESULT_FILES = {"q1": ("metrics.json", "history.json", "test_predictions.json", weights_name("q1")),
+                "q2": ("metrics.json", "history.json", weights_name("q2"))}
 
 # Figures per experiment, by name (the Jinja context's key) and file name in results/<task>/.
 FIGURES = {"q1": ("q1_accuracy", "q1_ablations", "q1_confusion", "q1_misclassified"),
@@ -81,10 +87,12 @@ CODE = {
 
 
 def makefile_variables() -> str:
-    """CODE_<name>, FIGURES_<task> (file names) and MNIST_FILES, as Make variable definitions."""
+    """CODE_<name>, FIGURES_<task>, RESULTS_<task> (file names) and MNIST_FILES, as Make
+    variable definitions."""
     lines = [f"CODE_{name} := {' '.join(files)}" for name, files in CODE.items()]
     lines += [f"FIGURES_{task} := {' '.join(f'{n}.pdf' for n in names)}"
               for task, names in FIGURES.items()]
+    lines += [f"RESULTS_{task} := {' '.join(names)}" for task, names in RESULT_FILES.items()]
     lines.append(f"MNIST_FILES := {' '.join(MNIST_FILES)}")
     return "\n".join(lines) + "\n"
 

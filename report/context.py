@@ -28,7 +28,12 @@ def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> di
     path, section, target = sources(results)[name]
     if not path.exists():
         raise ReportError(f"{paths.relative(path)} is missing; run `{target}` to produce it")
-    data = json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+        data["provenance"]["code_hash"]
+    except (ValueError, KeyError, TypeError):  # truncated or hand-edited
+        raise ReportError(f"{paths.relative(path)} is damaged; delete it and run `{target}` to "
+                          f"write it again") from None
     recorded = data["provenance"]
     if recorded["code_hash"] != provenance.code_hash(name):
         raise ReportError(f"{paths.relative(path)} is stale: the code of {name} ({', '.join(paths.CODE[name])}) "

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import watchfiles
 from pypdf import PdfReader
 
-from pipeline import paths
+from pipeline import cli, paths
 from report import budget
 
 MAKE_REPORT = ["make", "--no-print-directory", "report"]
@@ -69,10 +68,7 @@ def say(saved: str, outcome: str) -> None:
     print(f"{datetime.now():%H:%M:%S} {saved}: {outcome}", flush=True)
 
 
-def main(argv: list[str]) -> int:
-    if argv:
-        print("usage: python -m report.watch   (or: make watch; QUICK=1 for the quick report)")
-        return 2
+def watch(args) -> str:
     print(f"watch: rebuilding {paths.PDF.relative_to(paths.ROOT)} on every save of "
           f"templates/*.tex.j2 or config.toml; Ctrl-C stops", flush=True)
     try:
@@ -90,9 +86,9 @@ def main(argv: list[str]) -> int:
                 saved = sorted({str(Path(path).relative_to(paths.ROOT)) for _, path in changes})
                 say(", ".join(saved), rebuild())
     except KeyboardInterrupt:  # Ctrl-C is how the watch ends, not an error
-        print("\nwatch: stopped", flush=True)
-    return 0
+        return "\nwatch: stopped"
+    return "watch: stopped"
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run("report.watch", __doc__, {"watch": cli.Command(watch, "rebuild the PDF on every save")})

@@ -96,7 +96,7 @@ def _train_small(tmp_path, mnist_slice, activation):
     from hw1 import data
     run = task1.train(settings, data.load(mnist_slice))
     path = tmp_path / f"{activation}.pkl"
-    task1.save(path, run["params"], settings, data.load(mnist_slice))
+    task1.save(path, run["model"], settings, data.load(mnist_slice))
     return path, run
 
 
@@ -106,8 +106,8 @@ def test_evaluation_reads_the_activation_from_the_weights_not_the_config(tmp_pat
     from hw1 import data
     x_test, y_test = data.read_split(mnist_slice, train=False)
     meta = task1.load(path)[1]
-    as_trained = task1.accuracy(run["params"], meta, x_test, y_test)
-    as_relu = task1.accuracy(run["params"], {**meta, "activation": "relu"}, x_test, y_test)
+    as_trained = task1.accuracy(run["model"], meta, x_test, y_test)
+    as_relu = task1.accuracy(run["model"], {**meta, "activation": "relu"}, x_test, y_test)
     assert task1.evaluate(path, mnist_slice) == as_trained != as_relu
 
 
@@ -159,3 +159,40 @@ def test_an_unset_student_stops_the_submission_naming_the_key(tmp_path, text, ke
     assert config.unset_student_keys(student) == keys
     with pytest.raises(submission.SubmissionError, match=keys[0].replace("[", r"\[")):
         submission.check_student(student)
+
+
+def test_a_shortened_training_run_keeps_the_submitted_weights(staged, mnist_slice):
+    shipped = staged / f"{PREFIX}q2_weights.pkl"
+    shipped.write_bytes(b"the submitted weights")
+    done = _python(staged, f"{PREFIX}q2_train.py", "--epochs", "2", "--data", str(mnist_slice))
+    assert done.returncode == 0, done.stderr
+    assert shipped.read_bytes() == b"the submitted weights"
+    assert (staged / f"{PREFIX}q2_weights_2epochs.pkl").is_file()
+    for bad in (["--epochs", "0"], ["--epochs", "-3"], ["--data", str(staged / "absent")]):
+        refused = _python(staged, f"{PREFIX}q2_train.py", *bad)
+        assert refused.returncode == 2 if bad[0] == "--epochs" else refused.returncode == 1
+        assert "Traceback" not in refused.stderr and shipped.read_bytes() == b"the submitted weights"
+
+
+def test_an_eval_script_loaded_from_another_folder_finds_its_package(staged, mnist_slice, tmp_path):
+    trained = _python(staged, f"{PREFIX}q1_train.py", "--data", str(mnist_slice))
+    assert trained.returncode == 0, trained.stderr
+    elsewhere = tmp_path / "harness"
+    elsewhere.mkdir()
+    runner = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('e', sys.argv[1]);"
+              "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m);"
+              "import hw1; print(m.evaluate_hw1(sys.argv[2]), hw1.__file__)")
+    done = _python(elsewhere, "-c", runner, str(staged / f"{PREFIX}q1_eval.py"), str(mnist_slice))
+    assert done.returncode == 0, done.stderr
+    accuracy, package = done.stdout.split()
+    assert float(accuracy) == task1.evaluate(staged / f"{PREFIX}q1_weights.pkl", mnist_slice)
+    assert package.startswith(str(staged))
+
+
+def test_edited_settings_are_refused_in_one_line(staged):
+    path = staged / f"{PREFIX}settings.json"
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    settings["q1"]["epochs"] = "5"
+    path.write_text(json.dumps(settings))
+    done = _python(staged, f"{PREFIX}q1_train.py")
+    assert done.returncode == 1 and done.stderr.startswith("error: ") and "Traceback" not in done.stderr

@@ -156,7 +156,7 @@ def test_the_trainer_learns_without_autograd_or_grad_tensors(monkeypatch):
         grad_mode.append(torch.is_grad_enabled()), real_step(*args)))
     run = task1.train(_settings(lr=0.5, loss="ce"), _tiny_data())
     assert grad_mode and not any(grad_mode), "every step runs with autograd off"
-    assert not any(p.requires_grad for p in run["params"].values())
+    assert not any(p.requires_grad for p in run["model"].values())
     losses = run["history"]["train_loss"]
     assert len(losses) == 3 and losses[-1] < losses[0]
 

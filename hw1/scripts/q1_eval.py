@@ -6,9 +6,11 @@
 The weights file carries the layer sizes, activation and input standardisation it needs. MNIST is
 read from MNIST/raw beside this script (downloaded there by torchvision when missing).
 """
+import sys
 from pathlib import Path
 
-from hw1 import common, task1
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # hw1/ beside this script, from any folder
+from hw1 import common, task1  # noqa: E402
 
 FILES = common.ScriptFiles(__file__, "q1", "eval")
 

@@ -7,9 +7,11 @@ independent Bernoulli(1/2) draws: the same seeded draws as in training, so the n
 The weights file carries the architecture, input standardisation and label seed it needs. MNIST is
 read from MNIST/raw beside this script (downloaded there by torchvision when missing).
 """
+import sys
 from pathlib import Path
 
-from hw1 import common, task2
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # hw1/ beside this script, from any folder
+from hw1 import common, task2  # noqa: E402
 
 FILES = common.ScriptFiles(__file__, "q2", "eval")
 
