@@ -22,6 +22,27 @@ def test_ctrl_c_while_a_module_imports_is_one_line(tmp_path, monkeypatch, capsys
     assert capsys.readouterr().err == "imports_slowly: interrupted\n"
 
 
+def test_ctrl_c_during_imports_is_held_until_main_starts_then_ends_the_run(tmp_path, monkeypatch,
+                                                                            capsys):
+    # a library may swallow a KeyboardInterrupt raised inside its import (and leave itself half
+    # imported): the signal must not raise there, only once the command is about to run
+    body = ("import os, signal\n"
+            "from pipeline import cli\n"
+            "try:\n"
+            "    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while importing\n"
+            "except KeyboardInterrupt:\n"
+            "    SWALLOWED = True  # what a careless library does\n"
+            "ran = []\n"
+            "if __name__ == '__main__':\n"
+            "    cli.run('ctrl_c_module', '', {'go': cli.Command(lambda a: ran.append(1) or 'ran', '')})\n")
+    name = _module(tmp_path, monkeypatch, "ctrl_c_module", body)
+    with pytest.raises(SystemExit) as done:
+        cli.launch([name, "go"])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    out = capsys.readouterr()
+    assert done.value.code == 130 and out.out == "" and out.err.startswith("ctrl_c_module: interrupted")
+
+
 def test_launch_runs_the_module_as_main_with_its_arguments(tmp_path, monkeypatch, capsys):
     body = "import sys\nif __name__ == '__main__':\n    print(sys.argv[1:])\n    sys.exit(3)\n"
     name = _module(tmp_path, monkeypatch, "says_its_arguments", body)
