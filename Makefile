@@ -9,16 +9,19 @@ SHELL := /bin/bash
 QUICK ?=
 export QUICK
 PY := .venv/bin/python
+# Each step runs as `python -m pipeline MODULE ...` (pipeline/cli.py launch), so that Ctrl-C while
+# the module is still importing torch ends in one line rather than an import traceback.
+RUN := $(PY) -m pipeline
 STAMP := .venv/.setup-done
 ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
 PDF := report/report$(if $(ON),-quick).pdf
 
 # File names live in pipeline/paths.py alone, the dataset in config.toml. pipeline.config writes
-# them as Make variables (CODE_<name>, FIGURES_<task>, IDX_FILES, DATASET, DATA_FILES, DATASET_DIR,
-# MNIST_FILES, DATASET_OF_<folder>) into this file, rebuilt when either changes; if that fails (an
-# unknown [data] dataset, say), Make stops here with the message rather than running with empty
-# prerequisite lists.
+# them as Make variables (CODE_<name>, FIGURES_<task>, RESULTS_<task>, IDX_FILES, DATASET,
+# DATA_FILES, DATASET_DIR, MNIST_FILES, DATASET_OF_<folder>) into this file, rebuilt when either
+# changes; if that fails (an unknown [data] dataset, say), Make stops here with the message rather
+# than running with empty prerequisite lists.
 PATHS_MK := results/.paths.mk
 include $(PATHS_MK)
 $(PATHS_MK): pipeline/paths.py pipeline/config.py hw1/common.py config.toml
@@ -30,8 +33,11 @@ RD := $(R)$(DATASET_DIR)
 SECTIONS := $(addprefix $(R)/.config/,student.json data.json q1.json q2.json report.json)
 Q1_FIGS := $(addprefix $(RD)/q1/,$(FIGURES_q1))
 Q2_FIGS := $(addprefix $(RD)/q2/,$(FIGURES_q2))
-Q1_OUT := $(RD)/q1/metrics.json $(Q1_FIGS)
-Q2_OUT := $(RD)/q2/metrics.json $(Q2_FIGS)
+Q1_RESULTS := $(addprefix $(RD)/q1/,$(RESULTS_q1))
+Q2_RESULTS := $(addprefix $(RD)/q2/,$(RESULTS_q2))
+Q1_OUT := $(Q1_RESULTS) $(Q1_FIGS)
+Q2_OUT := $(Q2_RESULTS) $(Q2_FIGS)
+BUILD_JSON := report/build/$(if $(ON),quick,full)/build.json
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | expand -t 14
@@ -46,56 +52,66 @@ $(STAMP): pyproject.toml report/ensure_tex.sh
 	touch $@
 
 data: | $(STAMP)  ## fetch [data] dataset into data/<dataset>/raw and verify its MD5s (a no-op when present)
-	$(PY) -m experiments.fetch
+	$(RUN) experiments.fetch
 
 # Any dataset's four files (data/MNIST/raw/..., data/FashionMNIST/raw/...), fetched together.
 $(addprefix data/%/raw/,$(IDX_FILES)) &: | $(STAMP)
-	$(PY) -m experiments.fetch --dataset $(DATASET_OF_$*)
+	$(RUN) experiments.fetch --dataset $(DATASET_OF_$*)
 
 # Each config section is its own file, rewritten only when that section changes: a [student]
 # edit re-typesets, a [q2] edit re-runs Task 2 alone, a [data] edit switches the results folder
 # and re-typesets from it. The recipe runs whenever config.toml is newer, but Make rebuilds only
 # what depends on a section file whose content changed.
+# A deleted config.toml: pipeline.config says which file is missing and how to restore it, where
+# make alone would say "No rule to make target".
+config.toml: | $(STAMP)
+	@$(RUN) pipeline.config sections
+
 .PRECIOUS: $(SECTIONS)  # a config typo must not delete them (that would re-run every experiment)
 $(SECTIONS) &: config.toml | $(STAMP)
-	@$(PY) -m pipeline.config sections
+	@$(RUN) pipeline.config sections
 
 derivations: $(R)/derivations.json  ## prove and verify the softmax gradients -> results/derivations.json
 
 $(R)/derivations.json: $(CODE_derivations) | $(STAMP)
-	$(PY) -m derivations build
+	$(RUN) derivations build
 
 experiments: $(Q1_OUT) $(Q2_OUT)  ## Task 1 and Task 2 on [data] dataset: metrics, weights, figures -> results/q1, results/q2
 
-$(RD)/q1/metrics.json: $(CODE_q1) $(R)/.config/q1.json $(DATA_FILES) | $(STAMP)
-	$(PY) -m experiments.q1 run
+# The data are order-only: their content is fixed by MD5, so a re-fetch with new timestamps
+# re-runs nothing.
+$(Q1_RESULTS) &: $(CODE_q1) $(R)/.config/q1.json | $(DATA_FILES) $(STAMP)
+	$(RUN) experiments.q1 run
 
-$(RD)/q2/metrics.json: $(CODE_q2) $(R)/.config/q2.json $(DATA_FILES) | $(STAMP)
-	$(PY) -m experiments.q2 run
+$(Q2_RESULTS) &: $(CODE_q2) $(R)/.config/q2.json | $(DATA_FILES) $(STAMP)
+	$(RUN) experiments.q2 run
 
 $(Q1_FIGS) &: $(RD)/q1/metrics.json $(CODE_plots)
-	$(PY) -m experiments.plots q1
+	$(RUN) experiments.plots q1
 
 $(Q2_FIGS) &: $(RD)/q2/metrics.json $(CODE_plots)
-	$(PY) -m experiments.plots q2
+	$(RUN) experiments.plots q2
 
-report: $(PDF)  ## everything: data, derivations, experiments, figures -> report/report.pdf
+report: $(PDF) $(BUILD_JSON)  ## everything: data, derivations, experiments, figures -> report/report.pdf
 
 # One PDF for every dataset: the [data] section file makes a switch back rebuild it from the
 # earlier results, which are older than the PDF of the other dataset.
-$(PDF): $(wildcard templates/*.tex.j2) $(CODE_report) $(R)/.config/student.json \
+$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2) $(CODE_report) $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
         $(Q1_OUT) $(Q2_OUT) | $(STAMP)
-	$(PY) -m report build
+	$(RUN) report build
 
 watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml; one line each (Ctrl-C stops)
-	@$(PY) -m report.watch
+	@$(RUN) report.watch
 
-submission: $(PDF) | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw1/, weights
-	$(PY) -m report.submission
+# Older zips go first: if anything below fails, none is left to pass for the current submission.
+submission: | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw1/, weights
+	@rm -f report/hw1_*.zip
+	@$(MAKE) --no-print-directory report
+	$(RUN) report.submission
 
 bench: $(DATA_FILES) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
-	$(PY) -m experiments.bench
+	$(RUN) experiments.bench
 
 test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP)  ## run every test, the slow end-to-end ones too
 	$(PY) -m pytest

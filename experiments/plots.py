@@ -39,7 +39,8 @@ class ResultsMissing(cli.UserError):
 
 def _read(path: Path) -> dict:
     if not path.exists():
-        raise ResultsMissing(f"{path} is missing; run `make experiments` first")
+        raise ResultsMissing(f"{paths.relative(path)} is missing; run "
+                             f"`{paths.make_command('experiments')}` first")
     return json.loads(path.read_text())
 
 

@@ -37,7 +37,11 @@ class ScriptFiles:
     def __init__(self, script: str | Path, task: str, kind: str):
         path = Path(script).resolve()
         self.folder = path.parent
-        self.prefix = path.name.removesuffix(script_name(task, kind))
+        suffix = script_name(task, kind)
+        # a renamed script (say eval.py) takes the prefix of the one weights file beside it
+        found = sorted(self.folder.glob(f"*{weights_name(task)}"))
+        self.prefix = (path.name.removesuffix(suffix) if path.name.endswith(suffix) or len(found) != 1
+                       else found[0].name.removesuffix(weights_name(task)))
         self.weights = self.folder / weights_name(task, self.prefix)
         self.settings = self.folder / f"{self.prefix}{SETTINGS_NAME}"
 
@@ -54,11 +58,18 @@ def atomic_write(path: str | Path):
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; the result is an ordinary file
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -99,7 +110,7 @@ def fixed_threads(n: int):
 
 
 def script_parser(doc: str, files: ScriptFiles, train: bool):
-    """The graders' scripts' options: the data folder and the dataset (and, to train, the epochs)."""
+    """The graders' scripts' options they all share: the data folder and the dataset."""
     import argparse
     parser = argparse.ArgumentParser(description=doc,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -111,8 +122,6 @@ def script_parser(doc: str, files: ScriptFiles, train: bool):
     parser.add_argument("--dataset", choices=DATASETS, default=default,
                         help=f"the dataset to {'train' if train else 'evaluate'} on "
                              f"(default: {shown})")
-    if train:
-        parser.add_argument("--epochs", type=int, help="override the number of epochs")
     return parser
 
 
@@ -134,6 +143,30 @@ def read_settings(files: ScriptFiles, task: str) -> dict:
     except (ValueError, KeyError, TypeError) as err:
         raise SettingsError(f"{files.settings} is damaged ({type(err).__name__}: {err}); "
                             f"take it again from the submission zip") from None
+
+
+def settings_from(cls, values: dict, source: Path):
+    """cls (a task's Settings) from the shipped values, refused in one line if they were edited
+    into something else."""
+    try:
+        return cls.from_dict(values)
+    except (TypeError, KeyError, ValueError) as err:
+        raise SettingsError(f"{source} does not hold valid settings ({err}); take it again from "
+                            f"the submission zip") from None
+
+
+def check_fields(settings, ints=(), numbers=(), choices=None) -> None:
+    """ValueError unless `hidden` is positive sizes, `ints` positive whole numbers (`seed` may be
+    0), `numbers` positive numbers, and each `choices` field one of its values."""
+    def whole(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+    bad = [] if all(whole(h) and h > 0 for h in settings.hidden) and settings.hidden else ["hidden"]
+    bad += [f for f in ints if not whole(getattr(settings, f)) or getattr(settings, f) < (f != "seed")]
+    bad += [f for f in numbers if not (whole(getattr(settings, f)) or isinstance(getattr(settings, f), float))
+            or not getattr(settings, f) > 0]
+    bad += [f for f, allowed in (choices or {}).items() if getattr(settings, f) not in allowed]
+    if bad:
+        raise ValueError("invalid " + ", ".join(f"{f}={getattr(settings, f)!r}" for f in bad))
 
 
 def run_script(main) -> int:

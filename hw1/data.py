@@ -28,14 +28,17 @@ def read_split(root: str | Path, train: bool, download: bool = False,
                dataset: str = DEFAULT_DATASET):
     """root/<dataset folder>/raw -> images (N, 784) float32 in [0, 1], labels (N,) int64."""
     import torchvision.datasets
-    where = folder(root, dataset)
+    raw = folder(root, dataset)
     reader = getattr(torchvision.datasets, DATASETS[dataset])
     try:
         split = reader(root=str(root), train=train, download=download)
     except RuntimeError as err:  # torchvision: "Dataset not found. You can use download=True ..."
-        reason = " ".join(str(err).split())  # a failed download's reason spans lines
-        raise DataError(f"{dataset} is not in {where} ({reason}); copy the four IDX files there "
-                        f"or let the script download them") from None
+        reason = " ".join(str(err).split())[:200]  # a failed download's reason spans lines
+        raise DataError(f"{dataset} could not be read from {raw} ({reason}); copy the four IDX "
+                        f"files there (or run where torchvision can download them)") from None
+    except (AssertionError, ValueError, OSError) as err:  # a damaged file: torchvision asserts
+        raise DataError(f"{dataset} in {raw} is damaged ({type(err).__name__}: {err}); replace the "
+                        f"four IDX files with good copies") from None
     images = split.data.reshape(len(split.data), -1).float() / 255.0
     return images, split.targets.long()
 

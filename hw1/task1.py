@@ -3,7 +3,7 @@ and the graders alike.
 
     data = hw1.data.load(folder, dataset="mnist")                # standardised splits
     run = train(Settings(hidden=(128, 64), ...), data)           # params, per-epoch history
-    save(path, run["params"], settings, data)                    # weights + what evaluation needs
+    save(path, run["model"], settings, data)                    # weights + what evaluation needs
     evaluate(path, folder)                                       # test accuracy, from the file alone
 
 Torch tensor operations only (scratch_mlp): no autograd, torch.nn, built-in losses, activations or
@@ -20,7 +20,7 @@ from typing import Callable
 from . import data as data_io
 from . import scratch_mlp as mlp
 from . import weights
-from .common import fixed_threads
+from .common import DEFAULT_DATASET, check_fields, fixed_threads
 
 TASK = "q1"
 N_CLASSES = 10
@@ -44,6 +44,11 @@ class Settings:
     epochs: int
     standardize: bool         # (x - mean) / std with the training set's pixel statistics
     seed: int                 # initialisation and batch order
+
+    def __post_init__(self):
+        check_fields(self, ints=("batch_size", "epochs", "seed"), numbers=("lr",),
+                     choices={"activation": mlp.ACTIVATIONS, "loss": mlp.LOSSES,
+                              "standardize": (True, False)})
 
     @classmethod
     def from_dict(cls, values: dict) -> "Settings":
@@ -91,12 +96,23 @@ def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] 
                        *mlp.evaluate(params, data["x_test"], data["y_test"], settings.activation,
                                      settings.loss))
             if not _finite(params, metrics):
-                return {"params": params, "history": history, "diverged_epoch": epoch}
+                return {"model": params, "history": history, "diverged_epoch": epoch}
             for key, value in zip(HISTORY_KEYS, metrics):
                 history[key].append(value)
             if on_epoch:
                 on_epoch(epoch, {k: v[-1] for k, v in history.items()})
-    return {"params": params, "history": history, "diverged_epoch": None}
+    return {"model": params, "history": history, "diverged_epoch": None}
+
+
+def load_data(root: str | Path, settings: Settings, download: bool = False,
+              dataset: str = DEFAULT_DATASET) -> dict:
+    """Both splits under root/MNIST/raw (root/FashionMNIST/raw), standardised as the settings say."""
+    return data_io.load(root, settings.standardize, download, dataset)
+
+
+def epoch_line(epoch: int, metrics: dict) -> str:
+    return (f"epoch {epoch}: train loss {metrics['train_loss']:.4f}, train accuracy "
+            f"{metrics['train_acc']:.4f}, test accuracy {metrics['test_acc']:.4f}")
 
 
 def save(path: str | Path, params: dict, settings: Settings, data: dict) -> None:
@@ -112,7 +128,8 @@ def save(path: str | Path, params: dict, settings: Settings, data: dict) -> None
 
 def load(path: str | Path) -> tuple[dict, dict]:
     """(params, meta) of a Task 1 weights file, its tensors checked against its layer sizes."""
-    params, meta = weights.load(path, TASK)
+    params, meta = weights.load(path, TASK, {"layer_sizes": list, "activation": str,
+                                             "input_mean": (int, float), "input_std": (int, float)})
     sizes = meta.get("layer_sizes")
     if meta.get("activation") not in mlp.ACTIVATIONS or not isinstance(sizes, list) or len(sizes) < 2:
         raise weights.WeightsError(f"{path} has no valid activation and layer sizes; {weights.REMEDY}")

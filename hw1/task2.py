@@ -2,7 +2,7 @@
 
     data = prepare(hw1.data.load(folder), n_train=128)
     run = train(Settings(hidden=(128, 64), ...), data)     # net, per-epoch history
-    save(path, run["net"], settings, data)
+    save(path, run["model"], settings, data)
     evaluate(path, folder)                                 # accuracy on the random-labelled test set
 
 Labels: `random` draws Bernoulli(1/2) labels once from a seeded generator, the n_train training
@@ -19,7 +19,7 @@ from typing import Callable
 
 from . import data as data_io
 from . import weights
-from .common import fixed_threads
+from .common import DEFAULT_DATASET, check_fields, fixed_threads
 from .random_label_net import build_net, full_batch_step, make_optimizer, random_labels
 
 TASK = "q2"
@@ -37,6 +37,10 @@ class Settings:
     epochs: int
     seed: int                 # initialisation and the random labels
     labels: str = "random"    # random | parity
+
+    def __post_init__(self):
+        check_fields(self, ints=("n_train", "epochs", "seed"), numbers=("lr",),
+                     choices={"optimizer": ("sgd", "adam"), "labels": LABELS})
 
     @classmethod
     def from_dict(cls, values: dict) -> "Settings":
@@ -81,7 +85,18 @@ def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] 
                     history[f"{split}_acc"].append((logits.argmax(1) == y).float().mean().item())
             if on_epoch:
                 on_epoch(epoch, {k: v[-1] for k, v in history.items()})
-    return {"net": net, "history": history}
+    return {"model": net, "history": history, "diverged_epoch": None}
+
+
+def load_data(root: str | Path, settings: Settings, download: bool = False,
+              dataset: str = DEFAULT_DATASET) -> dict:
+    """The first n_train training images and the whole test set under root/MNIST/raw
+    (root/FashionMNIST/raw)."""
+    return prepare(data_io.load(root, download=download, dataset=dataset), settings.n_train)
+
+
+def epoch_line(epoch: int, metrics: dict) -> str:
+    return f"epoch {epoch}: train loss {metrics['train_loss']:.5f}, test loss {metrics['test_loss']:.4f}"
 
 
 def save(path: str | Path, net, settings: Settings, data: dict) -> None:
@@ -97,10 +112,12 @@ def save(path: str | Path, net, settings: Settings, data: dict) -> None:
 
 def load(path: str | Path):
     """(net, meta) of a Task 2 weights file, its tensors checked against the architecture."""
-    tensors, meta = weights.load(path, TASK)
+    tensors, meta = weights.load(path, TASK, {
+        "hidden": list, "n_inputs": int, "labels": str, "label_seed": int, "n_train": int,
+        "input_mean": (int, float), "input_std": (int, float)})
     hidden = meta.get("hidden")
-    if (not isinstance(hidden, list) or not all(isinstance(h, int) and h > 0 for h in hidden)
-            or meta.get("labels") not in LABELS):
+    if (not all(isinstance(h, int) and h > 0 for h in hidden) or meta["labels"] not in LABELS
+            or meta["n_inputs"] < 1 or meta["n_train"] < 1):
         raise weights.WeightsError(f"{path} has no valid architecture or label kind; {weights.REMEDY}")
     net = build_net(hidden, n_inputs=meta["n_inputs"])
     weights.check_shapes(path, tensors, {k: tuple(v.shape) for k, v in net.state_dict().items()})

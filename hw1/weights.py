@@ -28,8 +28,9 @@ def save(path: str | Path, tensors: dict, meta: dict) -> None:
         torch.save({**tensors, "meta": {**meta, "format": FORMAT}}, tmp)
 
 
-def load(path: str | Path, task: str) -> tuple[dict, dict]:
-    """(tensors, meta) of a weights file written by save() for `task`; WeightsError otherwise."""
+def load(path: str | Path, task: str, required: dict[str, tuple] = None) -> tuple[dict, dict]:
+    """(tensors, meta) of a weights file written by save() for `task`, its meta holding each
+    `required` key with a value of the given types; WeightsError otherwise."""
     import torch
     path = Path(path)
     if not path.is_file():
@@ -37,11 +38,16 @@ def load(path: str | Path, task: str) -> tuple[dict, dict]:
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, foreign pickle, ...: torch raises many kinds
-        reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
+        reason = " ".join(str(err).split())[:160] or type(err).__name__
         raise WeightsError(f"{path} cannot be read as a weights file ({reason}); {REMEDY}") from None
     meta = content.get("meta") if isinstance(content, dict) else None
     if not isinstance(meta, dict) or meta.get("task") != task or meta.get("format") != FORMAT:
         raise WeightsError(f"{path} is not a {task} weights file of format {FORMAT}; {REMEDY}")
+    missing = [key for key, types in (required or {}).items()
+               if not isinstance(meta.get(key), types) or isinstance(meta.get(key), bool)]
+    if missing:
+        raise WeightsError(f"{path} lacks what evaluation needs in its meta ({', '.join(missing)}); "
+                           f"{REMEDY}")
     tensors = {k: v for k, v in content.items() if k != "meta"}
     if not all(isinstance(v, torch.Tensor) for v in tensors.values()):
         raise WeightsError(f"{path} holds values that are not tensors; {REMEDY}")

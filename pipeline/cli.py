@@ -5,11 +5,19 @@
 A user's mistake (any exception with an `exit_code`, such as ConfigError or WeightsError) is one
 line on stderr and that exit code; Ctrl-C is one line and exit 130; a closed output pipe ends
 quietly. Only a bug in the project shows a traceback.
+
+The Makefile starts every step as `python -m pipeline MODULE ARGS` (`launch`): a module's imports
+(torch, SymPy, matplotlib) take seconds before its `cli.main` is reached. Ctrl-C in that time is
+held until `main` starts and then ends the run in one line: raised inside an import, it can be
+swallowed by a library and leave a half-imported module (numpy without `multiply`) that fails
+later with a traceback.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import runpy
+import signal
 import sys
 from dataclasses import dataclass, field
 from typing import Callable
@@ -67,6 +75,7 @@ def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | No
         argv = [*commands, *argv]
     args = parse(parser_for(prog, doc, commands), commands, argv)  # usage errors exit 2 here
     try:
+        _end_holding_ctrl_c()
         outcome = commands[args.command].run(args)
         text, code = outcome if isinstance(outcome, tuple) else (outcome, 0)
         if text:
@@ -89,3 +98,38 @@ def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | No
 def run(prog: str, doc: str, commands: dict[str, Command]) -> None:
     """`main` with sys.argv, exiting with its code: the body of every `__main__` block."""
     sys.exit(main(prog, doc, commands))
+
+
+_held_ctrl_c: list[int] = []  # SIGINTs that arrived while a launched module was importing
+
+
+def _hold_ctrl_c(signum, frame) -> None:
+    _held_ctrl_c.append(signum)
+
+
+def _end_holding_ctrl_c() -> None:
+    """From here Ctrl-C raises KeyboardInterrupt again, and one held during the imports does now."""
+    if signal.getsignal(signal.SIGINT) is _hold_ctrl_c:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        held, _held_ctrl_c[:] = bool(_held_ctrl_c), []
+        if held:
+            raise KeyboardInterrupt
+
+
+def launch(argv: list[str]) -> int:
+    """Run `python -m MODULE ARGS` (argv = [MODULE, *ARGS]) in this process, as -m would, holding
+    Ctrl-C until the module's `main` starts. Every module the Makefile runs reaches `main`."""
+    if not argv:
+        print("usage: python -m pipeline MODULE [ARGS...]", file=sys.stderr)
+        return 2
+    sys.argv = list(argv)
+    previous = signal.signal(signal.SIGINT, _hold_ctrl_c)
+    try:
+        runpy.run_module(argv[0], run_name="__main__", alter_sys=True)
+    except KeyboardInterrupt:  # a module that raised it itself while importing
+        print(f"{argv[0]}: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _held_ctrl_c.clear()
+    return 0

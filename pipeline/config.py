@@ -106,10 +106,15 @@ def _describe(char: str) -> str:
     return f"U+{ord(char):04X} {name}"
 
 
+ID_MAX_LENGTH = 64
+
+
 def _check_student_id(student_id: str, key: str) -> None:
     # isalnum() alone accepts full-width and other non-ASCII digits that look like 0-9
     _require(student_id.isascii() and student_id.isalnum(), key, student_id,
              "ASCII letters A-Z, a-z and digits 0-9 only (it names the zip and its files)")
+    _require(len(student_id) <= ID_MAX_LENGTH, key, student_id,
+             f"at most {ID_MAX_LENGTH} characters (it names files, whose names have a length limit)")
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,11 @@ class Report:
 
 
 SECTIONS = {"student": Student, "data": Data, "q1": Q1, "q2": Q2, "report": Report}
+# [student] alone may be left out: the report then shows its placeholders in a red box, and
+# `make submission` refuses them; so may [data], for MNIST, the homework's dataset. Any other
+# missing section is an error, never silent defaults.
+OPTIONAL_SECTIONS = ("student", "data")
+RESTORE = "`git show HEAD:config.toml` prints the repository's copy"
 
 
 def _check_type(key: str, value, default) -> None:
@@ -239,6 +249,23 @@ def _section(name: str, table: dict):
     return section
 
 
+def _check_section_names(raw: dict) -> None:
+    for name in raw:
+        if name not in SECTIONS:
+            raise ConfigError(f"config.toml: unknown section [{name}]; known: {', '.join(SECTIONS)}")
+    missing = [f"[{name}]" for name in SECTIONS if name not in raw and name not in OPTIONAL_SECTIONS]
+    if not raw:
+        raise ConfigError(f"config.toml is empty: it needs the sections {_listed(missing, 'and')}, "
+                          f"and [student] for your name; {RESTORE}")
+    if missing:
+        raise ConfigError(f"config.toml has no {_listed(missing, 'or')} section; copy "
+                          f"{'it' if len(missing) == 1 else 'them'} back: {RESTORE}")
+
+
+def _listed(items: list[str], conjunction: str) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
 def _quick(sections: dict) -> dict:
     """QUICK=1: the same pipeline with few epochs and one seed."""
     q1, q2 = sections["q1"], sections["q2"]
@@ -251,7 +278,8 @@ def _read(path: Path) -> dict:
     try:
         return tomllib.loads(Path(path).read_text())
     except FileNotFoundError:
-        raise ConfigError(f"{path} is missing; copy it from the repository (git checkout config.toml)")
+        raise ConfigError(f"{paths.relative(path)} is missing; `git checkout config.toml` "
+                          f"restores the repository's copy") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path} is not valid TOML: {err}")
 
@@ -268,9 +296,7 @@ def dataset(path: Path = paths.CONFIG) -> str:
 def load(path: Path = paths.CONFIG, quick: bool = paths.QUICK) -> dict:
     """{section name: dataclass} with every value validated."""
     raw = _read(path)
-    for name in raw:
-        if name not in SECTIONS:
-            raise ConfigError(f"config.toml: unknown section [{name}]; known: {', '.join(SECTIONS)}")
+    _check_section_names(raw)
     sections = {name: _section(name, raw.get(name, {})) for name in SECTIONS}
     _check_dataset_keys(sections)
     return _quick(sections) if quick else sections

@@ -17,22 +17,43 @@ DATA = ROOT / "data"                      # torchvision's layout: DATA/MNIST/raw
 DATA_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",  # the same for every dataset
               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 TEMPLATES = ROOT / "templates"
-GRADER_PACKAGE = ROOT / "hw1"             # shipped in the zip as hw1/
+GRADER_PACKAGE = ROOT / "hw1"             # shipped in the zip as hw1/: these modules, no others
+GRADER_MODULES = ("__init__", "common", "data", "weights", "scratch_mlp", "task1",
+                  "random_label_net", "task2", "train_script")
 GRADER_SCRIPTS = GRADER_PACKAGE / "scripts"
 
 # QUICK=1 runs the same pipeline with few epochs and one seed; its outputs live apart so that a quick
 # run never overwrites (or passes for) the full results.
 QUICK = os.environ.get("QUICK", "").strip() not in ("", "0")
-RESULTS = ROOT / "results" / "quick" if QUICK else ROOT / "results"
+QUICK_RESULTS = ROOT / "results" / "quick"
+RESULTS = QUICK_RESULTS if QUICK else ROOT / "results"
 CONFIG_SECTIONS = RESULTS / ".config"
 DERIVATIONS_JSON = RESULTS / "derivations.json"   # the same for every dataset
 BENCH_JSON = ROOT / "results" / "bench.json"
 BUILD = ROOT / "report" / "build" / ("quick" if QUICK else "full")
 PDF = ROOT / "report" / ("report-quick.pdf" if QUICK else "report.pdf")
 
+# What each task's run writes into results/<task>/ (besides the figures); all or nothing.
+RESULT_FILES = {"q1": ("metrics.json", "history.json", "test_predictions.json", weights_name("q1")),
+                "q2": ("metrics.json", "history.json", weights_name("q2"))}
+
 # Figures per experiment, by name (the Jinja context's key) and file name in results/<task>/.
 FIGURES = {"q1": ("q1_accuracy", "q1_ablations", "q1_confusion", "q1_misclassified"),
            "q2": ("q2_loss",)}
+
+
+def relative(path: Path) -> str:
+    """A path as typed from the repository's root (absolute when it lies elsewhere)."""
+    path = Path(path)
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def make_command(target: str, results: Path = RESULTS) -> str:
+    """The command that rebuilds `target` in `results` (or a dataset's folder in it): the quick
+    results are refreshed by the quick pipeline, and a hint that said `make experiments` would run
+    the full one instead."""
+    quick = Path(results).is_relative_to(QUICK_RESULTS)
+    return f"QUICK=1 make {target}" if quick else f"make {target}"
 
 
 def data_raw(dataset: str) -> Path:
@@ -75,18 +96,19 @@ CODE = {
     "q2": [*HW1_SHARED, "hw1/random_label_net.py", "hw1/task2.py", "experiments/q2.py"],
     "plots": ["experiments/plots.py"],
     "report": ["report/render.py", "report/context.py", "report/latex.py", "report/claims.py",
-               "report/budget.py", "report/__main__.py"],
+               "report/errors.py", "report/budget.py", "report/__main__.py"],
 }
 
 
 def makefile_variables(dataset: str) -> str:
-    """As Make variable definitions: CODE_<name>, FIGURES_<task>, IDX_FILES (file names), each
-    dataset's name by its folder (DATASET_OF_<folder>), the course's data files (MNIST_FILES), and
-    for the configured `dataset` its name, data files and results folder below results/ (DATASET,
-    DATA_FILES, DATASET_DIR: empty for MNIST)."""
+    """As Make variable definitions: CODE_<name>, FIGURES_<task>, RESULTS_<task>, IDX_FILES (file
+    names), each dataset's name by its folder (DATASET_OF_<folder>), the course's data files
+    (MNIST_FILES), and for the configured `dataset` its name, data files and results folder below
+    results/ (DATASET, DATA_FILES, DATASET_DIR: empty for MNIST)."""
     lines = [f"CODE_{name} := {' '.join(files)}" for name, files in CODE.items()]
     lines += [f"FIGURES_{task} := {' '.join(f'{n}.pdf' for n in names)}"
               for task, names in FIGURES.items()]
+    lines += [f"RESULTS_{task} := {' '.join(names)}" for task, names in RESULT_FILES.items()]
     lines.append(f"IDX_FILES := {' '.join(DATA_FILES)}")
     lines += [f"DATASET_OF_{folder} := {name}" for name, folder in DATASETS.items()]
     files = lambda name: " ".join(  # noqa: E731

@@ -1,78 +1,281 @@
-"""Comparative sentences in the prose, checked against the measured numbers.
+"""The report's comparative sentences, worded from the measured numbers.
 
-A template states a comparison only through `check("claim_id")`: when the metrics contradict it,
-the build fails and names the claim, so the prose can never drift from the results.
+No template types a comparison ("faster", "confirmed", "above ln 2", "memorises"): it asks
+`Claims`, which decides the direction from the results and returns the words as a LaTeX fragment,
+so a sentence cannot state the opposite of the numbers. A claim that the configuration cannot
+test (no sigmoid run, a single learning rate) gives nothing to state.
+
+Speed of convergence is the mean test accuracy over the epochs (the area under the test-accuracy
+curve), one value per seed. Two variants differ only when their ranges over seeds do not overlap:
+every seed of one ahead of every seed of the other. One seed has no range, so then no difference
+is called. A variant that diverged on any seed is behind every variant that did not.
 """
 from __future__ import annotations
 
 import math
+import statistics
+from dataclasses import dataclass
 
-from pipeline import cli
+from report.render import escape, num, pct, sci
 
-COURSE_PASS_TEST_ACC = 0.75                                 # the course: Task 1 needs >= 75 %
-DRAFT = {"test_acc": 0.89, "sigmoid_epochs_ratio": 4}      # what the draft stated, to compare
+COURSE_PASS_TEST_ACC = 0.75                                           # Task 1 needs >= 75 %
+DRAFT = {"test_acc": 0.89, "sigmoid_epochs_ratio": 4, "lr": 0.01}    # what the draft stated
+MEMORISED_TRAIN_LOSS = 0.01   # the course's "a training loss of about 0", on every seed
+# An accuracy within three binomial standard errors of 1/2 (1.5 points on 10,000 test images)
+# is what coin flips give: chance level.
+CHANCE_STANDARD_ERRORS = 3
 
-class ReportError(cli.UserError):
-    """A problem the user can fix (missing or stale results, a template error); one short message."""
-
-
-def _epochs(summary: dict) -> float:
-    """Mean epochs to reach the target test accuracy; infinity when a seed never reached it."""
-    value = summary["epochs_to_target_mean"]
-    return math.inf if value is None else value
-
-
-def _variants(q1: dict, factor: str) -> dict:
-    return q1["ablations"][factor]["variants"]
+VALUE_NAMES = {"relu": "ReLU", "mse": "MSE", "ce": "cross-entropy"}
+FACTOR_NAMES = {"activation": "activations", "lr": "learning rates", "loss": "losses",
+                "hidden": "hidden sizes"}
 
 
-def claims(q1: dict, q2: dict) -> dict:
-    """{claim id: (holds, the numbers behind it)}."""
-    act, lr, loss = (_variants(q1, f) for f in ("activation", "lr", "loss"))
-    relu, sigmoid = act.get("relu"), act.get("sigmoid")
-    random, control, draft = q2["random"], q2["control"], q2["draft"]
-    result = {
-        "main_passes_course_threshold": (q1["main"]["test_acc_mean"] >= COURSE_PASS_TEST_ACC,
-                                         f"main test accuracy {q1['main']['test_acc_mean']:.4f}"),
-        "random_memorised": (random["final_train_loss_max"] < 0.01,
-                             f"largest final train loss {random['final_train_loss_max']:.2e}"),
-        "random_test_loss_above_ln2": (random["test_loss_mean"] > q2["ln2"],
-                                       f"test loss {random['test_loss_mean']:.3f}"),
-        "random_test_acc_near_chance": (abs(random["test_acc_mean"] - 0.5) < 0.03,
-                                        f"test accuracy {random['test_acc_mean']:.4f}"),
-        "control_beats_chance": (control["test_acc_mean"] > 0.6,
-                                 f"control test accuracy {control['test_acc_mean']:.4f}"),
-        "draft_setting_not_memorised": (draft["final_train_loss_mean"] > 0.1,
-                                        f"draft final train loss {draft['final_train_loss_mean']:.3f}"),
-    }
-    if relu and sigmoid:
-        result["sigmoid_slower_than_relu"] = (
-            _epochs(sigmoid) > _epochs(relu),
-            f"epochs to target: relu {relu['epochs_to_target_mean']}, "
-            f"sigmoid {sigmoid['epochs_to_target_mean']}")
-    return result
+@dataclass(frozen=True)
+class Speed:
+    """How fast one ablation variant converged: its mean test accuracy over epochs, per seed."""
+    name: str                          # as the report shows it (LaTeX)
+    per_seed: tuple[float, ...]        # the seeds that did not diverge
+    diverged_seeds: tuple[int, ...]
+
+    @classmethod
+    def of(cls, value: str, summary: dict) -> "Speed":
+        return cls(VALUE_NAMES.get(value, escape(value)),
+                   tuple(summary["test_acc_over_epochs_per_seed"]),
+                   tuple(d["seed"] for d in summary["diverged"]))
+
+    @property
+    def diverged(self) -> bool:
+        return bool(self.diverged_seeds)
+
+    @property
+    def mean(self) -> float:
+        return -math.inf if self.diverged else statistics.fmean(self.per_seed)
+
+    def label(self) -> str:
+        """The name with its number, e.g. 'ReLU (97.0 %)'."""
+        if not self.diverged:
+            return rf"{self.name} ({pct(self.mean, 1)})"
+        if not self.per_seed:
+            return f"{self.name} (diverged)"
+        return f"{self.name} (diverged with seed {join(map(str, self.diverged_seeds))})"
 
 
-def check(table: dict, claim_id: str) -> str:
-    """'' when the claim holds; otherwise stop the build, naming the claim and its numbers."""
-    if claim_id not in table:
-        raise ReportError(f"the templates check an unknown claim {claim_id!r}; "
-                          f"known: {', '.join(sorted(table))}")
-    holds, numbers = table[claim_id]
-    if not holds:
-        raise ReportError(f"the prose claims {claim_id!r} but the results contradict it "
-                          f"({numbers}); rewrite that sentence in the templates")
-    return ""
+def faster(a: Speed, b: Speed) -> int:
+    """+1 when `a` converged faster than `b`, -1 when slower, 0 when the seeds cannot tell."""
+    if a.diverged or b.diverged:
+        return int(b.diverged) - int(a.diverged)
+    if min(len(a.per_seed), len(b.per_seed)) < 2:
+        return 0  # one seed: no spread to weigh a difference against
+    if min(a.per_seed) > max(b.per_seed):
+        return 1
+    if max(a.per_seed) < min(b.per_seed):
+        return -1
+    return 0
 
 
-def fastest(variants: dict) -> tuple[str, float]:
-    """The variant with the fewest mean epochs to the target (ties: higher accuracy after epoch 1)."""
-    name = min(variants, key=lambda v: (_epochs(variants[v]),
-                                        -(variants[v]["test_acc_epoch1_mean"] or 0)))
-    return name, _epochs(variants[name])
+def join(items, conjunction: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = list(items)
+    if not items:
+        return ""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
-def speed_ratio(slow: dict, fast: dict) -> float | None:
-    """How many times more epochs `slow` needed; None when either never reached the target."""
-    a, b = _epochs(slow), _epochs(fast)
-    return None if math.isinf(a) or math.isinf(b) else a / b
+def _factor_name(factor: str) -> str:
+    return FACTOR_NAMES.get(factor, f"{escape(factor)} values")
+
+
+def over_seeds(n: int) -> str:
+    return "with one seed" if n == 1 else f"over {n} seeds"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One of the draft's claims, measured: what it said, the outcome, and the numbers' reason."""
+    topic: str       # what the claim is about, for the summary: "sigmoid", "learning-rate"
+    said: str
+    outcome: str     # "is confirmed", "is contradicted", "is not decided", ...
+    reason: str
+
+    @property
+    def full(self) -> str:
+        """'that sigmoid needs ... is confirmed in direction: to reach 90 %, ...'"""
+        return f"{self.said} {self.outcome}: {self.reason}"
+
+    @property
+    def brief(self) -> str:
+        """'sigmoid claim is confirmed in direction'"""
+        return f"{self.topic} claim {self.outcome}"
+
+
+def memorised(summary: dict) -> bool:
+    """Every training label fitted and the training loss about 0, on every seed."""
+    return summary["final_train_loss_max"] < MEMORISED_TRAIN_LOSS and summary["train_acc_mean"] == 1.0
+
+
+def versus_chance(accuracy: float, n_test: int) -> str:
+    margin = CHANCE_STANDARD_ERRORS * math.sqrt(0.25 / n_test)
+    if abs(accuracy - 0.5) <= margin:
+        return "at chance level"
+    return "above chance level" if accuracy > 0.5 else "below chance level"
+
+
+class Claims:
+    """Every comparative the templates state, as `claims.<method>()` in a template."""
+
+    def __init__(self, q1: dict, q2: dict):
+        self.q1, self.q2 = q1, q2
+        self.n_seeds = len(q1["main"]["seeds"])
+
+    # --- Task 1 -------------------------------------------------------------------------------
+
+    def course_threshold(self) -> str:
+        passed = self.q1["main"]["test_acc_mean"] >= COURSE_PASS_TEST_ACC
+        return f"{'meeting' if passed else 'short of'} the course's {pct(COURSE_PASS_TEST_ACC, 0)}"
+
+    def _speeds(self, factor: str) -> dict[str, Speed]:
+        variants = self.q1["ablations"][factor]["variants"]
+        return {value: Speed.of(value, summary) for value, summary in variants.items()}
+
+    def _compared(self) -> dict[str, list[Speed]]:
+        """Each ablated factor with two values or more: its variants, fastest mean first."""
+        ranked = {factor: sorted(self._speeds(factor).values(), key=lambda s: s.mean, reverse=True)
+                  for factor in self.q1["ablations"]}
+        return {factor: speeds for factor, speeds in ranked.items() if len(speeds) > 1}
+
+    def rankings(self) -> list[str]:
+        """One sentence per compared factor: which value converged fastest."""
+        compared = self._compared()
+        if compared and self.n_seeds == 1:  # nothing can be decided: say so once, give the means
+            means = "; ".join(f"{_factor_name(factor)}: {', '.join(s.label() for s in speeds)}"
+                              for factor, speeds in compared.items())
+            return [f"With one seed there is no spread to weigh a difference against, so none is "
+                    f"called: {means}."]
+        return [f"Of the {_factor_name(factor)}, {self._ranking(speeds)}."
+                for factor, speeds in compared.items()]
+
+    def fastest(self) -> str:
+        """For the summary: 'fastest: ReLU, learning rate 0.1 or 0.05 (not told apart)', the value
+        of each compared factor that converged fastest; '' when no difference can be called."""
+        if self.n_seeds == 1:
+            return ""
+        found = []
+        for factor, (best, *others) in self._compared().items():
+            level = [s.name for s in others if faster(best, s) == 0]
+            prefix = "learning rate " if factor == "lr" else ""
+            found.append(f"{prefix}{join([best.name, *level], 'or')} (not told apart)" if level
+                         else f"{prefix}{best.name}")
+        return f"fastest: {', '.join(found)}" if found else ""
+
+    def _ranking(self, speeds: list[Speed]) -> str:
+        best, others = speeds[0], speeds[1:]  # best first: no other is faster than it
+        behind = join(s.label() for s in others if faster(best, s) > 0)
+        level = join(s.label() for s in others if faster(best, s) == 0)
+        seeds = over_seeds(self.n_seeds)
+        if len(others) == 1:
+            if behind:
+                return f"{best.label()} converged faster than {behind}"
+            return f"{best.label()} and {level} cannot be told apart {seeds}"
+        if not level:
+            return f"{best.label()} converged fastest, ahead of {behind}"
+        if not behind:
+            return f"{best.label()} led, but {level} cannot be told apart from it {seeds}"
+        return (f"{best.label()} converged fastest, ahead of {behind}, while {level} cannot be "
+                f"told apart from it {seeds}")
+
+    def draft_claims(self) -> list[Verdict]:
+        """The draft's Task 1 claims that this configuration tests, each with its verdict."""
+        return [v for v in (self._draft_sigmoid(), self._draft_lr()) if v is not None]
+
+    def _draft_sigmoid(self) -> Verdict | None:
+        speeds = self._speeds("activation")
+        if not {"relu", "sigmoid"} <= speeds.keys():
+            return None
+        said = rf"that sigmoid needs about ${DRAFT['sigmoid_epochs_ratio']}\times$ as many epochs as ReLU"
+        order = faster(speeds["relu"], speeds["sigmoid"])
+        reason = self._epochs_to_target("relu", "sigmoid")
+        if order > 0:  # the ranking of the activations says "slower"; the reason adds how much
+            return Verdict("sigmoid", said, "is confirmed in direction", reason)
+        if order < 0:
+            return Verdict("sigmoid", said, "is contradicted", f"sigmoid converged faster; {reason}")
+        return Verdict("sigmoid", said, "is not decided",
+                       f"the two cannot be told apart {over_seeds(self.n_seeds)}; {reason}")
+
+    def _epochs_to_target(self, fast: str, slow: str) -> str:
+        """What "epochs to reach the target" says of two activations, as a clause."""
+        variants = self.q1["ablations"]["activation"]["variants"]
+        a, b = (variants[v]["epochs_to_target_mean"] for v in (fast, slow))
+        names = {v: VALUE_NAMES.get(v, v) for v in (fast, slow)}
+        target = pct(self.q1["config"]["target_test_acc"], 0)
+        within = f"within {self.q1['config']['epochs']} epochs"
+        if a is not None and b is not None:
+            return (rf"to reach {target}, {names[slow]} needed {num(b / a, 1)}$\times$ the epochs "
+                    rf"of {names[fast]}")
+        if a is None and b is None:
+            return f"neither reached {target} {within}"
+        missed, reached = (names[slow], names[fast]) if b is None else (names[fast], names[slow])
+        return f"{missed} did not reach {target} {within}, {reached} did"
+
+    def _draft_lr(self) -> Verdict | None:
+        by_lr = {float(value): speed for value, speed in self._speeds("lr").items()}
+        base = by_lr.get(DRAFT["lr"])
+        larger = [speed for lr, speed in sorted(by_lr.items()) if lr > DRAFT["lr"]]
+        if base is None or not larger:
+            return None
+        said = f"that learning rate {base.name} converges faster than {join(s.name for s in larger)}"
+        ahead = join(s.name for s in larger if faster(s, base) > 0)
+        behind = join(s.name for s in larger if faster(base, s) > 0)
+        level = join(s.name for s in larger if faster(base, s) == 0)
+        if ahead:
+            return Verdict("learning-rate", said, "is contradicted", f"{ahead} converged faster")
+        if not level:
+            return Verdict("learning-rate", said, "is confirmed", f"{base.name} converged faster than {behind}")
+        also = f", though it converged faster than {behind}" if behind else ""
+        return Verdict("learning-rate", said, "is not decided",
+                       f"{level} cannot be told apart from it {over_seeds(self.n_seeds)}{also}")
+
+    # --- Task 2 -------------------------------------------------------------------------------
+
+    def memorises(self, kind: str) -> str:
+        """'memorises' or 'does not memorise', for the `random` or `draft` runs."""
+        return "memorises" if memorised(self.q2[kind]) else "does not memorise"
+
+    def random_training(self) -> str:
+        """How the random-label training ended, and whether that is memorising."""
+        r = self.q2["random"]
+        fitted = ("every training label fitted" if r["train_acc_mean"] == 1.0
+                  else f"{pct(r['train_acc_mean'], 1)} of the training labels fitted")
+        verdict = ("the labels are memorised" if memorised(r) else
+                   f"the labels are not memorised (that needs a loss under {num(MEMORISED_TRAIN_LOSS, 2)} "
+                   f"and every label fitted, on every seed)")
+        return f"ended at {sci(r['final_train_loss_mean'])} with {fitted}: {verdict}"
+
+    def draft_setting(self) -> str:
+        d = self.q2["draft"]
+        if memorised(d):
+            return f"reaches a training loss of {sci(d['final_train_loss_mean'])}: it memorises the labels"
+        return (f"only reaches a training loss of {num(d['final_train_loss_mean'], 3)}: "
+                f"it does not memorise the labels")
+
+    def test_loss_vs_ln2(self) -> str:
+        per_seed = self.q2["random"]["test_loss_per_seed"]
+        every = " on every seed" if len(per_seed) > 1 else ""
+        if min(per_seed) > self.q2["ln2"]:
+            return rf"above $\ln 2${every}"
+        if max(per_seed) < self.q2["ln2"]:
+            return rf"below $\ln 2${every}"
+        return r"around $\ln 2$ (above it on some seeds, below on others)"
+
+    def test_acc_vs_chance(self, kind: str) -> str:
+        return versus_chance(self.q2[kind]["test_acc_mean"], self.q2["n_test"])
+
+    def chance_margin(self) -> str:
+        """Half the width of the chance band, as a percentage."""
+        return pct(CHANCE_STANDARD_ERRORS * math.sqrt(0.25 / self.q2["n_test"]), 1)
+
+    def q2_conclusion(self) -> str:
+        """': memorisation without generalisation' when the numbers show exactly that."""
+        r = self.q2["random"]
+        shown = (memorised(r) and min(r["test_loss_per_seed"]) > self.q2["ln2"]
+                 and self.test_acc_vs_chance("random") == "at chance level")
+        return ": memorisation without generalisation" if shown else ""

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 from hw1.common import atomic_write
-from report.claims import ReportError
+from report.errors import ReportError
 
 ERROR_LINE = re.compile(r"^(?:\./)?([\w.-]+\.tex):(\d+): (.*)$")
 BODY_PAGES = re.compile(r"^BODYPAGES=(\d+)$", re.M)

@@ -23,7 +23,7 @@ from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, Unic
 
 from hw1.common import write_text
 from pipeline import config, paths
-from report.claims import ReportError
+from report.errors import ReportError
 
 SENTINEL = re.compile(r"\x00(\d+)\x00")
 OPENERS, CLOSERS = ("((*", "(((", "((="), ("*))", ")))", "=))")
@@ -53,7 +53,13 @@ def escape(value) -> str:
     \\CYRA, exist only in pdfLaTeX's 8-bit encodings). NFC composes a decomposed e + circumflex +
     dot below into the one character ệ that the fonts draw."""
     text = unicodedata.normalize("NFC", str(value))
-    return ASCII_RUN.sub(lambda run: LATEX_SPECIALS.unicode_to_latex(run.group()), text)
+    latex = ASCII_RUN.sub(lambda run: LATEX_SPECIALS.unicode_to_latex(run.group()), text)
+    return TEX_LIGATURE.sub(r"\1\\kern0pt{}", latex)
+
+
+# The font's TeX ligatures would turn typed `` '' -- !` ?` ,, << >> into other characters (“ ” – ¡ ¿
+# „ « »); a zero kern between the two keeps them as typed (LuaTeX ligatures ignore an empty group).
+TEX_LIGATURE = re.compile(r"([`'\-!?,<>])(?=[`'\-,<>])")
 
 
 def name_fonts(name: str) -> list[tuple[str, str, str]]:

@@ -29,12 +29,13 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
+from experiments import datasets
 from hw1 import common, data, task1, task2
 from hw1.common import DEFAULT_DATASET, atomic_write
 from hw1.weights import WeightsError
 from pipeline import cli, config, paths
 from report import budget, context
-from report.claims import ReportError
+from report.errors import ReportError
 
 BODY_PAGE_LIMIT = 2
 TASKS = {"q1": task1, "q2": task2}
@@ -56,7 +57,8 @@ class SubmissionError(ReportError):
 def check_student(student: config.Student) -> None:
     unset = config.unset_student_keys(student)
     if unset:
-        raise SubmissionError(f"{' and '.join(unset)} in config.toml still hold the placeholder; "
+        raise SubmissionError(f"{' and '.join(unset)} in config.toml still "
+                              f"{'hold' if len(unset) > 1 else 'holds'} the placeholder; "
                               f"set your real name and ID under [student], then run `make submission`")
 
 
@@ -75,15 +77,20 @@ def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
     check_student(sections["student"])
     check_dataset(sections["data"])
     if not pdf.exists() or not (build / "build.json").exists():
-        raise SubmissionError(f"{context.rel(pdf)} is missing; run `make report` first")
-    info = json.loads((build / "build.json").read_text())
-    if info["quick"] and not allow_quick:
+        raise SubmissionError(f"{paths.relative(pdf)} is missing; run `make report` first")
+    try:
+        info = json.loads((build / "build.json").read_text())
+        quick = bool(info["quick"])
+    except (ValueError, KeyError, TypeError):
+        raise SubmissionError(f"{paths.relative(build / 'build.json')} is damaged; delete it and run "
+                              f"`make report`") from None
+    if quick and not allow_quick:
         raise SubmissionError("the report is a quick run (QUICK=1); run `make report` for the full one")
-    ctx = context.build_context(config.load(quick=info["quick"]), results)  # raises when stale
+    ctx = context.build_context(config.load(quick=quick), results)  # raises when stale
     newest = max(p.stat().st_mtime for p in [*paths.TEMPLATES.glob("*.j2"),
                                              *(results / task / "metrics.json" for task in TASKS)])
     if pdf.stat().st_mtime < newest:
-        raise SubmissionError(f"{context.rel(pdf)} is older than its templates or results; "
+        raise SubmissionError(f"{paths.relative(pdf)} is older than its templates or results; "
                               f"run `make report`")
     over_budget = budget.check(info, BODY_PAGE_LIMIT)
     if over_budget:
@@ -110,7 +117,7 @@ def grader_code(prefix: str) -> dict[str, Path]:
     """The four scripts, renamed with the prefix, and the hw1 package they import."""
     files = {common.script_name(task, kind, prefix): paths.GRADER_SCRIPTS / common.script_name(task, kind)
              for task in TASKS for kind in common.SCRIPT_KINDS}
-    files.update({f"hw1/{module.name}": module for module in sorted(paths.GRADER_PACKAGE.glob("*.py"))})
+    files.update({f"hw1/{name}.py": paths.GRADER_PACKAGE / f"{name}.py" for name in paths.GRADER_MODULES})
     return files
 
 
@@ -125,51 +132,81 @@ def contents(student: dict, results: Path, pdf: Path) -> dict[str, Path | bytes]
 
 
 def write_zip(path: Path, files: dict[str, Path | bytes]) -> None:
+    """Every entry a plain file readable by anyone (rw-r--r--), whoever unpacks it."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, source in files.items():
-            if isinstance(source, bytes):
-                z.writestr(name, source)
-            else:
-                z.write(source, name)
+            entry = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            entry.external_attr = (0o100644 << 16)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(entry, source if isinstance(source, bytes) else source.read_bytes())
 
 
 # --- verification from the grader's side ---------------------------------------------------------
 
-# TeX typesets ' " -- --- as typographic characters; compare names as typed.
-TYPOGRAPHIC = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                             "\u2013": "--", "\u2014": "---"})
+# TeX typesets a single ` and ' as typographic quotes (render.escape keeps every pair as typed).
+QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "`": "'"})
 
 
 def normalized(text: str) -> str:
-    """For comparing extracted PDF text: one Unicode form, ASCII quotes and dashes, no whitespace
-    (extraction splits lines and may add or drop spaces)."""
-    return "".join(unicodedata.normalize("NFKC", text).translate(TYPOGRAPHIC).split())
+    """For comparing extracted PDF text: one Unicode form, one kind of single quote, no
+    whitespace (extraction splits lines and may add or drop spaces) and no bidi marks (pdftotext
+    wraps right-to-left runs in them)."""
+    text = unicodedata.normalize("NFKC", text).translate(QUOTES)
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c) != "Cf")
 
 
 def pdf_text(pdf: Path) -> str:
-    from pypdf import PdfReader
-    return "\n".join(page.extract_text() or "" for page in PdfReader(pdf).pages)
-
-
-def run_eval(folder: Path, script: str) -> dict:
-    """evaluate_hw1() of one eval script, in a fresh interpreter whose only code is the zip's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    done = subprocess.run([sys.executable, "-E", "-s", "-c", EVAL_RUNNER, script], cwd=folder,
-                          env=env, capture_output=True, text=True, timeout=900)
+    """The PDF's text in logical order (pdftotext; pypdf reverses right-to-left names)."""
+    try:
+        done = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                              text=True, timeout=120)
+    except FileNotFoundError:
+        raise SubmissionError("pdftotext is missing; run `make setup` (it installs poppler-utils)") from None
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise SubmissionError(f"{script}: evaluate_hw1() failed in a clean folder: {last}")
+        raise SubmissionError(f"pdftotext cannot read {pdf.name}: {done.stderr.strip()[:200]}")
+    return done.stdout
+
+
+def _fresh_python(args: list[str], elsewhere: Path) -> subprocess.CompletedProcess:
+    """A new interpreter, run from an unrelated folder: the scripts must find hw1/ beside
+    themselves, as a grader's harness in its own folder would load them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    return subprocess.run([sys.executable, "-E", "-s", *args], cwd=elsewhere, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def _failure(done: subprocess.CompletedProcess) -> str:
+    lines = [line for line in done.stderr.strip().splitlines() if line.strip()] or ["no output"]
+    return next((line for line in lines if line.startswith("error: ")), lines[-1])
+
+
+def run_eval(folder: Path, script: str, elsewhere: Path) -> dict:
+    """evaluate_hw1() of one eval script, in a fresh interpreter whose only code is the zip's."""
+    done = _fresh_python(["-c", EVAL_RUNNER, str(folder / script)], elsewhere)
+    if done.returncode != 0:
+        raise SubmissionError(f"{script}: evaluate_hw1() failed in a clean folder: {_failure(done)}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     if not Path(result["hw1"]).resolve().is_relative_to(folder.resolve()):
         raise SubmissionError(f"{script} imported hw1 from {result['hw1']}, not from the zip")
     return result
 
 
+def run_train(folder: Path, script: str, elsewhere: Path) -> None:
+    """One epoch of a train script, saved under another name: it runs as shipped."""
+    out = folder / f"{Path(script).stem}_check.pkl"
+    done = _fresh_python([str(folder / script), "--epochs", "1", "--out", str(out)], elsewhere)
+    if done.returncode != 0 or not out.is_file():
+        raise SubmissionError(f"{script} --epochs 1 failed in a clean folder: {_failure(done)}")
+    out.unlink()
+
+
 def verify(zip_path: Path, student: dict, metrics: dict, report: callable = print) -> None:
     """Unzip into an empty folder beside the MNIST files and check it as the grader will use it."""
     prefix = f"hw1_{student['id']}_"
+    datasets.verified(datasets.MNIST)  # the checks below read MNIST: it must be the real one
     with tempfile.TemporaryDirectory(prefix="hw1-verify-") as tmp:
-        folder = Path(tmp)
+        folder, elsewhere = Path(tmp) / "unzipped", Path(tmp) / "elsewhere"
+        elsewhere.mkdir()
         with zipfile.ZipFile(zip_path) as z:
             z.extractall(folder)
         beside = data.folder(folder, DEFAULT_DATASET)
@@ -189,9 +226,13 @@ def verify(zip_path: Path, student: dict, metrics: dict, report: callable = prin
                    f"{meta.get('layer_sizes') or meta.get('hidden')}")
         text = normalized(pdf_text(folder / f"{prefix}report.pdf"))
         for task in TASKS:
-            _check_accuracy(folder, common.script_name(task, "eval", prefix), metrics[task], task, text)
+            _check_accuracy(folder, common.script_name(task, "eval", prefix), metrics[task], task,
+                            text, elsewhere)
             report(f"  ok  {common.script_name(task, 'eval', prefix)}: evaluate_hw1() in a fresh "
                    f"interpreter returns the PDF's {_printed(metrics[task], task)} %")
+        for task in TASKS:
+            run_train(folder, common.script_name(task, "train", prefix), elsewhere)
+            report(f"  ok  {common.script_name(task, 'train', prefix)} --epochs 1 runs and saves")
         for key in ("name", "id"):
             if normalized(student[key]) not in text:
                 raise SubmissionError(f"the PDF's text does not hold the [student] {key} "
@@ -205,8 +246,9 @@ def _printed(metrics: dict, task: str) -> str:
     return f"{100 * metrics[section][key]:.2f}"
 
 
-def _check_accuracy(folder: Path, script: str, metrics: dict, task: str, pdf_text_: str) -> None:
-    returned = run_eval(folder, script)["accuracy"]
+def _check_accuracy(folder: Path, script: str, metrics: dict, task: str, pdf_text_: str,
+                    elsewhere: Path) -> None:
+    returned = run_eval(folder, script, elsewhere)["accuracy"]
     printed = _printed(metrics, task)
     if f"{100 * returned:.2f}" != printed:
         raise SubmissionError(f"{script}: evaluate_hw1() returns {returned:.4f} but the report "
@@ -221,6 +263,8 @@ def pack(out: Path | None = None, results: Path = paths.RESULTS, build: Path = p
     ctx = check_report(results, build, pdf, allow_quick)
     student = ctx["student"]
     out = out or paths.submission_zip(student["id"])
+    for stale in out.parent.glob(f".{out.name}.*.tmp"):  # left by a packing that was killed
+        stale.unlink()
     try:
         with atomic_write(out) as tmp:
             write_zip(tmp, contents(student, results, pdf))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import watchfiles
 from pypdf import PdfReader
 
-from pipeline import paths
+from pipeline import cli, paths
 from report import budget
 
 MAKE_REPORT = ["make", "--no-print-directory", "report"]
@@ -39,7 +38,7 @@ def rebuild() -> str:
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         return f"failed after {seconds:.1f} s: {first_error(done.stderr + done.stdout)}"
-    if "-m report build" not in done.stdout:
+    if "report: wrote" not in done.stdout:  # the build's own line: make did not rebuild the PDF
         return f"no change to the PDF ({pages()})"
     return f"rebuilt in {seconds:.1f} s: {pages()}"
 
@@ -69,24 +68,27 @@ def say(saved: str, outcome: str) -> None:
     print(f"{datetime.now():%H:%M:%S} {saved}: {outcome}", flush=True)
 
 
-def main(argv: list[str]) -> int:
-    if argv:
-        print("usage: python -m report.watch   (or: make watch; QUICK=1 for the quick report)")
-        return 2
+def watch(args) -> str:
     print(f"watch: rebuilding {paths.PDF.relative_to(paths.ROOT)} on every save of "
           f"templates/*.tex.j2 or config.toml; Ctrl-C stops", flush=True)
     try:
-        say("start", rebuild())  # so that the PDF matches the files from the first save on
+        started = False
         # templates/ holds no folders; the root is watched alone, for config.toml, not the
-        # results and builds below it
+        # results and builds below it. watchfiles starts watching at the first iteration, which
+        # yields (an empty set, after 0.2 s) before the first build: a save made while that build
+        # runs is then seen, not lost.
         for changes in watchfiles.watch(paths.TEMPLATES, paths.ROOT, watch_filter=is_source,
-                                        recursive=False):
-            saved = sorted({str(Path(path).relative_to(paths.ROOT)) for _, path in changes})
-            say(", ".join(saved), rebuild())
+                                        recursive=False, yield_on_timeout=True, rust_timeout=200):
+            if not started:
+                say("start", rebuild())  # so that the PDF matches the files from the first save on
+                started = True
+            if changes:
+                saved = sorted({str(Path(path).relative_to(paths.ROOT)) for _, path in changes})
+                say(", ".join(saved), rebuild())
     except KeyboardInterrupt:  # Ctrl-C is how the watch ends, not an error
-        print("\nwatch: stopped", flush=True)
-    return 0
+        return "\nwatch: stopped"
+    return "watch: stopped"
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run("report.watch", __doc__, {"watch": cli.Command(watch, "rebuild the PDF on every save")})

@@ -43,3 +43,9 @@ def test_without_marks_the_page_count_still_decides():
     assert budget.check({"body_pages": 2, "layout": None}) is None
     assert "has 3 pages" in budget.check({"body_pages": 3, "layout": None})
 
+
+
+def test_an_end_mark_pushed_to_the_next_page_by_a_full_page_fits():
+    # page 2 exactly full: the zero-height end mark lands at the top of page 3, 0.014 pt "over"
+    assert budget.check(_info(_log(("theory", 1, 50), ("end", 3, 0.014)))) is None
+    assert budget.check(_info(_log(("theory", 1, 50), ("end", 3, 7.0)))) is not None  # > half a line

@@ -5,9 +5,12 @@ from conftest import NAMES_BY_SCRIPT
 from pipeline import config
 
 
-def _write(tmp_path, text):
+def _write(tmp_path, text, complete=True):
+    """A config.toml holding `text`, plus (when `complete`) an empty header for every section
+    that must be present and is not: its keys then take their defaults."""
+    missing = [name for name in ("q1", "q2", "report") if f"[{name}]" not in text]
     path = tmp_path / "config.toml"
-    path.write_text(text)
+    path.write_text(text + ("".join(f"\n[{name}]\n" for name in missing) if complete else ""))
     return path
 
 
@@ -52,12 +55,52 @@ def test_an_unknown_dataset_is_one_message_naming_the_key_and_the_choices(tmp_pa
     assert str(err.value) == message
 
 
+def test_without_a_data_section_the_dataset_is_mnist(tmp_path):
+    assert config.load(_write(tmp_path, ""), quick=False)["data"].dataset == "mnist"
+    assert config.dataset(_write(tmp_path, "")) == "mnist"
+
+
 def test_the_dataset_needs_its_own_target_accuracy(tmp_path):
     text = "[data]\ndataset = 'fashion-mnist'\n[q1]\ntarget_test_acc = {mnist = 0.9}\n"
     with pytest.raises(config.ConfigError, match="no target for \\[data\\] dataset = 'fashion-mnist'"):
         config.load(_write(tmp_path, text), quick=False)
     fashion = config.load(_write(tmp_path, "[data]\ndataset = 'fashion-mnist'\n"), quick=False)
     assert fashion["data"].dataset == "fashion-mnist" and fashion["q1"].target_test_acc["fashion-mnist"] == 0.8
+
+
+SECTIONS_BUT = {name: "".join(f"[{other}]\n" for other in ("q1", "q2", "report") if other != name)
+                for name in ("q1", "q2", "report")}
+
+
+@pytest.mark.parametrize("text, says", [
+    ("", "config.toml is empty: it needs the sections [q1], [q2] and [report], and [student]"),
+    ("# nothing but comments\n", "config.toml is empty"),
+    ("[student]\nname = 'A'\n", "config.toml has no [q1], [q2] or [report] section; copy them back"),
+    (SECTIONS_BUT["q1"], "config.toml has no [q1] section; copy it back"),
+    (SECTIONS_BUT["q2"], "config.toml has no [q2] section"),
+    (SECTIONS_BUT["report"], "config.toml has no [report] section"),
+])
+def test_an_empty_config_or_a_missing_section_is_named_not_defaulted(tmp_path, text, says):
+    with pytest.raises(config.ConfigError) as err:
+        config.load(_write(tmp_path, text, complete=False), quick=False)
+    assert str(err.value).startswith(says) and "git show HEAD:config.toml" in str(err.value)
+
+
+def test_a_missing_config_says_how_to_restore_it(tmp_path):
+    with pytest.raises(config.ConfigError, match="is missing; `git checkout config.toml` restores"):
+        config.load(tmp_path / "config.toml", quick=False)
+
+
+def test_without_student_the_placeholders_stand_and_are_flagged(tmp_path):
+    student = config.load(_write(tmp_path, "[q1]\n[q2]\n[report]\n"), quick=False)["student"]
+    assert config.unset_student_keys(student) == ["[student] name", "[student] id"]
+
+
+def test_a_key_left_out_takes_the_value_the_shipped_config_gives_it():
+    # what the README promises: the dataclass defaults are the repository's config.toml
+    shipped = config.load(quick=False)
+    for name in ("q1", "q2", "report"):
+        assert shipped[name] == config.SECTIONS[name](), f"[{name}] defaults differ from config.toml"
 
 
 def test_integers_are_accepted_where_floats_are_expected(tmp_path):

@@ -58,6 +58,15 @@ def test_sources_are_tried_in_order_and_reported(small, tmp_path, monkeypatch):
     assert log == [], "files already present and verified: no source is contacted"
 
 
+def test_a_killed_fetchs_staging_folder_is_gone_after_the_next_fetch(small):
+    raw, record = small
+    stale = raw.parent / ".fetch-k1lled"  # what a fetch killed with SIGKILL leaves behind
+    stale.mkdir()
+    (stale / "train-images-idx3-ubyte").write_bytes(bytes(1 << 20))
+    fetch.ensure(record, raw, report=lambda line: None)  # files present: no source is contacted
+    assert not list(raw.parent.glob(".fetch-*"))
+
+
 def test_a_bad_fetch_never_leaves_a_file_that_passes_for_complete(small, tmp_path, monkeypatch):
     _, record = small
     target = tmp_path / "fresh" / "MNIST" / "raw"

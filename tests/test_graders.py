@@ -96,7 +96,7 @@ def _train_small(tmp_path, mnist_slice, activation):
     from hw1 import data
     run = task1.train(settings, data.load(mnist_slice))
     path = tmp_path / f"{activation}.pkl"
-    task1.save(path, run["params"], settings, data.load(mnist_slice))
+    task1.save(path, run["model"], settings, data.load(mnist_slice))
     return path, run
 
 
@@ -106,8 +106,8 @@ def test_evaluation_reads_the_activation_from_the_weights_not_the_config(tmp_pat
     from hw1 import data
     x_test, y_test = data.read_split(mnist_slice, train=False)
     meta = task1.load(path)[1]
-    as_trained = task1.accuracy(run["params"], meta, x_test, y_test)
-    as_relu = task1.accuracy(run["params"], {**meta, "activation": "relu"}, x_test, y_test)
+    as_trained = task1.accuracy(run["model"], meta, x_test, y_test)
+    as_relu = task1.accuracy(run["model"], {**meta, "activation": "relu"}, x_test, y_test)
     assert task1.evaluate(path, mnist_slice) == as_trained != as_relu
 
 
@@ -154,11 +154,48 @@ def test_truncated_weights_leave_no_zip(tmp_path, monkeypatch):
 ])
 def test_an_unset_student_stops_the_submission_naming_the_key(tmp_path, text, keys):
     path = tmp_path / "config.toml"
-    path.write_text(text)
+    path.write_text(text + "[q1]\n[q2]\n[report]\n")  # every section but [student] is required
     student = config.load(path)["student"]  # the report may still build, with the placeholder
     assert config.unset_student_keys(student) == keys
     with pytest.raises(submission.SubmissionError, match=keys[0].replace("[", r"\[")):
         submission.check_student(student)
+
+
+def test_a_shortened_training_run_keeps_the_submitted_weights(staged, mnist_slice):
+    shipped = staged / f"{PREFIX}q2_weights.pkl"
+    shipped.write_bytes(b"the submitted weights")
+    done = _python(staged, f"{PREFIX}q2_train.py", "--epochs", "2", "--data", str(mnist_slice))
+    assert done.returncode == 0, done.stderr
+    assert shipped.read_bytes() == b"the submitted weights"
+    assert (staged / f"{PREFIX}q2_weights_2epochs.pkl").is_file()
+    for bad in (["--epochs", "0"], ["--epochs", "-3"], ["--data", str(staged / "absent")]):
+        refused = _python(staged, f"{PREFIX}q2_train.py", *bad)
+        assert refused.returncode == 2 if bad[0] == "--epochs" else refused.returncode == 1
+        assert "Traceback" not in refused.stderr and shipped.read_bytes() == b"the submitted weights"
+
+
+def test_an_eval_script_loaded_from_another_folder_finds_its_package(staged, mnist_slice, tmp_path):
+    trained = _python(staged, f"{PREFIX}q1_train.py", "--data", str(mnist_slice))
+    assert trained.returncode == 0, trained.stderr
+    elsewhere = tmp_path / "harness"
+    elsewhere.mkdir()
+    runner = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('e', sys.argv[1]);"
+              "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m);"
+              "import hw1; print(m.evaluate_hw1(sys.argv[2]), hw1.__file__)")
+    done = _python(elsewhere, "-c", runner, str(staged / f"{PREFIX}q1_eval.py"), str(mnist_slice))
+    assert done.returncode == 0, done.stderr
+    accuracy, package = done.stdout.split()
+    assert float(accuracy) == task1.evaluate(staged / f"{PREFIX}q1_weights.pkl", mnist_slice)
+    assert package.startswith(str(staged))
+
+
+def test_edited_settings_are_refused_in_one_line(staged):
+    path = staged / f"{PREFIX}settings.json"
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    settings["q1"]["epochs"] = "5"
+    path.write_text(json.dumps(settings))
+    done = _python(staged, f"{PREFIX}q1_train.py")
+    assert done.returncode == 1 and done.stderr.startswith("error: ") and "Traceback" not in done.stderr
 
 
 # --- the dataset: recorded in the weights, chosen by the scripts' --dataset and --data ---------
@@ -178,7 +215,7 @@ def _train_on(root, dataset, path):
     settings = task1.Settings(hidden=(16,), activation="relu", loss="ce", lr=0.1, batch_size=4,
                               epochs=1, standardize=True, seed=0)
     images = data.load(root, dataset=dataset)
-    task1.save(path, task1.train(settings, images)["params"], settings, images)
+    task1.save(path, task1.train(settings, images)["model"], settings, images)
     return path
 
 
@@ -206,12 +243,12 @@ def test_weights_from_before_the_dataset_was_recorded_are_mnist_weights(tmp_path
 
 @pytest.mark.parametrize("task", ["q1", "q2"])
 def test_the_eval_scripts_take_the_dataset_and_the_data_folder(staged, two_datasets, task):
+    weights = staged / f"{PREFIX}{task}_weights.pkl"  # where the eval script looks
     trained = _python(staged, f"{PREFIX}{task}_train.py", "--epochs", "1", "--dataset",
-                      "fashion-mnist", "--data", str(two_datasets))
+                      "fashion-mnist", "--data", str(two_datasets), "--out", str(weights))
     assert trained.returncode == 0, trained.stderr
     assert "on fashion-mnist" in trained.stdout
     module = {"q1": task1, "q2": task2}[task]
-    weights = staged / f"{PREFIX}{task}_weights.pkl"
     for chosen in (None, "mnist"):  # by default, the dataset the weights were trained on
         options = ["--dataset", chosen] if chosen else []
         done = _python(staged, f"{PREFIX}{task}_eval.py", "--data", str(two_datasets), *options)
@@ -225,5 +262,5 @@ def test_an_unknown_or_missing_dataset_is_one_line(staged, tmp_path, two_dataset
     assert unknown.returncode == 2 and "invalid choice: 'emnist'" in unknown.stderr
     _train_on(two_datasets, "fashion-mnist", staged / f"{PREFIX}q1_weights.pkl")
     done = _python(staged, f"{PREFIX}q1_eval.py", "--data", str(tmp_path / "empty"))
-    assert done.returncode == 1 and done.stderr.startswith("error: fashion-mnist is not in ")
+    assert done.returncode == 1 and done.stderr.startswith("error: fashion-mnist could not be read from ")
     assert "FashionMNIST/raw" in done.stderr and len(done.stderr.strip().splitlines()) == 1

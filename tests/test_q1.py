@@ -9,7 +9,7 @@ import torch
 from experiments import q1
 from hw1 import scratch_mlp as mlp
 from hw1 import task1
-from pipeline import config
+from pipeline import cli, config
 
 FORBIDDEN_MODULES = ("torch.nn", "torch.optim", "torch.autograd", "torch.func")
 FORBIDDEN_CALLS = {"backward", "relu", "sigmoid", "softmax", "log_softmax", "tanh", "grad",
@@ -143,7 +143,7 @@ def _tiny_data(n=64, seed=0):
 
 
 def _tiny_cfg(**changes):
-    return dataclasses.replace(config.Q1(), epochs=3, batch_size=16, seeds=[0, 1], **changes)
+    return dataclasses.replace(config.Q1(), **{"epochs": 3, "batch_size": 16, "seeds": [0, 1], **changes})
 
 
 def _settings(seed=0, **changes):
@@ -156,7 +156,7 @@ def test_the_trainer_learns_without_autograd_or_grad_tensors(monkeypatch):
         grad_mode.append(torch.is_grad_enabled()), real_step(*args)))
     run = task1.train(_settings(lr=0.5, loss="ce"), _tiny_data())
     assert grad_mode and not any(grad_mode), "every step runs with autograd off"
-    assert not any(p.requires_grad for p in run["params"].values())
+    assert not any(p.requires_grad for p in run["model"].values())
     losses = run["history"]["train_loss"]
     assert len(losses) == 3 and losses[-1] < losses[0]
 
@@ -176,6 +176,43 @@ def test_a_diverging_run_stops_and_is_summarised_without_crashing():
     assert run["diverged_epoch"] == 1 and run["history"]["test_acc"] == []
     summary = q1.summarise([run], 0.9)
     assert summary["diverged"] == [{"seed": 0, "epoch": 1}] and summary["test_acc_mean"] is None
+
+
+def test_a_diverging_main_configuration_ends_in_one_line_and_keeps_the_previous_results(
+        tmp_path, monkeypatch, capsys):
+    cfg = _tiny_cfg(seeds=[0], ablate_activation=[], ablate_lr=[], ablate_loss=[])
+    data = _tiny_data()
+    data["x_train"] = data["x_train"] * 1e38  # overflows in the first epoch, as lr = 1000 with ce does
+    monkeypatch.setattr(config, "load", lambda: {"q1": cfg, "data": config.Data()})
+    monkeypatch.setattr(q1, "load_data", lambda cfg, dataset: data)
+    out = tmp_path / "q1"
+    out.mkdir()
+    (out / "metrics.json").write_text("the previous run's")
+    code = cli.main("experiments.q1", q1.__doc__, {"run": cli.Command(lambda args: q1.run(out), "")},
+                    ["run"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "diverged at epoch 1" in err and "lower [q1] lr" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["q1"], "no staging folder is left"
+    assert [p.name for p in out.iterdir()] == ["metrics.json"], "no weights, history or predictions"
+    assert (out / "metrics.json").read_text() == "the previous run's"
+
+
+def _run_with_test_acc(seed: int, test_acc: list[float]) -> dict:
+    history = {key: test_acc for key in task1.HISTORY_KEYS}
+    return {"settings": {"seed": seed, "activation": "relu", "loss": "mse", "lr": 0.01},
+            "variant": "relu-mse-lr0.01-h128-64", "history": history, "diverged_epoch": None,
+            "wall_time_s": 1.0}
+
+
+def test_the_speed_measure_separates_variants_that_reach_the_target_in_the_same_epoch():
+    quick = q1.summarise([_run_with_test_acc(0, [0.95, 0.97, 0.98]),
+                          _run_with_test_acc(1, [0.94, 0.97, 0.98])], 0.9)
+    slow = q1.summarise([_run_with_test_acc(0, [0.91, 0.93, 0.97])], 0.9)
+    assert quick["epochs_to_target_mean"] == slow["epochs_to_target_mean"] == 1
+    assert quick["test_acc_over_epochs_per_seed"] == pytest.approx([0.9667, 0.9633], abs=1e-4)
+    assert quick["test_acc_over_epochs_mean"] == pytest.approx(0.965)
+    assert slow["test_acc_over_epochs_mean"] == pytest.approx(0.9367, abs=1e-4)
 
 
 def test_run_specs_cover_main_and_each_ablation_over_every_seed():

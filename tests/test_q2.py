@@ -80,6 +80,9 @@ def test_summary_has_the_contract_keys():
                 "test_loss_over_epochs_mean", "epochs_to_train_loss"):
         assert key in summary
     assert summary["epochs_to_train_loss"]["0.1"][0] is not None
+    # the report places each seed's final test loss against ln 2
+    assert len(summary["test_loss_per_seed"]) == 2
+    assert summary["test_loss_mean"] == pytest.approx(sum(summary["test_loss_per_seed"]) / 2)
 
 
 def test_control_labels_are_the_digit_parity():

@@ -3,7 +3,7 @@
 The context comes from the quick pipeline (results/quick/), built once per session with
 `make experiments derivations QUICK=1` (a no-op when up to date).
 """
-import copy
+import dataclasses
 import json
 import math
 import os
@@ -17,10 +17,12 @@ from conftest import NAMES_BY_SCRIPT
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
+from experiments import q1 as task1_runs
 from experiments.datasets import FASHION_MNIST
+from hw1 import task1
 from pipeline import config, paths
 from report import budget, claims, context, latex, render
-from report.claims import ReportError
+from report.errors import ReportError
 
 QUICK_RESULTS = paths.ROOT / "results" / "quick"
 HOSTILE = r"""O'Neil "Bo" & Sons_50% #1 {x} \ ~^ $5 \input{/etc/passwd}"""
@@ -93,6 +95,14 @@ def test_a_hostile_student_name_builds_and_reads_back(quick_context, tmp_path):
 
 
 @pytest.mark.slow
+def test_an_unset_student_shows_on_the_title(quick_context, tmp_path):
+    ctx = {**quick_context, "student": config.as_dict(config.Student()),
+           "student_unset": config.unset_student_keys(config.Student())}
+    pdf, _ = _build(ctx, tmp_path)
+    assert _flat("[student] name and [student] id are not set in config.toml") in _flat(_first_page_text(pdf))
+
+
+@pytest.mark.slow
 def test_names_in_every_covered_script_typeset_and_read_back(quick_context, tmp_path):
     # Latin and Cyrillic between the right-to-left names keep each one a run of its own
     order = ["Hebrew", "Cyrillic", "Arabic", "Greek", "Chinese", "Latin"]
@@ -147,7 +157,7 @@ def test_a_latex_error_names_the_template_file_and_line(quick_context, tmp_path)
 
 @pytest.mark.slow
 def test_an_over_long_body_still_builds_and_says_by_how_much(quick_context, tmp_path):
-    templates = _templates_with(tmp_path, "summary.tex.j2", 3, r"\rule{1pt}{500pt}\par")
+    templates = _templates_with(tmp_path, "summary.tex.j2", 2, r"\rule{1pt}{500pt}\par")
     pdf, body_pages = _build(quick_context, tmp_path, templates)
     layout = budget.measure(latex.read_log(tmp_path / "build"))
     message = budget.check({"body_pages": body_pages, "layout": layout})
@@ -181,28 +191,106 @@ def test_line_map_points_each_rendered_line_at_its_template_line():
 def test_only_verified_identities_are_typeset(quick_context):
     with pytest.raises(ReportError, match="'draft_diagonal' is refuted"):
         quick_context["eq"]("draft_diagonal")
-    with pytest.raises(ReportError, match="'no_such_identity' is not in"):
+    with pytest.raises(ReportError) as err:
         quick_context["eq"]("no_such_identity")
+    message = str(err.value)
+    assert "no such identity; the verified ones are softmax_jacobian, softmax_weight" in message
+    assert "make derivations" not in message  # the id is a typo: re-running would not help
     assert quick_context["eq"]("softmax_jacobian")["status"] == "verified"
+    with pytest.raises(ReportError, match="the refuted ones are draft_diagonal, draft_offdiagonal"):
+        quick_context["refuted"]("no_such_claim")
 
 
-def test_a_sentence_the_numbers_contradict_stops_the_build(quick_context):
-    q1 = copy.deepcopy(quick_context["q1"])
-    variants = q1["ablations"]["activation"]["variants"]
-    variants["sigmoid"]["epochs_to_target_mean"] = 1.0
-    variants["relu"]["epochs_to_target_mean"] = 3.0
-    table = claims.claims(q1, quick_context["q2"])
-    with pytest.raises(ReportError, match="sigmoid_slower_than_relu"):
-        claims.check(table, "sigmoid_slower_than_relu")
-
-
-def test_stale_and_missing_results_name_the_target(tmp_path, quick_context):
+def test_stale_and_missing_results_name_the_command_that_refreshes_them(tmp_path, quick_context):
     sections = config.load(quick=True)
     changed = {**sections, "q2": config.Q2(lr=0.5)}
-    with pytest.raises(ReportError, match=r"stale: \[q2\] in config.toml changed.*make experiments"):
+    with pytest.raises(ReportError, match=r"stale: \[q2\] in config.toml changed.*`QUICK=1 make experiments`"):
         context.load_results("q2", changed, QUICK_RESULTS)
     with pytest.raises(ReportError, match="missing; run `make experiments`"):
         context.load_results("q1", sections, tmp_path)
+
+
+def test_a_missing_student_section_is_marked_on_the_title(quick_context):
+    sections = {**config.load(quick=True), "student": config.Student()}  # as without [student]
+    ctx = context.build_context(sections, QUICK_RESULTS)
+    assert ctx["student_unset"] == ["[student] name", "[student] id"]
+    assert context.build_context(config.load(quick=True), QUICK_RESULTS)["student_unset"] == []
+
+
+# --- the prose of every valid configuration ------------------------------------------------------
+
+# Made-up runs: each variant's test accuracy starts at its speed and gains a point an epoch; seeds
+# sit 0.2 points apart, so learning rates 0.3 * lr apart (0.01 vs 0.05: 1.2 points) are told apart.
+ACTIVATION_SPEED = {"relu": 0.90, "tanh": 0.86, "sigmoid": 0.60}
+
+
+def _made_up_run(settings, lr_helps: bool) -> dict:
+    speed = (ACTIVATION_SPEED[settings.activation] + (0.3 if lr_helps else -0.3) * settings.lr
+             + (0.01 if settings.loss == "ce" else 0.0))
+    acc = [speed + 0.01 * epoch + 0.002 * settings.seed for epoch in range(settings.epochs)]
+    return {"settings": dataclasses.asdict(settings), "variant": task1_runs.variant(settings),
+            "history": {key: acc for key in task1.HISTORY_KEYS}, "diverged_epoch": None,
+            "wall_time_s": 1.0}
+
+
+def _context_for(quick_context, lr_helps=True, **q1_config):
+    """The quick context with Task 1's metrics as experiments/q1.py summarises made-up runs of
+    a [q1] section with these values."""
+    cfg = dataclasses.replace(config.Q1(), epochs=4, **q1_config)
+    runs = {}
+    for settings in task1_runs.run_settings(cfg):
+        runs.setdefault(task1_runs.variant(settings), []).append(_made_up_run(settings, lr_helps))
+    target = cfg.target_test_acc["mnist"]
+    summaries = {name: task1_runs.summarise(each, target) for name, each in runs.items()}
+    main = summaries[task1_runs.variant(task1_runs.run_settings(cfg)[0])]
+    q1 = {**quick_context["q1"], "main": {**quick_context["q1"]["main"], **main},
+          "ablations": task1_runs.ablation_tables(summaries, cfg),
+          "config": {**config.as_dict(cfg), "target_test_acc": target}}
+    return {**quick_context, "q1": q1, "claims": claims.Claims(q1, quick_context["q2"])}
+
+
+# [q1] values, what Task 1's prose and the summary must say, and what they must not
+VALID_Q1 = {
+    "tanh only": ({"ablate_activation": ["tanh"]},
+                  ["Of the activations, ReLU", "converged faster than tanh"], ["sigmoid"]),
+    "no activation ablation": ({"ablate_activation": []}, ["Of the learning rates"],
+                               ["Of the activations", "sigmoid"]),
+    "no learning-rate ablation": ({"ablate_lr": []}, ["sigmoid claim is confirmed in direction"],
+                                  ["Of the learning rates", "learning-rate claim"]),
+    "no loss ablation": ({"ablate_loss": []}, ["Of the activations"], ["Of the losses"]),
+    "sigmoid main, ReLU ablated": ({"activation": "sigmoid", "ablate_activation": ["relu"]},
+                                   ["sigmoid claim is confirmed in direction"], []),
+    "sigmoid main alone": ({"activation": "sigmoid"}, ["Of the learning rates"],
+                           ["Of the activations", "sigmoid claim"]),
+    "the draft's rate fastest": ({"lr_helps": False}, ["learning-rate claim is confirmed"], []),
+    "the draft's rate slowest": ({}, ["learning-rate claim is contradicted"], []),
+    "no run at 0.01": ({"lr": 0.05, "ablate_lr": [0.1]}, ["Of the learning rates"],
+                       ["learning-rate claim"]),
+    "nothing ablated": ({"ablate_activation": [], "ablate_lr": [], "ablate_loss": [],
+                         "ablate_hidden": []},
+                        ["test accuracy"], ["Speed of convergence", "draft's claim", "fastest"]),
+}
+
+
+@pytest.mark.parametrize("case", VALID_Q1)
+def test_every_valid_q1_section_renders_prose_that_follows_its_numbers(quick_context, tmp_path, case):
+    values, says, never = VALID_Q1[case]
+    ctx = _context_for(quick_context, **values)
+    render.render_all(ctx, tmp_path)
+    prose = " ".join((tmp_path / f"{name}.tex").read_text() for name in ("q1", "summary"))
+    prose = " ".join(prose.split())
+    for phrase in says:
+        assert phrase in prose
+    for phrase in never:
+        assert phrase not in prose
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", VALID_Q1)
+def test_every_valid_q1_section_typesets(quick_context, tmp_path, case):
+    values, says, _ = VALID_Q1[case]
+    pdf, _ = _build(_context_for(quick_context, **values), tmp_path)
+    assert all(_flat(phrase) in _flat(_text(pdf)) for phrase in says)
 
 
 def test_escaping_and_number_filters():
@@ -214,6 +302,18 @@ def test_escaping_and_number_filters():
     assert render.num(0.69314, 3) == r"\num{0.693}"
     with pytest.raises(ReportError):
         render.num(None)
+
+
+def test_a_deleted_config_is_named_by_make_not_no_rule_to_make_target(tmp_path):
+    for folder in ("pipeline", "hw1", "derivations", "experiments", "report", "templates"):
+        shutil.copytree(paths.ROOT / folder, tmp_path / folder)
+    shutil.copy(paths.ROOT / "Makefile", tmp_path)
+    (tmp_path / ".venv").symlink_to(paths.ROOT / ".venv")
+    # -o: take the environment as set up, so that make never reinstalls it from this copy
+    done = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.setup-done", "report"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode != 0 and "No rule to make target" not in done.stderr
+    assert "error: config.toml is missing; `git checkout config.toml` restores" in done.stderr
 
 
 @pytest.mark.slow

@@ -8,9 +8,11 @@ The weights file carries the layer sizes, activation, input standardisation and 
 The test images are read from FOLDER/MNIST/raw (FOLDER/FashionMNIST/raw for Fashion-MNIST),
 FOLDER being this script's folder unless given, and downloaded there by torchvision when missing.
 """
+import sys
 from pathlib import Path
 
-from hw1 import common, task1
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # hw1/ beside this script, from any folder
+from hw1 import common, task1  # noqa: E402
 
 FILES = common.ScriptFiles(__file__, "q1", "eval")
 
