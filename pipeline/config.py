@@ -250,9 +250,12 @@ def _section(name: str, table: dict):
 
 
 def _check_section_names(raw: dict) -> None:
-    for name in raw:
+    for name, value in raw.items():
         if name not in SECTIONS:
             raise ConfigError(f"config.toml: unknown section [{name}]; known: {', '.join(SECTIONS)}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"config.toml: {name} = {value!r} must be a section: a line [{name}] "
+                              f"with its keys below it; {RESTORE}")
     missing = [f"[{name}]" for name in SECTIONS if name not in raw and name not in OPTIONAL_SECTIONS]
     if not raw:
         raise ConfigError(f"config.toml is empty: it needs the sections {_listed(missing, 'and')}, "
@@ -289,7 +292,7 @@ def dataset(path: Path = paths.CONFIG) -> str:
     a typo elsewhere still lets `make help` and `make clean` run."""
     table = _read(path).get("data", {})
     if not isinstance(table, dict):
-        raise ConfigError(f"config.toml: [data] must be a section, like [data] dataset = \"mnist\"")
+        raise ConfigError("config.toml: [data] must be a section, like [data] dataset = \"mnist\"")
     return _section("data", table).dataset
 
 

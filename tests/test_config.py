@@ -167,3 +167,9 @@ def test_an_id_with_look_alike_or_non_ascii_characters_is_refused(tmp_path, stud
 
 def test_an_ascii_id_is_accepted(tmp_path):
     assert _student(tmp_path, id="206202384ab").id == "206202384ab"
+
+
+def test_a_section_written_as_a_plain_key_is_named(tmp_path):
+    path = _write(tmp_path, 'q1 = 3\n[q2]\n[report]\n', complete=False)
+    with pytest.raises(config.ConfigError, match=r"q1 = 3 must be a section"):
+        config.load(path)
