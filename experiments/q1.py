@@ -231,7 +231,7 @@ def run(out_dir=None) -> dict:
 def _save_model(run: dict, data: dict, folder) -> float:
     """The weights file the graders receive, its test predictions for the figures, and its test
     accuracy computed from the file by the graders' own evaluation."""
-    settings = task1.Settings.from_dict(run["settings"])
+    settings = task1.Settings(**run["settings"])  # asdict of the run's own Settings
     path = folder / weights_name(task1.TASK)
     task1.save(path, run["model"], settings, data)
     params, meta = task1.load(path)

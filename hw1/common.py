@@ -6,6 +6,7 @@ for file names with the system Python before any environment exists).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -146,10 +147,12 @@ def read_settings(files: ScriptFiles, task: str) -> dict:
 
 
 def settings_from(cls, values: dict, source: Path):
-    """cls (a task's Settings) from the shipped values, refused in one line if they were edited
-    into something else."""
+    """cls (a task's Settings dataclass) from the shipped values, refused in one line if they
+    were edited into something else."""
     try:
-        return cls.from_dict(values)
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{**{k: v for k, v in values.items() if k in names},
+                      "hidden": tuple(values["hidden"])})
     except (TypeError, KeyError, ValueError) as err:
         raise SettingsError(f"{source} does not hold valid settings ({err}); take it again from "
                             f"the submission zip") from None
@@ -160,13 +163,16 @@ def check_fields(settings, ints=(), numbers=(), choices=None) -> None:
     0), `numbers` positive numbers, and each `choices` field one of its values."""
     def whole(v):
         return isinstance(v, int) and not isinstance(v, bool)
-    bad = [] if all(whole(h) and h > 0 for h in settings.hidden) and settings.hidden else ["hidden"]
-    bad += [f for f in ints if not whole(getattr(settings, f)) or getattr(settings, f) < (f != "seed")]
-    bad += [f for f in numbers if not (whole(getattr(settings, f)) or isinstance(getattr(settings, f), float))
-            or not getattr(settings, f) > 0]
-    bad += [f for f, allowed in (choices or {}).items() if getattr(settings, f) not in allowed]
+
+    def value(name):
+        return getattr(settings, name)
+    ok = {"hidden": bool(settings.hidden) and all(whole(h) and h > 0 for h in settings.hidden)}
+    ok.update({f: whole(value(f)) and value(f) >= (0 if f == "seed" else 1) for f in ints})
+    ok.update({f: (whole(value(f)) or isinstance(value(f), float)) and value(f) > 0 for f in numbers})
+    ok.update({f: value(f) in allowed for f, allowed in (choices or {}).items()})
+    bad = [f for f, passed in ok.items() if not passed]
     if bad:
-        raise ValueError("invalid " + ", ".join(f"{f}={getattr(settings, f)!r}" for f in bad))
+        raise ValueError("invalid " + ", ".join(f"{f}={value(f)!r}" for f in bad))
 
 
 def run_script(main) -> int:

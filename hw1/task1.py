@@ -50,12 +50,6 @@ class Settings:
                      choices={"activation": mlp.ACTIVATIONS, "loss": mlp.LOSSES,
                               "standardize": (True, False)})
 
-    @classmethod
-    def from_dict(cls, values: dict) -> "Settings":
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{**{k: v for k, v in values.items() if k in names},
-                      "hidden": tuple(values["hidden"])})
-
 
 def train_monitor(x, labels) -> tuple:
     """The fixed subset of the training set whose loss and accuracy are recorded every epoch."""

@@ -42,12 +42,6 @@ class Settings:
         check_fields(self, ints=("n_train", "epochs", "seed"), numbers=("lr",),
                      choices={"optimizer": ("sgd", "adam"), "labels": LABELS})
 
-    @classmethod
-    def from_dict(cls, values: dict) -> "Settings":
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{**{k: v for k, v in values.items() if k in names},
-                      "hidden": tuple(values["hidden"])})
-
 
 def prepare(data: dict, n_train: int) -> dict:
     """The first n_train training images (standardised with the whole training set's statistics)
