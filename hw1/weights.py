@@ -14,7 +14,8 @@ from pathlib import Path
 from .common import DEFAULT_DATASET, atomic_write
 
 FORMAT = 1
-REMEDY = "re-create it with `make experiments` (or this task's train script)"
+# Deleting comes first: a damaged file newer than its sources looks up to date to Make.
+REMEDY = "re-create it: delete it and run `make experiments` (or this task's train script)"
 
 
 class WeightsError(Exception):
@@ -38,7 +39,7 @@ def load(path: str | Path, task: str, required: dict[str, tuple] = None) -> tupl
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, foreign pickle, ...: torch raises many kinds
-        reason = " ".join(str(err).split())[:160] or type(err).__name__
+        reason = " ".join(str(err).split()).split(". ")[0][:160] or type(err).__name__
         raise WeightsError(f"{path} cannot be read as a weights file ({reason}); {REMEDY}") from None
     meta = content.get("meta") if isinstance(content, dict) else None
     if not isinstance(meta, dict) or meta.get("task") != task or meta.get("format") != FORMAT:

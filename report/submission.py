@@ -155,6 +155,20 @@ def normalized(text: str) -> str:
     return "".join(c for c in text if not c.isspace() and unicodedata.category(c) != "Cf")
 
 
+RIGHT_TO_LEFT = {"R", "AL"}
+STRONG = {"L", "R", "AL", "EN", "AN"}  # letters and digits: their order survives extraction
+
+
+def holds(normalized_text: str, typed: str) -> bool:
+    """Whether the PDF's text (normalized) holds `typed`. Beside a right-to-left run, extraction
+    may place neutral characters (spaces, \\, quotes) on the other side of the run, though the
+    page shows them where they were typed; then only the letters and digits are compared."""
+    if not any(unicodedata.bidirectional(c) in RIGHT_TO_LEFT for c in typed):
+        return normalized(typed) in normalized_text
+    strong = lambda text: "".join(c for c in text if unicodedata.bidirectional(c) in STRONG)  # noqa: E731
+    return strong(normalized(typed)) in strong(normalized_text)
+
+
 def pdf_text(pdf: Path) -> str:
     """The PDF's text in logical order (pdftotext; pypdf reverses right-to-left names)."""
     try:
@@ -234,7 +248,7 @@ def verify(zip_path: Path, student: dict, metrics: dict, report: callable = prin
             run_train(folder, common.script_name(task, "train", prefix), elsewhere)
             report(f"  ok  {common.script_name(task, 'train', prefix)} --epochs 1 runs and saves")
         for key in ("name", "id"):
-            if normalized(student[key]) not in text:
+            if not holds(text, student[key]):
                 raise SubmissionError(f"the PDF's text does not hold the [student] {key} "
                                       f"{student[key]!r}; run `make report` again")
         report("  ok  the PDF's text holds the student's name and ID")

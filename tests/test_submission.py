@@ -90,3 +90,12 @@ def test_a_report_on_another_dataset_than_mnist_is_not_packed():
     with pytest.raises(submission.SubmissionError, match=r"\[data\] dataset = 'fashion-mnist'.*grades mnist"):
         submission.check_dataset(config.Data(dataset="fashion-mnist"))
     submission.check_dataset(config.Data())
+
+
+def test_a_right_to_left_name_is_found_where_extraction_moves_its_neutrals():
+    # pdftotext's reading of the title "שי \xa \"\"\" O'Neil": the backslash lands inside the RTL run
+    extracted = submission.normalized('\u202b\\ שי\u202cxa """ O\u2019Neil    ID 123')
+    assert submission.holds(extracted, 'שי \\xa """ O\'Neil')
+    assert not submission.holds(extracted, 'שי \\xb """ O\'Neil')
+    assert submission.holds(submission.normalized('Ann \\xa """ O\u2019Neil'), 'Ann \\xa """ O\'Neil')
+    assert not submission.holds(submission.normalized('Ann xa \\ O\u2019Neil'), 'Ann \\xa O\'Neil')
