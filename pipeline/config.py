@@ -159,8 +159,10 @@ class Q2:
 @dataclass(frozen=True)
 class Report:
     appendix: bool = True             # verification table and provenance after the two-page body
+    audit: str = "stop"               # a template's hand-typed number, relation or verdict: stop | warn
 
 
+AUDIT_MODES = ("stop", "warn")
 SECTIONS = {"student": Student, "data": Data, "q1": Q1, "q2": Q2, "report": Report}
 # [student] alone may be left out: the report then shows its placeholders in a red box, and
 # `make submission` refuses them; so may [data], for MNIST, the homework's dataset. Any other
@@ -222,6 +224,8 @@ def _validate_values(name: str, s) -> None:
         _require(all(v > 0 for v in s.ablate_lr), k("ablate_lr"), s.ablate_lr, "each > 0")
         _require(all(_layer_sizes(h) for h in s.ablate_hidden), k("ablate_hidden"),
                  s.ablate_hidden, "each a list of positive layer sizes, like [[64], [256, 128]]")
+    if name == "report":
+        _require(s.audit in AUDIT_MODES, k("audit"), s.audit, f"one of {', '.join(AUDIT_MODES)}")
     if name == "q2":
         _require(0 < s.n_train <= 60000, k("n_train"), s.n_train, "between 1 and 60000")
         _require(s.optimizer in OPTIMIZERS, k("optimizer"), s.optimizer, f"one of {OPTIMIZERS}")

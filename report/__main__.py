@@ -1,23 +1,68 @@
-"""Build the report: results/ -> Jinja context -> templates/*.tex.j2 -> latexmk -> report/report.pdf
+"""Build the report: results/ -> Jinja context -> templates/*.tex.j2 -> audit -> latexmk -> report/report.pdf
 
     python -m report build          # what `make report` runs after the experiments
     QUICK=1 python -m report build  # report/report-quick.pdf from results/quick/
+
+The audit (report/audit.py) reads the rendered templates before LaTeX does: a number, relation
+or verdict word typed by hand stops the build with every finding, one line each, and no PDF is
+typeset ([report] audit = "warn" typesets a draft whose first page says it failed the audit).
+Its summary is printed and kept in report/build/<full|quick>/audit.txt.
 """
 import json
 import time
 
 from hw1.common import write_text
 from pipeline import cli, paths
+from report import audit as audit_mod
 from report import budget, context, latex, render
+from report.errors import ReportError
+
+ALPHA = 0.01  # every comparison the claims make is decided at this level (report/claims.py)
+
+
+class AuditError(ReportError):
+    """Templates typed numbers, relations or verdicts by hand; the message lists each."""
+
+
+def warn_on_first_page(build_dir, findings: list) -> None:
+    """[report] audit = "warn": a red box at the top of page 1 says the draft failed its audit."""
+    main = build_dir / "main.tex"
+    box = (r"\noindent\fcolorbox{red}{red!8}{\parbox{\dimexpr\linewidth-2\fboxsep-2\fboxrule}"
+           rf"{{\bfseries AUDIT FAILED: {len(findings)} number(s), relation(s) or comparison(s) "
+           r"typed by hand in the templates (report/build/audit.txt). Not for submission.}}\par")
+    text = main.read_text()
+    write_text(main, text.replace("\\begin{document}\n", "\\begin{document}\n" + box + "\n", 1))
+
+
+def record_audit(found: audit_mod.Audit, build_dir) -> str:
+    """report/build/<mode>/audit.txt: the summary, every finding, every inserted piece's source."""
+    summary = found.summary(ALPHA)
+    lines = [summary, "", "findings:" if found.findings else "findings: none",
+             *(f"  {f}" for f in found.sorted_findings()), "", "inserted (template:line kind source: LaTeX):",
+             *(f"  {t}:{line} {r.kind} {r.source or '-'}: {r.text}" for t, line, r in found.used)]
+    write_text(build_dir / "audit.txt", "\n".join(lines) + "\n")
+    return summary
 
 
 def build() -> dict:
     start = time.perf_counter()
+    found = audit_mod.Audit()
     ctx = context.build_context()
-    line_maps = render.render_all(ctx, paths.BUILD)
+    ctx["typed_numbers"] = found.typed_table  # for the appendix, rendered last
+    line_maps = render.render_all(ctx, paths.BUILD, audit=found)
+    summary = record_audit(found, paths.BUILD)
+    if found.findings and ctx["report"]["audit"] != "warn":
+        raise AuditError(
+            f"the audit found {len(found.findings)} thing(s) typed by hand in the templates, so no "
+            f"PDF was typeset (the last one is kept); write each as suggested, or set [report] "
+            f'audit = "warn" in config.toml for a draft marked as failing:\n'
+            + "\n".join(f"  {f}" for f in found.sorted_findings()))
+    if found.findings:
+        warn_on_first_page(paths.BUILD, found.findings)
     body_pages = latex.typeset(paths.BUILD, paths.PDF, line_maps)
     info = {"pdf": str(paths.PDF.relative_to(paths.ROOT)), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
+            "audit": "failed" if found.findings else "passed", "audit_summary": summary,
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
             "layout": budget.measure(latex.read_log(paths.BUILD))}
     write_text(paths.BUILD / "build.json", json.dumps(info, indent=1))
@@ -27,7 +72,7 @@ def build() -> dict:
 def _build_line(args) -> str:
     info = build()
     line = (f"report: wrote {info['pdf']} ({info['body_pages']} pages of main body) "
-            f"in {info['seconds']} s")
+            f"in {info['seconds']} s\n{info['audit_summary']}")
     over_budget = budget.check(info)
     # a draft over budget is normal while writing; `make submission` refuses it
     return f"{line}\nwarning: {over_budget}" if over_budget else line

@@ -6,9 +6,11 @@ so a sentence cannot state the opposite of the numbers. A claim that the configu
 test (no sigmoid run, a single learning rate) gives nothing to state.
 
 Speed of convergence is the mean test accuracy over the epochs (the area under the test-accuracy
-curve), one value per seed. Two variants differ only when their ranges over seeds do not overlap:
-every seed of one ahead of every seed of the other. One seed has no range, so then no difference
-is called. A variant that diverged on any seed is behind every variant that did not.
+curve), one value per seed. Two variants differ only when an exact two-sided permutation test on
+those per-seed values (report/permutation.py) gives p <= ALPHA = 0.01; each comparison is tested
+on its own, and `comparisons()` lists every one with its effect and p for the appendix. With n
+seeds the smallest p is 2 / C(2n, n), so fewer than 5 seeds can call no difference, and then
+none is. A variant that diverged on any seed is behind every variant that did not.
 """
 from __future__ import annotations
 
@@ -16,7 +18,10 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from report.render import escape, num, pct, sci
+from report import permutation
+from report.render import display, escape, num, pct, sci
+
+ALPHA = 0.01   # the level at which a comparison calls a difference
 
 COURSE_PASS_TEST_ACC = 0.75                                           # Task 1 needs >= 75 %
 DRAFT = {"test_acc": 0.89, "sigmoid_epochs_ratio": 4, "lr": 0.01}    # what the draft stated
@@ -24,8 +29,8 @@ MEMORISED_TRAIN_LOSS = 0.01   # the course's "a training loss of about 0", on ev
 # An accuracy within three binomial standard errors of 1/2 (1.5 points on 10,000 test images)
 # is what coin flips give: chance level.
 CHANCE_STANDARD_ERRORS = 3
+FIRST_EVALUATION = 1   # test accuracy is measured after each epoch, the first after epoch 1
 
-VALUE_NAMES = {"relu": "ReLU", "mse": "MSE", "ce": "cross-entropy"}
 FACTOR_NAMES = {"activation": "activations", "lr": "learning rates", "loss": "losses",
                 "hidden": "hidden sizes"}
 
@@ -39,7 +44,7 @@ class Speed:
 
     @classmethod
     def of(cls, value: str, summary: dict) -> "Speed":
-        return cls(VALUE_NAMES.get(value, escape(value)),
+        return cls(display(value),
                    tuple(summary["test_acc_over_epochs_per_seed"]),
                    tuple(d["seed"] for d in summary["diverged"]))
 
@@ -60,17 +65,47 @@ class Speed:
         return f"{self.name} (diverged with seed {join(map(str, self.diverged_seeds))})"
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """Two variants of one factor, compared: the difference of their means and its p-value."""
+    factor: str
+    first: Speed
+    second: Speed
+    effect: float | None     # mean(first) - mean(second), as a fraction; None if one diverged
+    p: float | None          # exact permutation p-value; None if one diverged
+
+    @property
+    def order(self) -> int:
+        """+1 when `first` converged faster, -1 when slower, 0 when they cannot be told apart."""
+        if self.first.diverged or self.second.diverged:
+            return int(self.second.diverged) - int(self.first.diverged)
+        if self.p > ALPHA:
+            return 0
+        return 1 if self.effect > 0 else -1
+
+
+    @property
+    def verdict(self) -> str:
+        """The call, as the appendix's table words it."""
+        if self.p is None:
+            return "the diverged one is behind"
+        return {1: "faster", -1: "slower", 0: "not told apart"}[self.order]
+
+
+def compare(a: Speed, b: Speed, factor: str = "") -> Comparison:
+    if a.diverged or b.diverged:
+        return Comparison(factor, a, b, None, None)
+    return Comparison(factor, a, b, a.mean - b.mean, permutation.p_value(list(a.per_seed), list(b.per_seed)))
+
+
 def faster(a: Speed, b: Speed) -> int:
     """+1 when `a` converged faster than `b`, -1 when slower, 0 when the seeds cannot tell."""
-    if a.diverged or b.diverged:
-        return int(b.diverged) - int(a.diverged)
-    if min(len(a.per_seed), len(b.per_seed)) < 2:
-        return 0  # one seed: no spread to weigh a difference against
-    if min(a.per_seed) > max(b.per_seed):
-        return 1
-    if max(a.per_seed) < min(b.per_seed):
-        return -1
-    return 0
+    return compare(a, b).order
+
+
+def decidable(n_seeds: int) -> bool:
+    """Whether n seeds per variant can reach ALPHA at all."""
+    return permutation.smallest_p(n_seeds, n_seeds) <= ALPHA
 
 
 def join(items, conjunction: str = "and") -> str:
@@ -143,21 +178,35 @@ class Claims:
                   for factor in self.q1["ablations"]}
         return {factor: speeds for factor, speeds in ranked.items() if len(speeds) > 1}
 
+    def rule(self) -> str:
+        """The rule behind every comparison, said once in the prose."""
+        return (rf"differences are called at $\alpha = {ALPHA:g}$ by an exact two-sided "
+                rf"permutation test over the {self.n_seeds} seeds of each variant")
+
     def rankings(self) -> list[str]:
         """One sentence per compared factor: which value converged fastest."""
         compared = self._compared()
-        if compared and self.n_seeds == 1:  # nothing can be decided: say so once, give the means
+        if compared and not decidable(self.n_seeds):  # nothing can be decided: say so once
             means = "; ".join(f"{_factor_name(factor)}: {', '.join(s.label() for s in speeds)}"
                               for factor, speeds in compared.items())
-            return [f"With one seed there is no spread to weigh a difference against, so none is "
-                    f"called: {means}."]
+            smallest = permutation.smallest_p(self.n_seeds, self.n_seeds)
+            seeds = "one seed" if self.n_seeds == 1 else f"{self.n_seeds} seeds"
+            return [f"With {seeds} per variant no difference can reach "
+                    rf"$\alpha = {ALPHA:g}$ (the smallest possible $p$ is {num(smallest, 2)}), so none "
+                    f"is called: {means}."]
         return [f"Of the {_factor_name(factor)}, {self._ranking(speeds)}."
                 for factor, speeds in compared.items()]
+
+    def comparisons(self) -> list[Comparison]:
+        """Every comparison the rankings make (the fastest of each factor against each other
+        variant), with its effect and p-value, for the appendix."""
+        return [compare(best, other, factor)
+                for factor, (best, *others) in self._compared().items() for other in others]
 
     def fastest(self) -> str:
         """For the summary: 'fastest: ReLU, learning rate 0.1 or 0.05 (not told apart)', the value
         of each compared factor that converged fastest; '' when no difference can be called."""
-        if self.n_seeds == 1:
+        if not decidable(self.n_seeds):
             return ""
         found = []
         for factor, (best, *others) in self._compared().items():
@@ -205,9 +254,14 @@ class Claims:
         """What "epochs to reach the target" says of two activations, as a clause."""
         variants = self.q1["ablations"]["activation"]["variants"]
         a, b = (variants[v]["epochs_to_target_mean"] for v in (fast, slow))
-        names = {v: VALUE_NAMES.get(v, v) for v in (fast, slow)}
+        names = {v: display(v) for v in (fast, slow)}
         target = pct(self.q1["config"]["target_test_acc"], 0)
         within = f"within {self.q1['config']['epochs']} epochs"
+        if a is not None and b is not None and a <= FIRST_EVALUATION:
+            # the first evaluation is after epoch 1: reaching the target there bounds the ratio
+            return (rf"to reach {target}, {names[slow]} needed {num(b, 1)} epochs on average and "
+                    rf"{names[fast]} reached it by its first evaluation, after one epoch: at least "
+                    rf"{num(b / a, 1)}$\times$ as many")
         if a is not None and b is not None:
             return (rf"to reach {target}, {names[slow]} needed {num(b / a, 1)}$\times$ the epochs "
                     rf"of {names[fast]}")
@@ -257,14 +311,26 @@ class Claims:
         return (f"only reaches a training loss of {num(d['final_train_loss_mean'], 3)}: "
                 f"it does not memorise the labels")
 
-    def test_loss_vs_ln2(self) -> str:
-        per_seed = self.q2["random"]["test_loss_per_seed"]
+    def test_loss_vs_ln2(self, kind: str = "random") -> str:
+        """Whether the `random` or `control` runs' test loss is above ln 2, on every seed."""
+        per_seed = self.q2[kind]["test_loss_per_seed"]
         every = " on every seed" if len(per_seed) > 1 else ""
         if min(per_seed) > self.q2["ln2"]:
             return rf"above $\ln 2${every}"
         if max(per_seed) < self.q2["ln2"]:
             return rf"below $\ln 2${every}"
         return r"around $\ln 2$ (above it on some seeds, below on others)"
+
+    def control_loss(self) -> str:
+        """What the control's test loss shows beside its accuracy, as a clause ('' if nothing)."""
+        k = self.q2["control"]
+        above = min(k["test_loss_per_seed"]) > self.q2["ln2"]
+        informative = versus_chance(k["test_acc_mean"], self.q2["n_test"]) == "above chance level"
+        if above and informative:
+            return (": its predictions carry information, yet its confident mistakes on the rest "
+                    r"keep the mean loss above $\ln 2$, so a test loss above $\ln 2$ alone does not "
+                    "show that nothing generalises")
+        return ""
 
     def test_acc_vs_chance(self, kind: str) -> str:
         return versus_chance(self.q2[kind]["test_acc_mean"], self.q2["n_test"])

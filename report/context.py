@@ -12,6 +12,7 @@ from pathlib import Path
 from hw1.common import DEFAULT_DATASET
 from pipeline import config, paths, provenance
 from report import claims
+from report import provenance_marks as marks
 from report.errors import ReportError
 
 
@@ -62,57 +63,72 @@ def load_figures(results: Path, dataset: str) -> dict:
     return {name: str(path) for name, path in figures.items()}
 
 
-def equation_lookup(derivations: dict):
-    """`eq(id)` gives a verified identity's record; anything else stops the build."""
-    records = {r["id"]: r for r in derivations["identities"]}
-    # derivations.json is refused when stale, so an id missing from it is a typo in the template
-    verified, refuted_ids = (", ".join(i for i, r in records.items() if r["status"] == status)
-                             for status in ("verified", "refuted"))
+PIECES = ("latex", "lhs", "rhs", "condition", "case")  # the LaTeX parts of a derivation record
 
-    def eq(identity_id: str) -> dict:
+
+def _pieces(record: dict, kind: str) -> dict:
+    """The record as a template sees it: its LaTeX parts marked as `kind` for the audit, the rest
+    tracked (n, points, the counterexample's numbers)."""
+    out = marks.track({k: v for k, v in record.items() if k not in PIECES}, record["id"])
+    for part in PIECES:
+        if part in record:
+            out[part] = marks.mark(kind, record[part], f"{record['id']}.{part}")
+    return out
+
+
+def equation_lookup(derivations: dict):
+    """`eq(id)` gives a verified identity, `definition(id)` a declared definition, `refuted(id)` a
+    claim refuted with its counterexample; anything else stops the build."""
+    records = {r["id"]: r for r in derivations["identities"] + derivations.get("definitions", [])}
+    # derivations.json is refused when stale, so an id missing from it is a typo in the template
+    status_of = {i: "defined" if r.get("kind") == "definition" else r.get("status")
+                 for i, r in records.items()}
+    listed = {status: ", ".join(i for i, s in status_of.items() if s == status)
+              for status in ("verified", "refuted", "defined")}
+
+    def lookup(identity_id: str, status: str, kind: str, call: str) -> dict:
         record = records.get(identity_id)
         if record is None:
-            raise ReportError(f"eq({identity_id!r}): no such identity; the verified ones are "
-                              f"{verified}")
-        if record["status"] != "verified":
-            raise ReportError(f"identity {identity_id!r} is {record['status']} in "
-                              f"results/derivations.json: only verified equations are typeset")
-        return record
+            raise ReportError(f"{call}({identity_id!r}): no such {WHAT[status]}; the {status} ones "
+                              f"are {listed[status]}")
+        if status_of[identity_id] != status:
+            raise ReportError(f"{call}({identity_id!r}): {identity_id!r} is {status_of[identity_id]} "
+                              f"in results/derivations.json, not {status}: {WHY[status]}")
+        return _pieces(record, kind)
 
-    def refuted(claim_id: str) -> dict:
-        """A claim shown as wrong must have been refuted, with its counterexample."""
-        record = records.get(claim_id)
-        if record is None:
-            raise ReportError(f"refuted({claim_id!r}): no such claim; the refuted ones are "
-                              f"{refuted_ids}")
-        if record["status"] != "refuted":
-            raise ReportError(f"claim {claim_id!r} is shown as refuted but results/derivations.json "
-                              f"says {record['status']}")
-        return record
+    return (lambda i: lookup(i, "verified", "relation", "eq"),
+            lambda i: lookup(i, "refuted", "refuted", "refuted"),
+            lambda i: lookup(i, "defined", "definition", "definition"),
+            records)
 
-    return eq, refuted, records
+
+WHAT = {"verified": "identity", "refuted": "claim", "defined": "definition"}
+WHY = {"verified": "only verified equations are typeset",
+       "refuted": "a claim is shown as wrong only with its counterexample",
+       "defined": "definition() typesets declared definitions"}
 
 
 def build_context(sections: dict | None = None, results: Path = paths.RESULTS) -> dict:
-    """Everything the templates may show; `results` is results/ or results/quick/."""
+    """Everything the templates may show; `results` is results/ or results/quick/. Every value is
+    tracked with its source and every equation and sentence marked, for the audit."""
     sections = sections or config.load()
     derivations = load_results("derivations", sections, results)
     q1, q2 = (load_results(name, sections, results) for name in ("q1", "q2"))
-    eq, refuted, records = equation_lookup(derivations)
+    eq, refuted, definition, records = equation_lookup(derivations)
+    identities = [r for r in records.values() if r.get("kind") == "identity"]
     return {
-        "student": config.as_dict(sections["student"]),
+        "student": marks.track(config.as_dict(sections["student"]), "config.student"),
         "student_unset": config.unset_student_keys(sections["student"]),
-        "report": config.as_dict(sections["report"]),
+        "report": marks.track(config.as_dict(sections["report"]), "config.report"),
         "quick": q1["provenance"]["quick"],
-        "q1": q1, "q2": q2,
-        "identities": [r for r in records.values() if r["kind"] == "identity"],
-        "eq": eq, "refuted": refuted,
-        "claims": claims.Claims(q1, q2),
+        "q1": marks.track(q1, "q1"), "q2": marks.track(q2, "q2"),
+        "identities": [_pieces(r, "relation") for r in identities],
+        "eq": eq, "refuted": refuted, "definition": definition,
+        "claims": marks.AuditedClaims(claims.Claims(q1, q2)),
         "figures": load_figures(results, sections["data"].dataset),
-        "dataset": q1["dataset"],
+        "dataset": marks.track(q1["dataset"], "q1.dataset"),
         # the draft's numbers and the course's threshold are MNIST's: compared only there
         "draft_applies": q1["dataset"]["name"] == DEFAULT_DATASET,
-        "draft": claims.DRAFT,
-        "provenance": {"q1": q1["provenance"], "q2": q2["provenance"],
-                       "derivations": derivations["provenance"]},
+        "provenance": marks.track({"q1": q1["provenance"], "q2": q2["provenance"],
+                                   "derivations": derivations["provenance"]}, "provenance"),
     }

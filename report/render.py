@@ -23,6 +23,8 @@ from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, Unic
 
 from hw1.common import write_text
 from pipeline import config, paths
+from report import audit as audit_mod
+from report import provenance_marks as marks
 from report.errors import ReportError
 
 SENTINEL = re.compile(r"\x00(\d+)\x00")
@@ -89,8 +91,15 @@ def pct(value, digits: int = 1, std=None) -> str:
     return rf"\qty{{{mean}{spread}}}{{\percent}}"
 
 
-def optimizer_name(name: str) -> str:
-    return {"adam": "Adam", "sgd": "SGD"}.get(name, name)
+# How the prose spells the configuration's values and the ablation factors
+DISPLAY_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "mse": "MSE",
+                 "ce": "cross-entropy", "adam": "Adam", "sgd": "SGD", "lr": "learning rate",
+                 "activation": "activation", "loss": "loss", "hidden": "hidden layers"}
+
+
+def display(value) -> str:
+    """A value as the prose spells it (relu -> ReLU, ce -> cross-entropy), escaped."""
+    return DISPLAY_NAMES.get(str(value), escape(value))
 
 
 def add_sentinels(source: str) -> str:
@@ -129,16 +138,55 @@ class SentinelLoader(jinja2.FileSystemLoader):
 
 
 def environment(template_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
+    """The templates' environment: every inserted piece is marked with its source
+    (report/provenance_marks.py) for the audit."""
     env = jinja2.Environment(
         loader=SentinelLoader(str(template_dir)),
         block_start_string="((*", block_end_string="*))",
         variable_start_string="(((", variable_end_string=")))",
         comment_start_string="((=", comment_end_string="=))",
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        autoescape=False, keep_trailing_newline=True)
-    env.filters.update(e=escape, num=num, sci=sci, pct=pct, optimizer_name=optimizer_name,
-                       name_fonts=name_fonts)
+        autoescape=False, keep_trailing_newline=True, finalize=marks.finalize)
+    env.filters.update(audited_filters())
+    env.filters.update(name_fonts=name_fonts)
     return env
+
+
+def audited_filters() -> dict:
+    """The formatting filters, each marking what it prints with the source of its number, and
+    the built-in filters that would otherwise drop a value's source."""
+    builtin = jinja2.filters.FILTERS
+
+    def formatting(format_number):
+        return lambda value, *args, **kwargs: marks.number(format_number(value, *args, **kwargs), value)
+
+    def e(value):
+        text = escape(value)
+        return marks.mark("value", text, value.source) if isinstance(value, marks.Tracked) else text
+
+    def join(items, separator="", attribute=None):
+        items = list(items if attribute is None else (getattr(i, attribute, None) or i[attribute]
+                                                      for i in items))
+        return str(separator).join(str(marks.finalize(i)) for i in items)
+
+    def length(items):
+        source = getattr(items, "source", "")
+        return marks.track(len(items), f"{source}|length") if source else len(items)
+
+    def as_number(kind):
+        def convert(value, *args):
+            result = builtin[kind](value, *args)
+            return marks.track(result, value.source) if isinstance(value, marks.Tracked) else result
+        return convert
+
+    def shown(value):
+        text = display(value)
+        return marks.mark("value", text, value.source) if isinstance(value, marks.Tracked) else text
+
+    return {"num": formatting(num), "sci": formatting(sci), "pct": formatting(pct), "e": e,
+            "display": shown,
+            "join": join, "length": length, "count": length, "int": as_number("int"),
+            "float": as_number("float"), "typed": marks.typed}
 
 
 def _template_line(err: Exception, name: str) -> int | None:
@@ -146,26 +194,51 @@ def _template_line(err: Exception, name: str) -> int | None:
     return frames[-1].lineno if frames else None
 
 
-def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATES) -> dict:
-    """Render every templates/*.tex.j2 to out_dir/*.tex; return {tex name: (template, line map)}."""
+def render_order(template_dir: Path) -> list[Path]:
+    """Every template, the appendix last: it lists what the audit met in the others."""
+    found = sorted(template_dir.glob("*.tex.j2"))
+    return [p for p in found if p.name != APPENDIX] + [p for p in found if p.name == APPENDIX]
+
+
+APPENDIX = "appendix.tex.j2"
+
+
+def render_one(env: jinja2.Environment, name: str, context: dict) -> str:
+    """One template rendered, its errors as one line naming the template and line."""
+    where = f"templates/{name}"
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as err:
+        raise ReportError(f"{where}:{err.lineno}: template syntax error: {err.message}") from None
+    except jinja2.UndefinedError as err:
+        line = _template_line(err, name)
+        raise ReportError(f"{where}:{line}: undefined variable: {err.message}") from None
+    except ReportError as err:
+        line = _template_line(err, name)
+        raise ReportError(f"{where}:{line}: {err}") from None
+
+
+def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATES,
+               audit: audit_mod.Audit | None = None) -> dict:
+    """Render every templates/*.tex.j2 to out_dir/*.tex; return {tex name: (template, line map)}.
+
+    Each rendered template is audited before it is written (report/audit.py): what it typed by
+    hand goes to `audit.findings`, what it inserted to `audit.used`."""
+    audit = audit if audit is not None else audit_mod.Audit()
     env = environment(template_dir)
+    scanner = audit_mod.Scanner(audit_mod.Suggestions(context))
     out_dir.mkdir(parents=True, exist_ok=True)
     line_maps = {}
-    for template_path in sorted(template_dir.glob("*.tex.j2")):
+    for template_path in render_order(template_dir):
         name = template_path.name
         where = f"templates/{name}"
-        try:
-            rendered = env.get_template(name).render(context)
-        except jinja2.TemplateSyntaxError as err:
-            raise ReportError(f"{where}:{err.lineno}: template syntax error: {err.message}") from None
-        except jinja2.UndefinedError as err:
-            line = _template_line(err, name)
-            raise ReportError(f"{where}:{line}: undefined variable: {err.message}") from None
-        except ReportError as err:
-            line = _template_line(err, name)
-            raise ReportError(f"{where}:{line}: {err}") from None
-        text, origin = strip_sentinels(rendered)
+        text, origin = strip_sentinels(render_one(env, name, context))
+        body = text.find(r"\begin{document}") if name == MAIN else 0
+        scanner.scan(text, where, origin, audit, body_start=max(body, 0))
         tex_name = name.removesuffix(".j2")
-        write_text(out_dir / tex_name, text)
+        write_text(out_dir / tex_name, marks.strip(text))
         line_maps[tex_name] = (where, origin)
     return line_maps
+
+
+MAIN = "main.tex.j2"

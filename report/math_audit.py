@@ -1,0 +1,311 @@
+"""Which math a template may type by hand, and which must come from eq() or definition().
+
+The rule (the README's "What the report guarantees" repeats it). Math typed in a template may
+hold notation, never a result:
+
+- allowed: single symbols (\\hat{y}_i, f'_k, \\mathbb{R}^n, x^{\\top}); numbers as notation;
+  function applications of symbols (f(x; w), L(\\hat{y}, y), H(\\mathrm{Bernoulli}(\\tfrac12)));
+  conditions on indices (k \\ne i, i = 1); a relation one side of which is a value inserted from
+  the results (n = ((( ce.n )))); a relation that *names* something: one symbol on the left, and
+  on the right one symbol, one function application or one derivative of symbols
+  (z = f(x; w), f'_k = \\partial f_k / \\partial w_k); membership (\\in \\mathbb{R}^n).
+- a result, reported: any other relation (=, \\ne, <, \\le, \\approx, ...), such as a gradient
+  (\\partial L / \\partial z_k = \\hat{y}_k - y_k), a definition with an expression
+  (\\hat{y}_i = e^{z_i} / \\sum_j e^{z_j}, z = Wx + b), a matrix form; and any expression of two
+  symbols or more (a product, sum, quotient or derivative), such as an entry
+  -\\hat{y}_i \\hat{y}_k f'_k, even without a relation, since the prose around it states it.
+  Such pieces come from eq("id") (a verified identity), its `.lhs`/`.rhs`/`.condition`, or
+  definition("id"); a relation typed between the two sides of one identity is that identity.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MATH_ENVIRONMENTS = ("equation", "equation*", "align", "align*", "gather", "gather*", "multline",
+                     "multline*", "displaymath", "math", "eqnarray", "eqnarray*", "flalign",
+                     "flalign*")
+RELATIONS = {"=", "<", ">", "ne", "neq", "le", "leq", "ge", "geq", "approx", "equiv", "propto",
+             "sim", "simeq", "cong", "leqslant", "geqslant", "coloneqq", "doteq", "lesssim",
+             "gtrsim", "ll", "gg"}
+MEMBERSHIP = {"in", "notin", "subset", "subseteq", "mapsto", "to", "colon"}
+OPERATORS = {"+", "-", "*", "/", "cdot", "times", "div", "pm", "mp", "sum", "prod", "int",
+             "circ", "otimes", "odot", "oplus", "nabla", "partial", "frac", "dfrac", "tfrac",
+             "sqrt", "binom"}
+FUNCTIONS = {"ln", "log", "exp", "sin", "cos", "tan", "tanh", "sinh", "cosh", "max", "min",
+             "sup", "inf", "lim", "det", "arg", "argmax", "argmin", "Pr", "operatorname",
+             "mathrm", "text", "textrm", "mathit", "mathsf", "mathtt", "textnormal"}
+DECORATIONS = {"hat", "widehat", "bar", "overline", "tilde", "widetilde", "vec", "dot", "ddot",
+               "mathbf", "boldsymbol", "bm", "mathbb", "mathcal", "mathscr", "mathfrak"}
+NEUTRAL = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
+           "quad", "qquad", "displaystyle", "textstyle", "scriptstyle", "top", "prime", "ldots",
+           "cdots", "dots", "vdots", "ddots", "limits", "nolimits", "mathstrut", "phantom",
+           "infty", "label", "nonumber", "notag", "tag"}
+INDEX_LETTERS = set("ijklmn")
+TOKEN = re.compile(r"\x1a(?P<ph>\d+)\x1b|\\(?P<word>[a-zA-Z]+)\*?|\\(?P<sym>.)|(?P<num>\d+(?:\.\d+)?)"
+                   r"|(?P<letter>[a-zA-Z])|(?P<char>\S)", re.S)
+
+
+def segments(text: str):
+    """(kind, start, text) for each stretch of prose ("text") and math ("math"), in order."""
+    pattern = re.compile(r"\\\\|\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]|\\begin\{(?P<b>[a-z*]+)\}"
+                         r"|\\end\{(?P<e>[a-z*]+)\}")
+    out, pos, closer = [], 0, None
+    for match in pattern.finditer(text):
+        token = match.group()
+        if token in ("\\\\", "\\$"):
+            continue
+        if closer is None:
+            opener = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}.get(token)
+            if opener is None and match.group("b") in MATH_ENVIRONMENTS:
+                opener = f"\\end{{{match.group('b')}}}"
+            if opener is not None:
+                out.append(("text", pos, text[pos:match.start()]))
+                pos, closer = match.end(), opener
+        elif token == closer:
+            out.append(("math", pos, text[pos:match.start()]))
+            pos, closer = match.end(), None
+    out.append(("math" if closer else "text", pos, text[pos:]))
+    return [s for s in out if s[2]]
+
+
+@dataclass
+class Token:
+    kind: str    # atom, number, placeholder, op, rel, member, open, close, sep, function, brace
+    text: str
+    index: int = -1   # a placeholder's record
+
+
+def tokens(math: str) -> list[Token]:
+    """Math as tokens, with sub- and superscripts, primes and decorations folded into the atom
+    they belong to (so \\hat{y}_{ik}' is one atom), and groups of braces kept as brace tokens."""
+    out: list[Token] = []
+    pos = 0
+    while pos < len(math):
+        match = TOKEN.match(math, pos)
+        if match is None:
+            pos += 1
+            continue
+        pos = match.end()
+        if match.group("ph"):
+            out.append(Token("placeholder", match.group(), int(match.group("ph"))))
+        elif match.group("word"):
+            word = match.group("word")
+            if word in RELATIONS:
+                out.append(Token("rel", word))
+            elif word in MEMBERSHIP:
+                out.append(Token("member", word))
+            elif word in OPERATORS:
+                out.append(Token("op", word))
+            elif word in FUNCTIONS:
+                pos = _skip_group(math, pos) if word not in ("ln", "log", "exp", "sin", "cos", "tan",
+                                                             "tanh", "max", "min") else pos
+                out.append(Token("function", word))
+            elif word in DECORATIONS:
+                pos = _skip_group(math, pos)
+                out.append(Token("atom", word))
+            elif word not in NEUTRAL:
+                out.append(Token("atom", word))
+        elif match.group("sym"):
+            if match.group("sym") in "{}":
+                out.append(Token("atom", match.group("sym")))
+        elif match.group("num"):
+            out.append(Token("number", match.group("num")))
+        elif match.group("letter"):
+            out.append(Token("atom", match.group("letter")))
+        else:
+            char = match.group("char")
+            if char in "_^":
+                pos = _skip_group(math, pos)       # an index or exponent belongs to its atom
+            elif char == "'":
+                pass                                # a prime, too
+            elif char in "=<>":
+                out.append(Token("rel", char))
+            elif char in "+-*/":
+                out.append(Token("op", char))
+            elif char in "([":
+                out.append(Token("open", char))
+            elif char in ")]":
+                out.append(Token("close", char))
+            elif char in ",;":
+                out.append(Token("sep", char))
+            elif char == "{":
+                out.append(Token("brace", "{"))
+            elif char == "}":
+                out.append(Token("brace", "}"))
+    return out
+
+
+def _skip_group(math: str, pos: int) -> int:
+    """After a command or _ ^: skip its argument (a {group}, a control word, or one character)."""
+    while pos < len(math) and math[pos] == " ":
+        pos += 1
+    if pos >= len(math):
+        return pos
+    if math[pos] == "{":
+        depth = 0
+        for index in range(pos, len(math)):
+            if math[index] == "{" and math[index - 1] != "\\":
+                depth += 1
+            elif math[index] == "}" and math[index - 1] != "\\":
+                depth -= 1
+                if depth == 0:
+                    return index + 1
+        return len(math)
+    if math[pos] == "\\":
+        match = re.match(r"\\[a-zA-Z]+|\\.", math[pos:])
+        return pos + len(match.group())
+    return pos + 1
+
+
+def _sides(toks: list[Token]) -> list[list[Token]]:
+    """Split at the relations outside braces and brackets; what follows a membership is dropped."""
+    sides, current, depth = [], [], 0
+    for tok in toks:
+        if tok.kind in ("open", "brace") and tok.text in "([{":
+            depth += 1
+        elif tok.kind in ("close", "brace") and tok.text in ")]}":
+            depth -= 1
+        if depth == 0 and tok.kind == "member":
+            break
+        if depth == 0 and tok.kind == "rel":
+            sides.append(current)
+            current = []
+        else:
+            current.append(tok)
+    sides.append(current)
+    return sides
+
+
+FRACTIONS = ("frac", "dfrac", "tfrac")
+CALCULUS = ("partial", "nabla", "sum", "prod", "int")
+
+
+def _matching(side: list[Token], start: int) -> int:
+    depth = 0
+    for index in range(start, len(side)):
+        depth += {"open": 1, "close": -1}.get(side[index].kind, 0)
+        if depth == 0:
+            return index
+    return len(side) - 1
+
+
+def _is_piece(tok: Token, record_of) -> bool:
+    """A placeholder holding a verified identity's or a definition's LaTeX."""
+    return tok.kind == "placeholder" and record_of(tok.index).kind in ("relation", "definition")
+
+
+def is_expression(side: list[Token], record_of) -> bool:
+    """Typed symbols joined into a product, sum, quotient or derivative, or an inserted identity
+    changed by a typed operator or symbol. The arguments of a function application of symbols
+    (f(x; w)) are names, not factors."""
+    typed_symbols, typed_operators, calculus, pieces, index = 0, 0, False, 0, 0
+    while index < len(side):
+        tok = side[index]
+        if tok.kind == "open" and index > 0 and side[index - 1].kind in ("atom", "function"):
+            end = _matching(side, index)
+            if not any(t.kind == "op" and t.text not in FRACTIONS for t in side[index + 1:end]):
+                index = end + 1  # an application: its arguments are names
+                continue
+        if tok.kind == "atom":
+            typed_symbols += 1
+        elif _is_piece(tok, record_of):
+            pieces += 1
+        elif tok.kind == "op" and tok.text not in FRACTIONS:
+            typed_operators += 1
+            calculus = calculus or tok.text in CALCULUS
+        index += 1
+    if pieces:
+        return typed_symbols + typed_operators > 0
+    return typed_symbols >= 2 or (typed_symbols == 1 and calculus)
+
+
+def _is_single_atom(side) -> bool:
+    meaningful = [t for t in side if t.kind != "brace"]
+    return len(meaningful) == 1 and meaningful[0].kind == "atom"
+
+
+def _is_application(side) -> bool:
+    meaningful = [t for t in side if t.kind != "brace"]
+    if len(meaningful) < 3 or meaningful[0].kind not in ("atom", "function"):
+        return False
+    if meaningful[1].kind != "open" or _matching(meaningful, 1) != len(meaningful) - 1:
+        return False
+    return not any(t.kind in ("op", "rel") and t.text not in FRACTIONS for t in meaningful[2:-1])
+
+
+def _is_derivative(side) -> bool:
+    """\\partial A / \\partial B, \\frac{\\partial A}{\\partial B} or dA/dB, A and B single symbols."""
+    texts = [t.kind if t.kind == "atom" else t.text for t in side if t.kind != "brace"]
+    if texts[:1] and texts[0] in FRACTIONS:
+        return texts[1:] in (["partial", "atom", "partial", "atom"], ["atom"] * 4)
+    return texts in (["partial", "atom", "/", "partial", "atom"], ["atom", "atom", "/", "atom", "atom"])
+
+
+def _only_values(side, record_of) -> bool:
+    """Values inserted from the results (a list of them in parentheses, a sign), nothing typed."""
+    meaningful = [t for t in side if t.kind != "brace"]
+    return any(t.kind == "placeholder" for t in meaningful) and all(
+        t.kind == "placeholder" and not _is_piece(t, record_of) or t.kind in ("open", "close", "sep")
+        or t.kind == "op" and t.text in "+-" for t in meaningful)
+
+
+def _only_indices(side) -> bool:
+    meaningful = [t for t in side if t.kind != "brace"]
+    return bool(meaningful) and all(t.kind == "number" or t.kind == "atom" and t.text in INDEX_LETTERS
+                                    or t.kind in ("sep", "op") and t.text in ",+-" for t in meaningful)
+
+
+def _one_identity(sides, record_of) -> bool:
+    """Every side is one piece of one and the same identity (its lhs, then its rhs)."""
+    sources = set()
+    for side in sides:
+        pieces = [t for t in side if t.kind != "brace"]
+        if len(pieces) != 1 or pieces[0].kind != "placeholder":
+            return False
+        record = record_of(pieces[0].index)
+        if record.kind not in ("relation", "definition"):
+            return False
+        sources.add(record.source.split(".")[0])
+    return len(sources) == 1
+
+
+def _allowed_relation(left, right, record_of) -> bool:
+    if not left or not right:
+        return True  # a relation continued from an inserted piece: `\approx` after a value
+    if _only_values(left, record_of) or _only_values(right, record_of):
+        return True
+    if _only_indices(left) and _only_indices(right):
+        return True
+    if _is_single_atom(left) and (_is_single_atom(right) or _is_application(right) or _is_derivative(right)):
+        return True
+    return False
+
+
+def _shown(math: str) -> str:
+    text = re.sub("\x1a\\d+\x1b", "((( ... )))", " ".join(math.split()))
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+RESULT_HINT = ('typeset a verified identity with ((( eq("id").latex ))) (or its .lhs, .rhs) or a '
+               'definition with ((( definition("id").latex )))')
+
+
+def check(math: str, record_of) -> list[str]:
+    """What in one typed math segment is a result typed by hand, as messages."""
+    toks = tokens(math)
+    if not toks:
+        return []
+    sides = _sides(toks)
+    if len(sides) > 1:
+        if _one_identity(sides, record_of):
+            return []
+        for left, right in zip(sides, sides[1:]):
+            if not _allowed_relation(left, right, record_of):
+                return [f'"{_shown(math)}" is a relation typed by hand in math, which nothing '
+                        f"verified; {RESULT_HINT}"]
+        return []
+    if is_expression(sides[0], record_of) and not _is_derivative(sides[0]):
+        return [f'"{_shown(math)}" is an expression typed by hand in math, which nothing '
+                f"verified; {RESULT_HINT}"]
+    return []

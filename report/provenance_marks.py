@@ -1,0 +1,212 @@
+"""Where each inserted piece of the report came from: tracked values and invisible marks.
+
+The renderer hands the templates their data as *tracked* values: every number and string read
+from results/ or the configuration remembers its source ("q1.main.test_acc_mean"), and keeps it
+through the arithmetic and filters a template applies (`|length`, `|round`, `/`). A number typed
+in a template has no source.
+
+Whatever a `((( expression )))` prints passes through `finalize`, and every sanctioned piece (a
+formatted number, an equation from eq(), a sentence from `claims`, a text value from the results)
+is wrapped in invisible marks that say what it is and where it came from:
+
+    \\x02 <kind> \\x1f <source> \\x1e <the LaTeX inserted> \\x03
+
+report/audit.py reads the marks back: what lies outside them was typed in the template, and is
+what it scans for numbers, relations and verdict words. The marks are removed before LaTeX sees
+the text.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+
+OPEN, SEP, TEXT, CLOSE = "\x02", "\x1f", "\x1e", "\x03"
+MARK = re.compile(f"{OPEN}([a-z]+){SEP}([^{TEXT}]*){TEXT}|{CLOSE}")
+CONTROL = re.compile("[\x00-\x1f]")
+
+
+@dataclass
+class Record:
+    """One inserted piece: what kind it is, where it came from, the LaTeX it printed."""
+    kind: str       # number | typed | untracked | value | relation | definition | claim
+    source: str     # results or config key, identity id and part, claims call, or description
+    text: str       # the LaTeX inserted
+    value: float | None = None
+
+
+class Tracked:
+    """A value read from the results or the configuration, with the key it was read from."""
+    source: str = ""
+    typed: bool = False   # a fact from elsewhere, declared in a template with `typed`
+
+
+def _numeric(value, source: str, typed: bool = False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    out = (TrackedInt if isinstance(value, int) else TrackedFloat)(value)
+    out.source, out.typed = source, typed
+    return out
+
+
+def _plain(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return float(value) if isinstance(value, float) else int(value)
+
+
+def _arithmetic(symbol: str, op, reflected: bool = False):
+    def method(self, other=None):
+        a, b = _plain(self), _plain(other)
+        result = op(a) if other is None and op.__code__.co_argcount == 1 else (
+            op(b, a) if reflected else op(a, b))
+        sources = [s for s in (self.source, getattr(other, "source", "")) if s]
+        typed = self.typed or getattr(other, "typed", False)
+        return _numeric(result, f" {symbol} ".join(sources), typed)
+    return method
+
+
+class _Arithmetic(Tracked):
+    """Arithmetic keeps the source: `epochs|sum / epochs|length` is still from the results."""
+    __add__ = _arithmetic("+", lambda a, b: a + b)
+    __radd__ = _arithmetic("+", lambda a, b: a + b, reflected=True)
+    __sub__ = _arithmetic("-", lambda a, b: a - b)
+    __rsub__ = _arithmetic("-", lambda a, b: a - b, reflected=True)
+    __mul__ = _arithmetic("*", lambda a, b: a * b)
+    __rmul__ = _arithmetic("*", lambda a, b: a * b, reflected=True)
+    __truediv__ = _arithmetic("/", lambda a, b: a / b)
+    __rtruediv__ = _arithmetic("/", lambda a, b: a / b, reflected=True)
+    __neg__ = _arithmetic("-", lambda a: -a)
+    __abs__ = _arithmetic("abs", lambda a: abs(a))
+
+    def __round__(self, digits=None):
+        return _numeric(round(_plain(self), digits), self.source, self.typed)
+
+
+class TrackedInt(_Arithmetic, int):
+    pass
+
+
+class TrackedFloat(_Arithmetic, float):
+    pass
+
+
+class TrackedStr(Tracked, str):
+    def __getitem__(self, index):  # a slice of a hash is still the hash
+        return _text(str.__getitem__(self, index), self.source)
+
+
+def _text(value: str, source: str) -> TrackedStr:
+    out = TrackedStr(value)
+    out.source = source
+    return out
+
+
+class TrackedDict(Tracked, dict):
+    pass
+
+
+class TrackedList(Tracked, list):
+    pass
+
+
+def child(source: str, key) -> str:
+    """The Jinja expression of a key below `source`: q1.main, or q1.variants["0.05"]."""
+    if isinstance(key, str) and key.isidentifier():
+        return f"{source}.{key}"
+    return f"{source}[{json.dumps(key)}]"
+
+
+def track(value, source: str):
+    """The value with every number and string in it tracked, keyed by its path below `source`."""
+    if isinstance(value, Tracked):
+        return value
+    if isinstance(value, dict):
+        out = TrackedDict({_text(str(k), f"{source} key") if isinstance(k, str) else k:
+                           track(v, child(source, k)) for k, v in value.items()})
+    elif isinstance(value, (list, tuple)):
+        out = TrackedList(track(v, f"{source}[{i}]") for i, v in enumerate(value))
+    elif isinstance(value, str):
+        return _text(value, source)
+    else:
+        return _numeric(value, source)
+    out.source = source
+    return out
+
+
+def typed(value, what: str = "typed in a template"):
+    """A number from elsewhere (the draft's 89 %, a year), declared as such by the template."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"typed() takes a number, not {value!r}")
+    return _numeric(float(value) if isinstance(value, float) else int(value), what, typed=True)
+
+
+def number_kind(value) -> str:
+    if isinstance(value, Tracked):
+        return "typed" if value.typed else "number"
+    return "untracked"
+
+
+def mark(kind: str, text: str, source: str) -> str:
+    """The text wrapped in marks that say what it is and where it came from."""
+    if text == "":
+        return text
+    return f"{OPEN}{kind}{SEP}{CONTROL.sub(' ', str(source))}{TEXT}{text}{CLOSE}"
+
+
+def number(text: str, value) -> str:
+    """A formatted number: from the results, declared `typed`, or typed by hand ("untracked")."""
+    return mark(number_kind(value), text, value.source if isinstance(value, Tracked) else "")
+
+
+def finalize(value):
+    """What a ((( expression ))) prints: marked when it came from the results."""
+    if isinstance(value, str) and OPEN in value:
+        return value                       # already marked (a filter, eq(), claims)
+    if isinstance(value, (TrackedInt, TrackedFloat)):
+        return number(str(value), value)
+    if isinstance(value, Tracked):
+        return mark("value", str(value), value.source)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(str(value), value)  # untracked: the audit reports it
+    return value
+
+
+def strip(text: str) -> str:
+    """The text without its marks, as LaTeX will read it."""
+    return MARK.sub("", text)
+
+
+class AuditedClaims:
+    """`claims` as the templates see it: every sentence it returns is marked as a claim, and
+    every number (a p-value, an effect) as a number from that call."""
+
+    def __init__(self, claims):
+        self._claims = claims
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._claims, name)
+        if not callable(attribute):
+            return self._marked(attribute, f"claims.{name}")
+        return lambda *args, **kwargs: self._marked(attribute(*args, **kwargs), f"claims.{name}()")
+
+    def _marked(self, value, source: str):
+        if isinstance(value, str):
+            return mark("claim", value, source)
+        if isinstance(value, (list, tuple)):
+            return [self._marked(v, source) for v in value]
+        if isinstance(value, dict):
+            return {k: self._marked(v, source) for k, v in value.items()}
+        if isinstance(value, (int, float)) or value is None:
+            return track(value, source)
+        return _AuditedObject(value, self, source)
+
+
+class _AuditedObject:
+    """A result object of `claims` (a Verdict, a Comparison): its attributes marked alike."""
+
+    def __init__(self, wrapped, claims: AuditedClaims, source: str):
+        self._wrapped, self._claims, self._source = wrapped, claims, source
+
+    def __getattr__(self, name: str):
+        return self._claims._marked(getattr(self._wrapped, name), f"{self._source}.{name}")
