@@ -44,13 +44,13 @@ def record_audit(found: audit_mod.Audit, build_dir) -> str:
     return summary
 
 
-def build() -> dict:
+def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BUILD,
+          pdf=paths.PDF) -> dict:
     start = time.perf_counter()
     found = audit_mod.Audit()
-    ctx = context.build_context()
-    ctx["typed_numbers"] = found.typed_table  # for the appendix, rendered last
-    line_maps = render.render_all(ctx, paths.BUILD, audit=found)
-    summary = record_audit(found, paths.BUILD)
+    ctx = {**(ctx or context.build_context()), "typed_numbers": found.typed_table}
+    line_maps = render.render_all(ctx, build_dir, templates, audit=found)
+    summary = record_audit(found, build_dir)
     if found.findings and ctx["report"]["audit"] != "warn":
         raise AuditError(
             f"the audit found {len(found.findings)} thing(s) typed by hand in the templates, so no "
@@ -58,14 +58,14 @@ def build() -> dict:
             f'audit = "warn" in config.toml for a draft marked as failing:\n'
             + "\n".join(f"  {f}" for f in found.sorted_findings()))
     if found.findings:
-        warn_on_first_page(paths.BUILD, found.findings)
-    body_pages = latex.typeset(paths.BUILD, paths.PDF, line_maps)
-    info = {"pdf": str(paths.PDF.relative_to(paths.ROOT)), "body_pages": body_pages,
+        warn_on_first_page(build_dir, found.findings)
+    body_pages = latex.typeset(build_dir, pdf, line_maps)
+    info = {"pdf": paths.relative(pdf), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
             "audit": "failed" if found.findings else "passed", "audit_summary": summary,
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
-            "layout": budget.measure(latex.read_log(paths.BUILD))}
-    write_text(paths.BUILD / "build.json", json.dumps(info, indent=1))
+            "layout": budget.measure(latex.read_log(build_dir))}
+    write_text(build_dir / "build.json", json.dumps(info, indent=1))
     return info
 
 

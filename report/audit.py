@@ -241,8 +241,9 @@ class Scanner:
                                                   _number_message(record.text, self.suggest(record))))
         body = skeleton[_skeleton_offset(text, skeleton, body_start):]
         shift = len(skeleton) - len(body)
-        for kind, start, segment in math_audit.segments(blank_parameters(body)):
+        for kind, start, segment in math_audit.segments(_mask(COMMENT, body)):
             where = skeleton_line(start + shift)
+            segment = blank_parameters(segment) if kind == "text" else _mask(LINE_BREAK, segment)
             if kind == "math":
                 for message in math_audit.check(segment, pieces.__getitem__):
                     audit.findings.append(Finding(template, where, message))
@@ -292,7 +293,7 @@ class Suggestions:
 
     def __init__(self, context: dict):
         self.numbers = sorted(_tracked_numbers([context.get(k) for k in ("q1", "q2")]),
-                              key=lambda n: (("[" in n.source), len(n.source)))
+                              key=lambda n: (("[" in n._source), len(n._source)))
 
     def __call__(self, record: Record) -> str | None:
         typed = record.text
@@ -306,9 +307,9 @@ class Suggestions:
         for number in self.numbers:
             value = float(number)
             if percent and 0 <= value <= 1 and f"{100 * value:.{places}f}" == text:
-                return f"{number.source}|pct({places})"
+                return f"{number._source}|pct({places})"
             if not percent and f"{value:.{places}f}" == text and value != 0:
-                return f"{number.source}|num({places})"
+                return f"{number._source}|num({places})"
         return None
 
 

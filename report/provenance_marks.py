@@ -37,15 +37,15 @@ class Record:
 
 class Tracked:
     """A value read from the results or the configuration, with the key it was read from."""
-    source: str = ""
-    typed: bool = False   # a fact from elsewhere, declared in a template with `typed`
+    _source: str = ""     # underscored: the sandbox keeps templates from reading or setting it
+    _typed: bool = False   # a fact from elsewhere, declared in a template with `typed`
 
 
 def _numeric(value, source: str, typed: bool = False):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     out = (TrackedInt if isinstance(value, int) else TrackedFloat)(value)
-    out.source, out.typed = source, typed
+    out._source, out._typed = source, typed
     return out
 
 
@@ -60,8 +60,8 @@ def _arithmetic(symbol: str, op, reflected: bool = False):
         a, b = _plain(self), _plain(other)
         result = op(a) if other is None and op.__code__.co_argcount == 1 else (
             op(b, a) if reflected else op(a, b))
-        sources = [s for s in (self.source, getattr(other, "source", "")) if s]
-        typed = self.typed or getattr(other, "typed", False)
+        sources = [s for s in (self._source, getattr(other, "_source", "")) if s]
+        typed = self._typed or getattr(other, "_typed", False)
         return _numeric(result, f" {symbol} ".join(sources), typed)
     return method
 
@@ -80,7 +80,7 @@ class _Arithmetic(Tracked):
     __abs__ = _arithmetic("abs", lambda a: abs(a))
 
     def __round__(self, digits=None):
-        return _numeric(round(_plain(self), digits), self.source, self.typed)
+        return _numeric(round(_plain(self), digits), self._source, self._typed)
 
 
 class TrackedInt(_Arithmetic, int):
@@ -93,12 +93,12 @@ class TrackedFloat(_Arithmetic, float):
 
 class TrackedStr(Tracked, str):
     def __getitem__(self, index):  # a slice of a hash is still the hash
-        return _text(str.__getitem__(self, index), self.source)
+        return _text(str.__getitem__(self, index), self._source)
 
 
 def _text(value: str, source: str) -> TrackedStr:
     out = TrackedStr(value)
-    out.source = source
+    out._source = source
     return out
 
 
@@ -130,7 +130,7 @@ def track(value, source: str):
         return _text(value, source)
     else:
         return _numeric(value, source)
-    out.source = source
+    out._source = source
     return out
 
 
@@ -143,7 +143,7 @@ def typed(value, what: str = "typed in a template"):
 
 def number_kind(value) -> str:
     if isinstance(value, Tracked):
-        return "typed" if value.typed else "number"
+        return "typed" if value._typed else "number"
     return "untracked"
 
 
@@ -156,7 +156,7 @@ def mark(kind: str, text: str, source: str) -> str:
 
 def number(text: str, value) -> str:
     """A formatted number: from the results, declared `typed`, or typed by hand ("untracked")."""
-    return mark(number_kind(value), text, value.source if isinstance(value, Tracked) else "")
+    return mark(number_kind(value), text, value._source if isinstance(value, Tracked) else "")
 
 
 def finalize(value):
@@ -166,7 +166,7 @@ def finalize(value):
     if isinstance(value, (TrackedInt, TrackedFloat)):
         return number(str(value), value)
     if isinstance(value, Tracked):
-        return mark("value", str(value), value.source)
+        return mark("value", str(value), value._source)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number(str(value), value)  # untracked: the audit reports it
     return value

@@ -162,7 +162,7 @@ def audited_filters() -> dict:
 
     def e(value):
         text = escape(value)
-        return marks.mark("value", text, value.source) if isinstance(value, marks.Tracked) else text
+        return marks.mark("value", text, value._source) if isinstance(value, marks.Tracked) else text
 
     def join(items, separator="", attribute=None):
         items = list(items if attribute is None else (getattr(i, attribute, None) or i[attribute]
@@ -170,18 +170,18 @@ def audited_filters() -> dict:
         return str(separator).join(str(marks.finalize(i)) for i in items)
 
     def length(items):
-        source = getattr(items, "source", "")
+        source = getattr(items, "_source", "")
         return marks.track(len(items), f"{source}|length") if source else len(items)
 
     def as_number(kind):
         def convert(value, *args):
             result = builtin[kind](value, *args)
-            return marks.track(result, value.source) if isinstance(value, marks.Tracked) else result
+            return marks.track(result, value._source) if isinstance(value, marks.Tracked) else result
         return convert
 
     def shown(value):
         text = display(value)
-        return marks.mark("value", text, value.source) if isinstance(value, marks.Tracked) else text
+        return marks.mark("value", text, value._source) if isinstance(value, marks.Tracked) else text
 
     return {"num": formatting(num), "sci": formatting(sci), "pct": formatting(pct), "e": e,
             "display": shown,

@@ -1,0 +1,196 @@
+"""The audit: numbers, relations and verdict words typed by hand in a template are found, with
+their template line, and what comes from the results, eq() or claims passes. No LaTeX here."""
+import pytest
+
+from report import audit, context, permutation, render
+from report import provenance_marks as marks
+
+DERIVATIONS = {"identities": [
+    {"id": "ce_logits", "kind": "identity", "status": "verified",
+     "latex": r"\frac{\partial L_{\mathrm{CE}}}{\partial z_{k}} = \hat{y}_{k} - y_{k}",
+     "lhs": r"\frac{\partial L_{\mathrm{CE}}}{\partial z_{k}}", "rhs": r"\hat{y}_{k} - y_{k}",
+     "condition": r"\sum_{j=1}^{n} y_{j} = 1"},
+    {"id": "mse_logits", "kind": "identity", "status": "verified", "latex": "a = b", "lhs": "a",
+     "rhs": r"2 \hat{y}_{k}", "condition": ""},
+    {"id": "draft_diagonal", "kind": "claim", "status": "refuted", "latex": r"x = \hat{y}_i f'_i",
+     "case": "k = i", "counterexample": {"n": 2}}],
+    "definitions": [{"id": "softmax", "kind": "definition", "latex":
+                     r"\hat{y}_{i} = \frac{e^{z_{i}}}{\sum_{j=1}^{n} e^{z_{j}}}", "lhs": r"\hat{y}_{i}",
+                     "rhs": r"\frac{e^{z_{i}}}{\sum_{j=1}^{n} e^{z_{j}}}"}]}
+Q1 = {"main": {"test_acc_mean": 0.9663, "test_acc_std": 0.0012, "seeds": [0, 1, 2, 3, 4]},
+      "ablations": {"activation": {"variants": {"sigmoid": {"epochs_to_target_mean": 9.0}}}},
+      "config": {"epochs": 10, "lr": 0.01}}
+
+
+class Claims:
+    def rankings(self):
+        return ["Of the activations, ReLU (95.4 %) converged faster than sigmoid (78.5 %)."]
+
+
+def _context():
+    eq, refuted, definition, _ = context.equation_lookup(DERIVATIONS)
+    return {"q1": marks.track(Q1, "q1"), "q2": marks.track({}, "q2"), "eq": eq,
+            "refuted": refuted, "definition": definition,
+            "claims": marks.AuditedClaims(Claims())}
+
+
+def _audit(tmp_path, body: str, name="q1.tex.j2", extra=None):
+    """Render one template (and `extra` ones) with the context; the audit's findings as lines."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / name).write_text(body)
+    for other, text in (extra or {}).items():
+        (folder / other).write_text(text)
+    found = audit.Audit()
+    ctx = {**_context(), "typed_numbers": found.typed_table}
+    render.render_all(ctx, tmp_path / "build", folder, audit=found)
+    return [str(f) for f in found.sorted_findings()], found
+
+
+def test_a_number_typed_in_prose_is_named_with_its_line_and_the_expression_to_use(tmp_path):
+    findings, _ = _audit(tmp_path, "Task~1.\nWe reached 97~\\% test accuracy.\n")
+    assert findings == ['templates/q1.tex.j2:2: "97 %" is typed by hand and will not follow the '
+                        'results; write ((( q1.main.test_acc_mean|pct(0) ))) instead']
+
+
+def test_the_same_number_through_pct_passes_and_is_recorded_with_its_source(tmp_path):
+    findings, found = _audit(tmp_path, "We reached ((( q1.main.test_acc_mean|pct(0) ))) test accuracy.\n")
+    assert findings == []
+    (template, line, record), = found.used
+    assert (template, line, record.kind, record.source) == ("templates/q1.tex.j2", 1, "number",
+                                                            "q1.main.test_acc_mean")
+
+
+def test_numbers_typed_in_many_forms_are_each_caught(tmp_path):
+    body = ("sigmoid needed 9 epochs\n"                       # 1: the suggestion finds it
+            "a rate of 0.05, or 1,000 steps\n"                 # 2: two numbers
+            r"\textbf{96.6\,\%} and \num{42}" "\n"            # 3: inside formatting commands
+            "((( 97|pct(0) ))) and ((( 3 + 4 )))\n"            # 4: typed into an expression
+            "$0.693$ in math\n")                               # 5: a measurement in math
+    findings, _ = _audit(tmp_path, body)
+    lines = [f.split(":")[1] for f in findings]
+    assert lines == ["1", "2", "2", "3", "3", "4", "4", "5"]
+    assert "write ((( q1.ablations.activation.variants.sigmoid.epochs_to_target_mean|num(0) )))" in findings[0]
+    assert '"9700 %" is typed by hand' in findings[5]
+
+
+def test_latex_parameters_labels_and_automatic_numbering_are_not_numbers(tmp_path):
+    body = "\n".join([
+        r"\vspace{3pt}\hspace*{-2.5mm}\setlength{\tabcolsep}{4pt}\\[2pt]",
+        r"\includegraphics[width=0.4\textwidth]{figures/q1_loss.pdf}",
+        r"\begin{minipage}[t]{0.49\textwidth}\end{minipage}",
+        r"\begin{tabular}{@{}p{0.27\textwidth}l@{}}\multicolumn{2}{@{}l}{main}\end{tabular}",
+        r"\fcolorbox{red}{red!8}{x} \ref{tab:ablations} \label{fig:2} Table~\ref{tab:1}",
+        r"Task~1 and Task~2, Homework~1, q1.py, ML2, $x^2$, $\tfrac12$, $[0, 1]$, $\ln 2$",
+        r"% a comment: 42 and 97 %",
+        r"\section{Results}\renewcommand{\arraystretch}{1.2}\rule{1pt}{500pt}"])
+    findings, _ = _audit(tmp_path, body + "\n")
+    assert findings == []
+
+
+def test_a_fact_from_elsewhere_is_declared_typed_and_listed_in_the_appendix(tmp_path):
+    body = 'The draft reported ((( 0.89|typed("the draft\'s test accuracy")|pct(0) ))).\n'
+    appendix = ("((* for t in typed_numbers() *))((( t.text ))) {(}((( t.source|e )))) at "
+                "\\texttt{((( t.where|e )))}\n((* endfor *))")
+    findings, found = _audit(tmp_path, body, extra={"appendix.tex.j2": appendix})
+    assert findings == []
+    assert found.count("typed") == 1
+    listed = (tmp_path / "build" / "appendix.tex").read_text()
+    assert listed == (r"\qty{89}{\percent} {(}the draft's test accuracy) at \texttt{templates/q1.tex.j2:1}"
+                      "\n")
+    assert "and 1 typed as facts from elsewhere: 89 % (the draft's test accuracy" in found.summary(0.01)
+
+
+def test_a_relation_typed_in_math_is_caught_and_the_same_through_eq_passes(tmp_path):
+    typed, _ = _audit(tmp_path, "$\\partial L / \\partial z_k = \\hat{y}_k + y_k$\n")
+    assert len(typed) == 1 and typed[0].startswith(
+        'templates/q1.tex.j2:1: "\\partial L / \\partial z_k = \\hat{y}_k + y_k" is a relation typed '
+        'by hand in math')
+    assert 'eq("id").latex' in typed[0]
+    (tmp_path / "templates").rename(tmp_path / "old")
+    through_eq, found = _audit(tmp_path, '$((( eq("ce_logits").latex )))$ with $((( eq("ce_logits").condition )))$\n')
+    assert through_eq == [] and found.count("relation") == 2
+
+
+MATH_RESULTS = [  # typed by hand: each is a result, reported
+    r"-\hat{y}_i \hat{y}_k f'_k",                          # an entry, even without a relation
+    r"f'_i\,\hat{y}_i(1 - \hat{y}_i)",
+    r"\partial L_{\mathrm{CE}} / \partial W = (\hat{y} - y)\,x^{\top}",
+    r"\hat{y}_i = e^{z_i} / \sum_{j=1}^{n} e^{z_j}",     # a definition with an expression
+    r"z = Wx + b", r"\sigma^2 = 2/\text{fan-in}", r"\sum_i y_i = 1",
+    r"\frac{\partial \hat{y}_i}{\partial z_k} \le 1",
+    "((( eq(\"ce_logits\").rhs ))) + \\hat{y}_k",          # a verified piece changed by hand
+    "((( eq(\"ce_logits\").lhs ))) = ((( eq(\"mse_logits\").rhs )))",  # sides of two identities
+    "-((( eq(\"ce_logits\").rhs )))",
+]
+MATH_NOTATION = [  # notation: allowed
+    r"\hat{y}_i", r"f'_k", r"\mathbb{R}^n", r"x^{\top}", r"\delta_{ik}", r"L(\hat{y}, y)",
+    r"z = f(x; w) \in \mathbb{R}^n",                      # naming an application
+    r"f'_k = \partial f_k / \partial w_k",                # naming a derivative
+    r"\frac{\partial \hat{y}_i}{\partial z_k}",           # a derivative, no relation
+    r"k \ne i", r"k = i", r"n = 2, \dots, 6",             # conditions on indices
+    "n = ((( q1.config.epochs )))", r"\ln 2 \approx ((( q1.main.test_acc_mean|num(3) )))",
+    r"H(\mathrm{Bernoulli}(\tfrac12))",
+    "((( eq(\"ce_logits\").lhs ))) = ((( eq(\"ce_logits\").rhs )))",  # one identity's two sides
+    "((( eq(\"ce_logits\").latex ))), \\qquad ((( eq(\"mse_logits\").latex )))",
+    "((( definition(\"softmax\").latex )))", "((( refuted(\"draft_diagonal\").latex )))",
+]
+
+
+@pytest.mark.parametrize("math", MATH_RESULTS)
+def test_results_typed_in_math_are_caught(tmp_path, math):
+    findings, _ = _audit(tmp_path, f"Here $ {math} $ and \\[ {math} \\]\n")
+    assert len(findings) == 2 and all("typed by hand in math" in f for f in findings)
+
+
+@pytest.mark.parametrize("math", MATH_NOTATION)
+def test_notation_in_math_passes(tmp_path, math):
+    findings, _ = _audit(tmp_path, f"\\begin{{equation}} {math} \\end{{equation}}\n")
+    assert findings == []
+
+
+def test_a_verdict_word_typed_by_hand_names_the_claims_call(tmp_path):
+    findings, _ = _audit(tmp_path, "\n\nSigmoid converged Faster than ReLU; the claim is confirmed.\n"
+                                   "It is more accurate and better.\n")
+    assert [f.split(": ", 1)[1].split(";")[0] for f in findings] == [
+        '"Faster" is a comparison typed by hand, which nothing checks against the numbers',
+        '"confirmed" is a comparison typed by hand, which nothing checks against the numbers',
+        '"more accurate" is a comparison typed by hand, which nothing checks against the numbers',
+        '"better" is a comparison typed by hand, which nothing checks against the numbers']
+    assert findings[0].startswith("templates/q1.tex.j2:3:")
+    assert 'write ((( claims.rankings()|join(" ") ))) or ((( claims.fastest() ))) instead' in findings[0]
+    assert "claims.draft_claims()" in findings[1]
+
+
+def test_verdict_words_from_claims_pass(tmp_path):
+    findings, found = _audit(tmp_path, '((( claims.rankings()|join(" ") )))\n')
+    assert findings == [] and found.count("claim") == 1
+
+
+def test_text_typed_into_an_expression_is_read_like_prose(tmp_path):
+    findings, _ = _audit(tmp_path, '((( "we reached 97 \\\\%, faster" )))\n((( "97"|e )))\n')
+    assert len(findings) == 3
+
+
+def test_the_preamble_of_main_is_not_prose(tmp_path):
+    main = "\\documentclass[10pt]{article}\n\\setlength{\\parskip}{3pt}\n\\begin{document}\n42\n\\end{document}\n"
+    findings, _ = _audit(tmp_path, main, name="main.tex.j2")
+    assert findings == ['templates/main.tex.j2:4: "42" is typed by hand and will not follow the '
+                        'results; write it from the results through num, pct or sci, or declare a '
+                        'fact from elsewhere with ((( <number>|typed("what it is") )))']
+
+
+# --- the permutation test ------------------------------------------------------------------------
+
+def test_permutation_p_values_match_hand_counts():
+    assert permutation.p_value([1, 2, 3], [4, 5, 6]) == pytest.approx(2 / 20)
+    assert permutation.p_value([0, 2], [1, 3]) == pytest.approx(4 / 6)
+    assert permutation.p_value([1, 2], [1, 2]) == 1.0
+    assert permutation.p_value([10], [0, 1, 2]) == pytest.approx(1 / 4)
+    separated = permutation.p_value([0.95 + i / 1000 for i in range(5)], [0.90 + i / 1000 for i in range(5)])
+    assert separated == pytest.approx(2 / 252) == pytest.approx(permutation.smallest_p(5, 5))
+
+
+def test_the_floor_of_p_is_two_over_the_number_of_splits():
+    assert [round(permutation.smallest_p(n, n), 4) for n in (3, 4, 5)] == [0.1, 0.0286, 0.0079]
+    assert permutation.smallest_p(1, 3) == 1 / 4
