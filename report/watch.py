@@ -5,7 +5,8 @@
 
 Each save runs `make report`, so a prose or [student] edit only re-renders and re-typesets (a
 [q1] or [q2] edit re-runs its task first), and prints one line: the time and the page count, with
-the budget warning when the body is past two pages, or the error with its template file and line.
+the budget warning when the body is past two pages, or the error with its template file and line
+(the audit's findings follow it, one line each).
 An error does not stop the watch; Ctrl-C does. Files are watched by watchfiles (inotify on Linux).
 """
 from __future__ import annotations
@@ -47,8 +48,13 @@ def first_error(output: str) -> str:
     """The pipeline's own `error: ...` line (a LaTeX error names its template file and line),
     else the last line make printed."""
     lines = [line for line in output.splitlines() if line.strip()]
-    errors = [line.removeprefix("error: ") for line in lines if line.startswith("error: ")]
-    return errors[0] if errors else (lines[-1] if lines else "make failed without a message")
+    errors = [index for index, line in enumerate(lines) if line.startswith("error: ")]
+    if not errors:
+        return lines[-1] if lines else "make failed without a message"
+    first = errors[0]
+    # the audit's findings follow its error line, indented, one each: all of them are shown
+    findings = [line for line in lines[first + 1:] if line.startswith("  ")]
+    return "\n".join([lines[first].removeprefix("error: "), *findings])
 
 
 def pages() -> str:

@@ -31,6 +31,17 @@ def test_a_failed_rebuild_shows_the_pipelines_error_line():
         "make: *** No rule to make target 'x'.  Stop."
 
 
+def test_the_audits_findings_are_all_shown_and_the_watch_goes_on():
+    output = ("error: the audit found 2 thing(s) typed by hand in the templates, so no PDF was typeset:\n"
+              '  templates/q1.tex.j2:31: "97 %" is typed by hand\n'
+              '  templates/q1.tex.j2:40: "faster" is a comparison typed by hand\n'
+              "make: *** [Makefile:102: report/report.pdf] Error 1\n")
+    assert watch.first_error(output).split("\n") == [
+        "the audit found 2 thing(s) typed by hand in the templates, so no PDF was typeset:",
+        '  templates/q1.tex.j2:31: "97 %" is typed by hand',
+        '  templates/q1.tex.j2:40: "faster" is a comparison typed by hand']
+
+
 def _next_line(lines: queue.Queue, seconds: float, containing: str) -> str:
     """The next line of output that holds `containing` (fails after `seconds`)."""
     while True:
