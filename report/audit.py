@@ -247,7 +247,8 @@ class Scanner:
             if kind == "math":
                 for message in math_audit.check(segment, pieces.__getitem__):
                     audit.findings.append(Finding(template, where, message))
-                for match in re.finditer(r"(?<![\w.])\d+\.\d+|(?<![\w.])\d{3,}|\d+\s*\\%", segment):
+                measured = r"(?<![\w.])\d+\.\d+|(?<![\w.])\d{3,}|\d+\s*\\%"
+                for match in re.finditer(measured, _mask(PLACEHOLDER, segment)):
                     line = skeleton_line(start + shift + match.start())
                     audit.findings.append(Finding(template, line, _number_message(match.group(), None)))
                 continue
@@ -308,7 +309,9 @@ class Suggestions:
             value = float(number)
             if percent and 0 <= value <= 1 and f"{100 * value:.{places}f}" == text:
                 return f"{number._source}|pct({places})"
-            if not percent and f"{value:.{places}f}" == text and value != 0:
+            # a whole number must be the value itself: 0.693 is not what a typed "1" meant
+            if not percent and value != 0 and (value == float(text) if places == 0
+                                               else f"{value:.{places}f}" == text):
                 return f"{number._source}|num({places})"
         return None
 

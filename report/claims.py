@@ -327,9 +327,8 @@ class Claims:
         above = min(k["test_loss_per_seed"]) > self.q2["ln2"]
         informative = versus_chance(k["test_acc_mean"], self.q2["n_test"]) == "above chance level"
         if above and informative:
-            return (": its predictions carry information, yet its confident mistakes on the rest "
-                    r"keep the mean loss above $\ln 2$, so a test loss above $\ln 2$ alone does not "
-                    "show that nothing generalises")
+            return (": its predictions carry information, yet its confident mistakes keep the mean "
+                    r"loss above $\ln 2$, which alone does not show that nothing generalises")
         return ""
 
     def test_acc_vs_chance(self, kind: str) -> str:
