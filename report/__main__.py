@@ -8,12 +8,13 @@ import time
 
 from hw1.common import write_text
 from pipeline import cli, paths
-from report import budget, context, latex, render
+from report import budget, context, fonts, latex, render
 
 
 def build() -> dict:
     start = time.perf_counter()
     ctx = context.build_context()
+    fonts.ensure(ctx["student"]["name"])  # installs a font the name needs, or says how
     line_maps = render.render_all(ctx, paths.BUILD)
     body_pages = latex.typeset(paths.BUILD, paths.PDF, line_maps)
     info = {"pdf": str(paths.PDF.relative_to(paths.ROOT)), "body_pages": body_pages,
