@@ -59,8 +59,7 @@ show_log_end() {
 # The background install holds a lock on $LOCK while it runs (flock: released when it ends, however
 # it ends, unlike a pid file that outlives its process).
 install_running() {
-  mkdir -p "$STATE"
-  ! flock -n "$LOCK" true
+  [ -e "$LOCK" ] && ! flock -n "$LOCK" true
 }
 
 start() {
