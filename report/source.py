@@ -110,8 +110,10 @@ def read_outside(folder: Path) -> list[str]:
 
 
 def first_difference(ours: str, theirs: str) -> str:
+    """Where two normalized texts part (spaces removed), with the 20 characters before."""
     at = next((i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
-    return f"at character {at}: {ours[at:at + 40]!r} where the report has {theirs[at:at + 40]!r}"
+    return (f"after {ours[max(0, at - 20):at]!r}: {ours[at:at + 30]!r} where the report has "
+            f"{theirs[at:at + 30]!r}")
 
 
 def verify(zip_path: Path, pdf: Path, report: callable = print) -> None:
