@@ -13,6 +13,7 @@ PY := .venv/bin/python
 # the module is still importing torch ends in one line rather than an import traceback.
 RUN := $(PY) -m pipeline
 STAMP := .venv/.setup-done
+TEX := .venv/.tex-done
 ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
 PDF := report/report$(if $(ON),-quick).pdf
@@ -42,14 +43,21 @@ BUILD_JSON := report/build/$(if $(ON),quick,full)/build.json
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | expand -t 14
 
-setup: $(STAMP)  ## create .venv, install the project into it, make sure TeX is present
+setup: $(STAMP) $(TEX)  ## create .venv, install the project into it, make sure TeX is present
 
-# Keyed on pyproject.toml: a second `make setup` does nothing.
-$(STAMP): pyproject.toml report/ensure_tex.sh
-	bash report/ensure_tex.sh
+# Keyed on pyproject.toml (and $(TEX) on ensure_tex.sh): a second `make setup` does nothing. The
+# environment alone is on the critical path: TeX installs in the background beside it and the
+# pipeline (as root; otherwise the apt-get command is printed here, before any long work), and only
+# the steps that typeset wait for it, through $(TEX).
+$(STAMP): pyproject.toml
+	@bash report/ensure_tex.sh start
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -e .
 	touch $@
+
+$(TEX): report/ensure_tex.sh | $(STAMP)
+	@bash report/ensure_tex.sh wait
+	@touch $@
 
 data: | $(STAMP)  ## fetch [data] dataset into data/<dataset>/raw and verify its MD5s (a no-op when present)
 	$(RUN) experiments.fetch
@@ -98,7 +106,7 @@ report: $(PDF) $(BUILD_JSON)  ## everything: data, derivations, experiments, fig
 # earlier results, which are older than the PDF of the other dataset.
 $(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2) $(CODE_report) $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
-        $(Q1_OUT) $(Q2_OUT) | $(STAMP)
+        $(Q1_OUT) $(Q2_OUT) | $(STAMP) $(TEX)
 	$(RUN) report build
 
 watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml; one line each (Ctrl-C stops)
@@ -110,13 +118,18 @@ submission: | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw
 	@$(MAKE) --no-print-directory report
 	$(RUN) report.submission
 
+# The LaTeX source alone, for Overleaf or a co-author with only LaTeX: rebuilt from the built
+# report and checked to typeset to the same text.
+source: $(PDF) $(BUILD_JSON) | $(STAMP) $(TEX)  ## pack and verify report/hw1_<id>_source.zip: the .tex files, figures, latexmkrc
+	$(RUN) report.source
+
 bench: $(DATA_FILES) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
 	$(RUN) experiments.bench
 
-test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP)  ## run every test, the slow end-to-end ones too
+test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP) $(TEX)  ## run every test, the slow end-to-end ones too
 	$(PY) -m pytest
 
 clean:  ## remove results and report builds (keeps data/ and .venv/)
 	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip
 
-.PHONY: help setup data derivations experiments report watch submission bench test clean
+.PHONY: help setup data derivations experiments report watch submission source bench test clean

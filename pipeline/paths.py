@@ -82,6 +82,11 @@ def submission_zip(student_id: str) -> Path:
     return ROOT / "report" / f"hw1_{student_id}.zip"
 
 
+def source_zip(student_id: str) -> Path:
+    """`make source`'s LaTeX bundle; the quick report's apart, so it never passes for the full one."""
+    return ROOT / "report" / f"hw1_{student_id}_source{'-quick' if QUICK else ''}.zip"
+
+
 # The source files whose content each output depends on: the Makefile uses them as prerequisites and
 # provenance hashes them, so an edit re-runs exactly what it affects and stale results are caught.
 # Kept narrow: plumbing whose edits cannot change a number (cli, provenance, the config parser,

@@ -14,7 +14,7 @@ import time
 from hw1.common import write_text
 from pipeline import cli, paths
 from report import audit as audit_mod
-from report import budget, context, latex, render
+from report import budget, context, fonts, latex, render
 from report.errors import ReportError
 
 ALPHA = 0.01  # every comparison the claims make is decided at this level (report/claims.py)
@@ -49,6 +49,7 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
     start = time.perf_counter()
     found = audit_mod.Audit()
     ctx = {**(ctx or context.build_context()), "typed_numbers": found.typed_table}
+    fonts.ensure(ctx["student"]["name"])  # installs a font the name needs, or says how
     line_maps = render.render_all(ctx, build_dir, templates, audit=found)
     summary = record_audit(found, build_dir)
     if found.findings and ctx["report"]["audit"] != "warn":

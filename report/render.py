@@ -39,7 +39,7 @@ LATEX_SPECIALS = UnicodeToLatexEncoder(conversion_rules=[STRAIGHT_QUOTE, "defaul
 # The font of each script a [student] name may use beyond Latin (set in Latin Modern, the body's
 # font): (babel locale, font, fontspec options). CMU Serif is Computer Modern drawn for Greek and
 # Cyrillic, so those names match the body. HarfBuzz shapes Arabic; without the common ligatures,
-# since pdftotext reads the ligature of الله back reversed. Debian packages: report/ensure_tex.sh.
+# since pdftotext reads the ligature of الله back reversed.
 NAME_FONTS = {
     "Greek": ("greek", "CMU Serif", ""),
     "Cyrillic": ("russian", "CMU Serif", ""),
@@ -47,6 +47,10 @@ NAME_FONTS = {
     "Arabic": ("arabic", "Noto Naskh Arabic", "Renderer=HarfBuzz,Ligatures=NoCommon"),
     "Chinese": ("chinese", "Noto Serif CJK SC", ""),
 }
+# The Debian package of each font: setup installs none of them; report/fonts.py installs one when
+# a name first needs it (the CJK font alone is as large as the rest of TeX).
+FONT_PACKAGES = {"CMU Serif": "fonts-cmu", "Noto Serif Hebrew": "fonts-noto-core",
+                 "Noto Naskh Arabic": "fonts-noto-core", "Noto Serif CJK SC": "fonts-noto-cjk"}
 
 
 def escape(value) -> str:
