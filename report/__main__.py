@@ -17,7 +17,7 @@ from report import audit as audit_mod
 from report import budget, context, fonts, latex, render
 from report.errors import ReportError
 
-ALPHA = 0.01  # every comparison the claims make is decided at this level (report/claims.py)
+from report.claims import ALPHA  # the level every comparison is decided at
 
 
 class AuditError(ReportError):
