@@ -16,10 +16,11 @@ def build() -> dict:
     ctx = context.build_context()
     line_maps = render.render_all(ctx, paths.BUILD)
     body_pages = latex.typeset(paths.BUILD, paths.PDF, line_maps)
+    log = latex.read_log(paths.BUILD)
     info = {"pdf": str(paths.PDF.relative_to(paths.ROOT)), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
-            "layout": budget.measure(latex.read_log(paths.BUILD))}
+            "layout": budget.measure(log), "overfull": latex.overfull_boxes(log, line_maps)}
     write_text(paths.BUILD / "build.json", json.dumps(info, indent=1))
     return info
 
@@ -30,7 +31,8 @@ def _build_line(args) -> str:
             f"in {info['seconds']} s")
     over_budget = budget.check(info)
     # a draft over budget is normal while writing; `make submission` refuses it
-    return f"{line}\nwarning: {over_budget}" if over_budget else line
+    warnings = ([over_budget] if over_budget else []) + info["overfull"]
+    return "\n".join([line] + [f"warning: {warning}" for warning in warnings])
 
 
 if __name__ == "__main__":
