@@ -104,7 +104,7 @@ report: $(PDF) $(BUILD_JSON)  ## everything: data, derivations, experiments, fig
 
 # One PDF for every dataset: the [data] section file makes a switch back rebuild it from the
 # earlier results, which are older than the PDF of the other dataset.
-$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2) $(CODE_report) $(R)/.config/student.json \
+$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(CODE_report) $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
         $(Q1_OUT) $(Q2_OUT) | $(STAMP) $(TEX)
 	$(RUN) report build
@@ -126,8 +126,8 @@ source: $(PDF) $(BUILD_JSON) | $(STAMP) $(TEX)  ## pack and verify report/hw1_<i
 bench: $(DATA_FILES) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
 	$(RUN) experiments.bench
 
-test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP) $(TEX)  ## run every test, the slow end-to-end ones too
-	$(PY) -m pytest
+test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP) $(TEX)  ## run every test, the slow end-to-end ones too (ARGS="-k budget": pytest options)
+	$(PY) -m pytest $(ARGS)
 
 clean:  ## remove results and report builds (keeps data/ and .venv/)
 	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip

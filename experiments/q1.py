@@ -71,13 +71,15 @@ def epochs_to_reach(test_acc: list[float], target: float) -> int | None:
 
 
 def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (n - 1) over seeds. One seed has no spread: None, so
+    that the report prints the mean alone rather than a "± 0" no experiment measured."""
     if not values:
         return None, None
-    return statistics.fmean(values), statistics.pstdev(values) if len(values) > 1 else 0.0
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
 
 
 def summarise(runs: list[dict], target_test_acc: float) -> dict:
-    """mean ± std of the final epoch's metrics over seeds; diverged runs are counted, not averaged."""
+    """mean ± sample std of the final epoch's metrics over seeds; diverged runs are counted, not averaged."""
     ok = [r for r in runs if r["diverged_epoch"] is None]
     out = {"seeds": [r["settings"]["seed"] for r in runs], "n_runs": len(runs),
            "diverged": [{"seed": r["settings"]["seed"], "epoch": r["diverged_epoch"]}
@@ -253,8 +255,9 @@ def evaluate(weights_path=None) -> float:
 def _run_line(args) -> str:
     metrics = run()
     m = metrics["main"]
-    return (f"q1: {metrics['dataset']['title']}: main test accuracy {m['test_acc_mean']:.4f} ± "
-            f"{m['test_acc_std']:.4f} over seeds {m['seeds']}; saved weights "
+    spread = "" if m["test_acc_std"] is None else f" ± {m['test_acc_std']:.4f}"
+    return (f"q1: {metrics['dataset']['title']}: main test accuracy {m['test_acc_mean']:.4f}"
+            f"{spread} over seeds {m['seeds']}; saved weights "
             f"{m['saved_test_acc']:.4f}")
 
 

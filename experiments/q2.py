@@ -50,9 +50,10 @@ def epochs_to_loss(train_loss: list[float], threshold: float) -> int | None:
 
 
 def summarise(runs: list[dict]) -> dict:
-    """mean ± std over seeds; 'test_loss' is the final model's mean loss over the 10,000 test images."""
+    """mean ± sample std (n - 1) over seeds, the std None for one seed (no spread was measured);
+    'test_loss' is the final model's mean loss over the 10,000 test images."""
     def stats(values):
-        return statistics.fmean(values), statistics.pstdev(values) if len(values) > 1 else 0.0
+        return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None
     last = lambda key: [r["history"][key][-1] for r in runs]  # noqa: E731
     out = {"seeds": [r["seed"] for r in runs], "optimizer": runs[0]["optimizer"],
            "lr": runs[0]["lr"], "epochs": runs[0]["epochs"]}

@@ -61,11 +61,12 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
     if found.findings:
         warn_on_first_page(build_dir, found.findings)
     body_pages = latex.typeset(build_dir, pdf, line_maps)
+    log = latex.read_log(build_dir)
     info = {"pdf": paths.relative(pdf), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
             "audit": "failed" if found.findings else "passed", "audit_summary": summary,
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
-            "layout": budget.measure(latex.read_log(build_dir))}
+            "layout": budget.measure(log), "overfull": latex.overfull_boxes(log, line_maps)}
     write_text(build_dir / "build.json", json.dumps(info, indent=1))
     return info
 
@@ -76,7 +77,8 @@ def _build_line(args) -> str:
             f"in {info['seconds']} s\n{info['audit_summary']}")
     over_budget = budget.check(info)
     # a draft over budget is normal while writing; `make submission` refuses it
-    return f"{line}\nwarning: {over_budget}" if over_budget else line
+    warnings = ([over_budget] if over_budget else []) + info["overfull"]
+    return "\n".join([line] + [f"warning: {warning}" for warning in warnings])
 
 
 if __name__ == "__main__":

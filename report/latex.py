@@ -72,6 +72,43 @@ def explain(log: str, line_maps: dict, build_dir: Path | None = None) -> str:
     return f"{tex}:{line}: LaTeX error: {message}"
 
 
+# "Overfull \hbox (2.29797pt too wide) in paragraph at lines 4--15" (or "in alignment at"); the
+# lines are those of the file being read, which the log's "(./q1.tex" ... ")" nesting tells.
+OVERFULL = re.compile(r"^Overfull \\hbox \(([\d.]+)pt too wide\) .*?at lines (\d+)--(\d+)")
+LOG_FILE_OR_PAREN = re.compile(r"\((?:\./)?([\w./-]+\.\w+)?|\)")
+
+
+def overfull_boxes(log: str, line_maps: dict) -> list[str]:
+    """One warning per line of text wider than the text area (LaTeX reports those over \\hfuzz,
+    0.1 pt), at its template line."""
+    found, files = [], []  # files: the stack of what each "(" opened (None: not a file)
+    for log_line in log.splitlines():
+        match = OVERFULL.match(log_line)
+        if match:
+            reading = next((name for name in reversed(files) if name), None)
+            width, first, last = float(match.group(1)), int(match.group(2)), int(match.group(3))
+            found.append(_overfull_message(reading, first, last, width, line_maps))
+            continue
+        for token in LOG_FILE_OR_PAREN.finditer(log_line):
+            if token.group() == ")":
+                if files:
+                    files.pop()
+            else:
+                files.append(token.group(1))
+    return found
+
+
+def _overfull_message(tex: str | None, first: int, last: int, width: float, line_maps) -> str:
+    what = f"a line is {width:.1f} pt wider than the text (overfull \\hbox)"
+    if tex in line_maps:
+        template, origin = line_maps[tex]
+        lines = sorted({origin[n - 1] for n in range(first, last + 1) if 0 < n <= len(origin)} - {0})
+        where = f"{template}:{lines[0]}" if lines else f"{template}:?"
+        span = f", template lines {lines[0]}-{lines[-1]}" if len(lines) > 1 else ""
+        return f"{where}: {what}{span} (rendered as {tex}:{first}--{last}); reword or shorten it"
+    return f"{tex or 'the document'}:{first}--{last}: {what}"
+
+
 def read_log(build_dir: Path, main: str = "main.tex") -> str:
     """The LaTeX log of the last run ("" before the first)."""
     log_path = build_dir / main.replace(".tex", ".log")

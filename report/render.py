@@ -80,8 +80,15 @@ def _finite(value, what: str) -> float:
     return float(value)
 
 
-def num(value, digits: int = 3) -> str:
-    return rf"\num{{{_finite(value, 'a number'):.{digits}f}}}"
+def _spread(std, digits: int, scale: float = 1.0) -> str:
+    """siunitx's " +- s", which it sets as one unbreakable value ± s; nothing when std is None
+    (one seed: no spread was measured)."""
+    return f" +- {scale * _finite(std, 'a spread'):.{digits}f}" if std is not None else ""
+
+
+def num(value, digits: int = 3, std=None) -> str:
+    """A number, optionally mean ± std."""
+    return rf"\num{{{_finite(value, 'a number'):.{digits}f}{_spread(std, digits)}}}"
 
 
 def sci(value, digits: int = 1) -> str:
@@ -91,8 +98,7 @@ def sci(value, digits: int = 1) -> str:
 def pct(value, digits: int = 1, std=None) -> str:
     """A fraction as a percentage, optionally mean ± std."""
     mean = f"{100 * _finite(value, 'a percentage'):.{digits}f}"
-    spread = f" +- {100 * _finite(std, 'a percentage'):.{digits}f}" if std is not None else ""
-    return rf"\qty{{{mean}{spread}}}{{\percent}}"
+    return rf"\qty{{{mean}{_spread(std, digits, 100)}}}{{\percent}}"
 
 
 # How the prose spells the configuration's values and the ablation factors
@@ -242,7 +248,14 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
         tex_name = name.removesuffix(".j2")
         write_text(out_dir / tex_name, marks.strip(text))
         line_maps[tex_name] = (where, origin)
+    copy_bibliographies(template_dir, out_dir)
     return line_maps
+
+
+def copy_bibliographies(template_dir: Path, out_dir: Path) -> None:
+    """templates/*.bib beside the .tex files, where BibTeX (run by latexmk) looks for them."""
+    for bib in sorted(template_dir.glob("*.bib")):
+        write_text(out_dir / bib.name, bib.read_text())
 
 
 MAIN = "main.tex.j2"

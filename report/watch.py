@@ -27,9 +27,10 @@ MAKE_REPORT = ["make", "--no-print-directory", "report"]
 
 
 def is_source(change: watchfiles.Change, path: str) -> bool:
-    """A template or config.toml, not an editor's swap or backup file beside them."""
+    """A template, the bibliography or config.toml, not an editor's swap or backup file beside them."""
     path = Path(path)
-    return path == paths.CONFIG or (path.parent == paths.TEMPLATES and path.name.endswith(".tex.j2"))
+    return path == paths.CONFIG or (path.parent == paths.TEMPLATES
+                                    and path.name.endswith((".tex.j2", ".bib")))
 
 
 def rebuild() -> str:
@@ -67,7 +68,10 @@ def pages() -> str:
     total = len(PdfReader(paths.ROOT / info["pdf"]).pages)
     line = f"{info['pdf']}, {info['body_pages']} pages of main body, {total} in all"
     over_budget = budget.check(info)
-    return f"{line}; over budget: {over_budget}" if over_budget else line
+    line = f"{line}; over budget: {over_budget}" if over_budget else line
+    overfull = info.get("overfull", [])  # a build.json from before overfull boxes were recorded
+    more = f" (and {len(overfull) - 1} more: `make report` lists them)" if len(overfull) > 1 else ""
+    return f"{line}; {overfull[0]}{more}" if overfull else line
 
 
 def say(saved: str, outcome: str) -> None:
@@ -76,7 +80,7 @@ def say(saved: str, outcome: str) -> None:
 
 def watch(args) -> str:
     print(f"watch: rebuilding {paths.PDF.relative_to(paths.ROOT)} on every save of "
-          f"templates/*.tex.j2 or config.toml; Ctrl-C stops", flush=True)
+          f"templates/*.tex.j2, templates/*.bib or config.toml; Ctrl-C stops", flush=True)
     try:
         started = False
         # templates/ holds no folders; the root is watched alone, for config.toml, not the

@@ -14,6 +14,7 @@ from report import watch
 
 @pytest.mark.parametrize("path, counts", [
     (paths.TEMPLATES / "q1.tex.j2", True),
+    (paths.TEMPLATES / "references.bib", True),   # the reference list is part of the PDF
     (paths.CONFIG, True),
     (paths.TEMPLATES / ".q1.tex.j2.swp", False),  # vim's swap file
     (paths.TEMPLATES / "q1.tex.j2~", False),      # an editor's backup
