@@ -19,9 +19,10 @@ import unicodedata
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
-from hw1.common import write_text
+from hw1.common import write_bytes, write_text
 from pipeline import config, paths
 from report.errors import ReportError
 
@@ -89,6 +90,11 @@ def pct(value, digits: int = 1, std=None) -> str:
     return rf"\qty{{{mean}{spread}}}{{\percent}}"
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 seed`, `3 seeds`: a count with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def optimizer_name(name: str) -> str:
     return {"adam": "Adam", "sgd": "SGD"}.get(name, name)
 
@@ -129,15 +135,21 @@ class SentinelLoader(jinja2.FileSystemLoader):
 
 
 def environment(template_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
-    env = jinja2.Environment(
+    """Jinja's immutable sandbox: template text is prose, never code. Attributes that reach Python's
+    internals (`__class__`, `__globals__`, ...) and methods that change the results are refused
+    (SecurityError), and Jinja's default globals (`cycler`, `joiner`, `lipsum`, `namespace`,
+    `range`, `dict`: routes to `__globals__`) are removed; the report's context and filters, and
+    Jinja's own filters (checked by the sandbox), are all a template sees."""
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=SentinelLoader(str(template_dir)),
         block_start_string="((*", block_end_string="*))",
         variable_start_string="(((", variable_end_string=")))",
         comment_start_string="((=", comment_end_string="=))",
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         autoescape=False, keep_trailing_newline=True)
+    env.globals.clear()
     env.filters.update(e=escape, num=num, sci=sci, pct=pct, optimizer_name=optimizer_name,
-                       name_fonts=name_fonts)
+                       name_fonts=name_fonts, counted=counted)
     return env
 
 
@@ -146,10 +158,52 @@ def _template_line(err: Exception, name: str) -> int | None:
     return frames[-1].lineno if frames else None
 
 
+FIGURES_DIR = "figures"   # in the build folder: TeX reads nothing outside it (latex.py)
+INPUT = re.compile(r"\\(?:input|include)\{([^}]*)\}")
+
+
+def stage_figures(figures: dict, out_dir: Path) -> dict:
+    """Copy each figure into out_dir/figures/, where confined TeX may read it; the templates get
+    those relative paths. An unchanged figure keeps its time stamp."""
+    staged = {}
+    for name, source in figures.items():
+        relative = f"{FIGURES_DIR}/{Path(source).name}"
+        content = Path(source).read_bytes()
+        target = out_dir / relative
+        if not target.is_file() or target.read_bytes() != content:
+            write_bytes(target, content)
+        staged[name] = relative
+    return staged
+
+
+def remove_stale(out_dir: Path, rendered: set[str]) -> None:
+    """A .tex left by a template since deleted or renamed is never typeset: deleted."""
+    for tex in out_dir.glob("*.tex"):
+        if tex.name not in rendered:
+            tex.unlink()
+
+
+def check_inputs(out_dir: Path, line_maps: dict) -> None:
+    """Every \\input of a rendered file names a template that exists; otherwise the template and
+    line, not LaTeX's `Emergency stop`."""
+    for tex, (where, origin) in line_maps.items():
+        for number, line in enumerate((out_dir / tex).read_text().split("\n")):
+            for name in INPUT.findall(line.split("%")[0]):
+                wanted = name if name.endswith(".tex") else f"{name}.tex"
+                if "/" not in wanted and wanted not in line_maps:
+                    raise ReportError(
+                        f"{where}:{origin[number] or '?'}: \\input{{{name}}}, but there is no "
+                        f"templates/{wanted}.j2 (deleted or renamed?); restore it (`git checkout "
+                        f"templates/{wanted}.j2`) or change the \\input")
+
+
 def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATES) -> dict:
-    """Render every templates/*.tex.j2 to out_dir/*.tex; return {tex name: (template, line map)}."""
+    """Render every templates/*.tex.j2 to out_dir/*.tex; return {tex name: (template, line map)}.
+    Figures are copied into out_dir (stage_figures); .tex files no template wrote are removed."""
     env = environment(template_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if "figures" in context:
+        context = {**context, "figures": stage_figures(context["figures"], out_dir)}
     line_maps = {}
     for template_path in sorted(template_dir.glob("*.tex.j2")):
         name = template_path.name
@@ -158,9 +212,17 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
             rendered = env.get_template(name).render(context)
         except jinja2.TemplateSyntaxError as err:
             raise ReportError(f"{where}:{err.lineno}: template syntax error: {err.message}") from None
+        except jinja2.sandbox.SecurityError as err:
+            line = _template_line(err, name)
+            raise ReportError(f"{where}:{line}: refused: {err}; a template reaches only the "
+                              f"report's values and filters, not Python's internals") from None
         except jinja2.UndefinedError as err:
             line = _template_line(err, name)
             raise ReportError(f"{where}:{line}: undefined variable: {err.message}") from None
+        except jinja2.TemplateNotFound as err:
+            line = _template_line(err, name)
+            raise ReportError(f"{where}:{line}: no template {err.name!r} in templates/ to include"
+                              ) from None
         except ReportError as err:
             line = _template_line(err, name)
             raise ReportError(f"{where}:{line}: {err}") from None
@@ -168,4 +230,6 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
         tex_name = name.removesuffix(".j2")
         write_text(out_dir / tex_name, text)
         line_maps[tex_name] = (where, origin)
+    remove_stale(out_dir, set(line_maps))
+    check_inputs(out_dir, line_maps)
     return line_maps
