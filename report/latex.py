@@ -24,6 +24,9 @@ CONFINED_LUA = re.compile(r"^.*?(TeX may not (?:read|write) .*?): it reads only"
 CONFINEMENT = ("TeX reads only the build folder, the figures and TeX's own files, and writes "
                "only the build folder")
 CONFINE_LUA = Path(__file__).with_name("confine.lua")
+STOPPED = re.compile(r"Emergency stop|Fatal error occurred")
+LUA_ERROR = re.compile(r"\[\\directlua\]:\d+: (.*)$", re.M)
+BANG_ERROR = re.compile(r"^! (.*)$", re.M)
 # kpathsea's paranoid mode for TeX's own \input and \openout: no absolute paths, no .., no dot
 # files (LuaLaTeX's --safer would do more, but luaotfload refuses to run under it)
 CONFINED_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
@@ -76,12 +79,7 @@ def explain(log: str, line_maps: dict, build_dir: Path | None = None) -> str:
         tail = " | ".join(log.strip().splitlines()[-5:])
         return f"LaTeX failed without a file:line error; the end of its log: {tail}"
     tex, line, message = found
-    confined = CONFINED_LUA.search(log)
-    outside = OUTSIDE_INPUT.search(message)
-    if confined:
-        message = f"{confined.group(1)}: {CONFINEMENT}"
-    elif outside:
-        message = f"\\input{{{outside.group(1)}}} is outside the build folder: {CONFINEMENT}"
+    message = _cause(log, message)
     if tex in line_maps:
         template, origin = line_maps[tex]
         template_line = origin[line - 1] if 0 < line <= len(origin) else 0
@@ -94,6 +92,20 @@ def write_bytes_if_changed(path: Path, content: bytes) -> None:
     """Unchanged files keep their time stamps, so latexmk sees nothing new."""
     if not path.is_file() or path.read_bytes() != content:
         write_bytes(path, content)
+
+
+def _cause(log: str, message: str) -> str:
+    """What stopped LaTeX, where its file:line message says only that it stopped: a path the
+    confinement refused, or the error (a LaTeX `!` line, a Lua error) that came before."""
+    confined, outside = CONFINED_LUA.search(log), OUTSIDE_INPUT.search(log)
+    if confined:
+        return f"{confined.group(1)}: {CONFINEMENT}"
+    if outside:
+        return f"{outside.group(1)} is outside the build folder: {CONFINEMENT}"
+    if not STOPPED.search(message):
+        return message
+    earlier = LUA_ERROR.search(log) or BANG_ERROR.search(log)
+    return earlier.group(1).strip() if earlier else message
 
 
 def read_log(build_dir: Path, main: str = "main.tex") -> str:
