@@ -12,6 +12,9 @@ PY := .venv/bin/python
 # Each step runs as `python -m pipeline MODULE ...` (pipeline/cli.py launch), so that Ctrl-C while
 # the module is still importing torch ends in one line rather than an import traceback.
 RUN := $(PY) -m pipeline
+# A step that writes into the checkout runs under its lock (cli.launch): two makes at once take
+# turns, and the second skips a step whose target ($@) the first wrote while it waited.
+STEP = $(RUN) --lock $@
 STAMP := .venv/.setup-done
 TEX := .venv/.tex-done
 ON := $(filter-out 0,$(QUICK))
@@ -60,11 +63,11 @@ $(TEX): report/ensure_tex.sh | $(STAMP)
 	@touch $@
 
 data: | $(STAMP)  ## fetch [data] dataset into data/<dataset>/raw and verify its MD5s (a no-op when present)
-	$(RUN) experiments.fetch
+	$(STEP) experiments.fetch
 
 # Any dataset's four files (data/MNIST/raw/..., data/FashionMNIST/raw/...), fetched together.
 $(addprefix data/%/raw/,$(IDX_FILES)) &: | $(STAMP)
-	$(RUN) experiments.fetch --dataset $(DATASET_OF_$*)
+	$(STEP) experiments.fetch --dataset $(DATASET_OF_$*)
 
 # Each config section is its own file, rewritten only when that section changes: a [student]
 # edit re-typesets, a [q2] edit re-runs Task 2 alone, a [data] edit switches the results folder
@@ -82,41 +85,52 @@ $(SECTIONS) &: config.toml | $(STAMP)
 derivations: $(R)/derivations.json  ## prove and verify the softmax gradients -> results/derivations.json
 
 $(R)/derivations.json: $(CODE_derivations) | $(STAMP)
-	$(RUN) derivations build
+	$(STEP) derivations build
 
 experiments: $(Q1_OUT) $(Q2_OUT)  ## Task 1 and Task 2 on [data] dataset: metrics, weights, figures -> results/q1, results/q2
 
 # The data are order-only: their content is fixed by MD5, so a re-fetch with new timestamps
 # re-runs nothing.
+# Precious, although .DELETE_ON_ERROR: each step replaces its files itself, all at once and only
+# when it has finished (a results folder as a whole, a figure or the PDF by rename), so a failed,
+# diverged or interrupted run must leave the previous results whole, which make would delete.
+.PRECIOUS: $(Q1_OUT) $(Q2_OUT) $(R)/derivations.json $(PDF) $(BUILD_JSON)
 $(Q1_RESULTS) &: $(CODE_q1) $(R)/.config/q1.json | $(DATA_FILES) $(STAMP)
-	$(RUN) experiments.q1 run
+	$(STEP) experiments.q1 run
 
 $(Q2_RESULTS) &: $(CODE_q2) $(R)/.config/q2.json | $(DATA_FILES) $(STAMP)
-	$(RUN) experiments.q2 run
+	$(STEP) experiments.q2 run
 
 $(Q1_FIGS) &: $(RD)/q1/metrics.json $(CODE_plots)
-	$(RUN) experiments.plots q1
+	$(STEP) experiments.plots q1
 
 $(Q2_FIGS) &: $(RD)/q2/metrics.json $(CODE_plots)
-	$(RUN) experiments.plots q2
+	$(STEP) experiments.plots q2
 
 report: $(PDF) $(BUILD_JSON)  ## everything: data, derivations, experiments, figures -> report/report.pdf
 
+# The templates' names, rewritten when one is added, deleted or renamed: $(wildcard) alone lists
+# only the templates that exist, so a deletion would leave the PDF looking up to date.
+TEMPLATE_LIST := $(R)/.config/templates.txt
+$(shell mkdir -p $(R)/.config && ls templates/*.tex.j2 2>/dev/null | cmp -s - $(TEMPLATE_LIST) \
+        || ls templates/*.tex.j2 > $(TEMPLATE_LIST) 2>/dev/null)
+
 # One PDF for every dataset: the [data] section file makes a switch back rebuild it from the
 # earlier results, which are older than the PDF of the other dataset.
-$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(CODE_report) $(R)/.config/student.json \
+$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(TEMPLATE_LIST) $(CODE_report) $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
         $(Q1_OUT) $(Q2_OUT) | $(STAMP) $(TEX)
-	$(RUN) report build
+	$(STEP) report build
 
 watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml; one line each (Ctrl-C stops)
 	@$(RUN) report.watch
 
-# Older zips go first: if anything below fails, none is left to pass for the current submission.
+# What no report could make packable (QUICK=1, [student] unset, another dataset) is refused
+# before the report is built; a refusal keeps the last verified zip.
 submission: | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw1/, weights
-	@rm -f report/hw1_*.zip
+	@$(RUN) report.submission precheck
 	@$(MAKE) --no-print-directory report
-	$(RUN) report.submission
+	$(STEP) report.submission pack
 
 # The LaTeX source alone, for Overleaf or a co-author with only LaTeX: rebuilt from the built
 # report and checked to typeset to the same text.
@@ -124,7 +138,7 @@ source: $(PDF) $(BUILD_JSON) | $(STAMP) $(TEX)  ## pack and verify report/hw1_<i
 	$(RUN) report.source
 
 bench: $(DATA_FILES) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
-	$(RUN) experiments.bench
+	$(STEP) experiments.bench
 
 test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP) $(TEX)  ## run every test, the slow end-to-end ones too (ARGS="-k budget": pytest options)
 	$(PY) -m pytest $(ARGS)

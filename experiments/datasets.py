@@ -115,6 +115,11 @@ def evaluate_saved(task, weights_path: Path) -> float:
     was trained on, read from the weights file alone as the grader's eval script does; the test
     files' MD5s are checked first, so a corrupted test set gives no number."""
     from hw1 import weights
-    dataset = DATASETS[weights.trained_on(task.load(weights_path)[1])]
+    try:
+        dataset = DATASETS[weights.trained_on(task.load(weights_path)[1])]
+    except weights.WeightsError as err:  # the graders' advice, replaced by the project's
+        # deleting comes first: a damaged file newer than its sources looks up to date to Make
+        rebuild = paths.make_command("experiments", Path(weights_path).parent.parent)
+        raise err.advising(f"delete it and run `{rebuild}`") from None
     verified(dataset, splits=("t10k",))
     return task.evaluate(weights_path, paths.DATA)

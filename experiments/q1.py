@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 import signal
 import statistics
 import time
@@ -25,7 +26,7 @@ import torch
 
 from experiments import datasets
 from hw1 import scratch_mlp as mlp
-from hw1 import task1
+from hw1 import task1, weights
 from hw1.common import atomic_folder, fixed_threads, weights_name
 from pipeline import cli, config, paths, provenance
 
@@ -135,12 +136,13 @@ def train_one(settings: task1.Settings, data: dict) -> dict:
 _worker_data: dict = {}  # one worker process's copy of the data, set once when it starts
 
 
-def _start_worker(data: dict) -> None:
+def _start_worker(data: dict, parent: int) -> None:
     """Under fork, `data` reaches the worker by inheritance, not by pickling 200 MB per run (and
     pickling tensors to shared memory can deadlock after a fork). One thread for good: a forked
     child that starts OpenMP threads (as returning tensors to the parent would) can hang. Ctrl-C is
     left to the parent, which stops the pool: one message, not one traceback per worker."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cli.end_with_parent(parent)  # kill -9 of the run ends its workers too
     torch.set_num_threads(1)
     _worker_data.update(data)
 
@@ -162,7 +164,7 @@ def run_all(cfg: config.Q1, data: dict, workers: int = 2) -> list[dict]:
     specs = run_settings(cfg)
     if cfg.device == "cuda" or workers == 1:
         return _collect(train_one(settings, data) for settings in specs)
-    with multiprocessing.get_context("fork").Pool(workers, _start_worker, (data,)) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, _start_worker, (data, os.getpid())) as pool:
         return _collect(pool.imap(_train_in_worker, specs))
 
 
@@ -217,6 +219,8 @@ def run(out_dir=None) -> dict:
             "layers": [data["x_train"].shape[1], *cfg.hidden, task1.N_CLASSES],
             "n_train": len(data["x_train"]), "n_test": len(data["x_test"]),
             "train_monitor_size": min(task1.TRAIN_MONITOR_SIZE, len(data["x_train"])),
+            # the weights these numbers describe: the report refuses to state them for others
+            "weights_sha256": weights.sha256(staging / weights_name(task1.TASK)),
             "provenance": provenance.record("q1", config.section_hash(cfg), cfg.seeds,
                                             time.perf_counter() - start, dataset.name,
                                             data["data_md5"], cfg.device),

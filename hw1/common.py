@@ -78,13 +78,29 @@ def write_text(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def write_bytes(path: str | Path, content: bytes) -> None:
+    with atomic_write(path) as tmp:
+        tmp.write_bytes(content)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut at a word (never inside one), with … if cut."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit - 1]
+    return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,;:") + "…"
+
+
 @contextlib.contextmanager
 def atomic_folder(path: str | Path):
     """Yield an empty temporary folder; it replaces `path` as a whole only when the block succeeds,
     so a folder of results is either all from one run or all from the previous one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_killed_runs(path)
     staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; results are for everyone
     try:
         yield staging
         old = path.with_name(f".{path.name}.old")
@@ -95,6 +111,17 @@ def atomic_folder(path: str | Path):
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _sweep_killed_runs(path: Path) -> None:
+    """What a run killed outright (kill -9, power loss) left beside `path`: its staging folder,
+    deleted, and the previous results if it died between the two renames, put back."""
+    old = path.with_name(f".{path.name}.old")
+    if old.is_dir() and not path.exists():
+        os.replace(old, path)
+    for stale in path.parent.glob(f".{path.name}.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -175,6 +202,29 @@ def check_fields(settings, ints=(), numbers=(), choices=None) -> None:
         raise ValueError("invalid " + ", ".join(f"{f}={value(f)!r}" for f in bad))
 
 
+# What to do about an OSError the environment causes, by errno name, rather than a traceback.
+ENVIRONMENT_ERRORS = {
+    "EROFS": "it is on a read-only file system; work in a copy you can write to",
+    "ENOSPC": "the disk is full; free some space, then run it again",
+    "EDQUOT": "your disk quota is used up; free some space, then run it again",
+    "EACCES": "you have no permission to write there; change its owner or mode (ls -ld shows "
+              "them), or work in a copy of your own",
+    "EPERM": "you have no permission to write there; change its owner or mode (ls -ld shows "
+             "them), or work in a copy of your own",
+}
+
+
+def environment_error(err: OSError) -> str | None:
+    """One line naming the path and what to do, for a read-only, full or forbidden place; None
+    for any other OSError (a bug, left to show its traceback)."""
+    import errno
+    advice = ENVIRONMENT_ERRORS.get(errno.errorcode.get(err.errno, ""))
+    if advice is None:
+        return None
+    where = err.filename or "a file"
+    return f"cannot write {where} ({err.strerror}): {advice}"
+
+
 def run_script(main) -> int:
     """Run a script's main(): a user-fixable error (anything with an exit_code) is one line on
     stderr, Ctrl-C ends quietly; only a bug shows a traceback."""
@@ -184,6 +234,12 @@ def run_script(main) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as err:
+        line = environment_error(err)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return 1
     except Exception as err:
         if not hasattr(err, "exit_code"):
             raise

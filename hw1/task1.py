@@ -126,7 +126,7 @@ def load(path: str | Path) -> tuple[dict, dict]:
                                              "input_mean": (int, float), "input_std": (int, float)})
     sizes = meta.get("layer_sizes")
     if meta.get("activation") not in mlp.ACTIVATIONS or not isinstance(sizes, list) or len(sizes) < 2:
-        raise weights.WeightsError(f"{path} has no valid activation and layer sizes; {weights.REMEDY}")
+        raise weights.WeightsError(path, "has no valid activation and layer sizes")
     expected = {}
     for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
         expected[f"W{layer}"], expected[f"b{layer}"] = (fan_in, fan_out), (fan_out,)

@@ -112,7 +112,7 @@ def load(path: str | Path):
     hidden = meta.get("hidden")
     if (not all(isinstance(h, int) and h > 0 for h in hidden) or meta["labels"] not in LABELS
             or meta["n_inputs"] < 1 or meta["n_train"] < 1):
-        raise weights.WeightsError(f"{path} has no valid architecture or label kind; {weights.REMEDY}")
+        raise weights.WeightsError(path, "has no valid architecture or label kind")
     net = build_net(hidden, n_inputs=meta["n_inputs"])
     weights.check_shapes(path, tensors, {k: tuple(v.shape) for k, v in net.state_dict().items()})
     net.load_state_dict(tensors)

@@ -9,24 +9,45 @@ and unpickling arbitrary objects from it could run code.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 from pathlib import Path
 
-from .common import DEFAULT_DATASET, atomic_write
+from .common import DEFAULT_DATASET, cut, write_bytes
 
 FORMAT = 1
-# Deleting comes first: a damaged file newer than its sources looks up to date to Make.
-REMEDY = "re-create it: delete it and run `make experiments` (or this task's train script)"
+# Said to whoever holds the file beside the graders' scripts; the project's own commands
+# (experiments, report, submission) replace it with the make command that rebuilds the file.
+REMEDY = "take it again from the submission zip, or re-create it with this task's train script"
 
 
 class WeightsError(Exception):
-    """A weights file that is missing, unreadable or not what the task expects."""
+    """A weights file that is missing, unreadable or not what the task expects: `problem` says
+    what, `remedy` what to do (the grader's by default)."""
     exit_code = 1
+
+    def __init__(self, path: str | Path, problem: str, remedy: str = REMEDY):
+        self.path, self.problem = Path(path), problem
+        super().__init__(f"{path} {problem}; {remedy}")
+
+    def advising(self, remedy: str) -> "WeightsError":
+        """The same problem with another remedy (the project's make command)."""
+        return WeightsError(self.path, self.problem, remedy)
 
 
 def save(path: str | Path, tensors: dict, meta: dict) -> None:
+    """Written through a buffer: torch.save names the archive's folder after the file it writes,
+    and the atomic write's temporary name would make two identical runs' files differ."""
     import torch
-    with atomic_write(path) as tmp:
-        torch.save({**tensors, "meta": {**meta, "format": FORMAT}}, tmp)
+    buffer = io.BytesIO()
+    torch.save({**tensors, "meta": {**meta, "format": FORMAT}}, buffer)
+    write_bytes(path, buffer.getvalue())
+
+
+def sha256(path: str | Path) -> str:
+    """The file's sha256: metrics.json records it, so that numbers are never stated for other
+    weights than the ones they were computed from."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def load(path: str | Path, task: str, required: dict[str, tuple] = None) -> tuple[dict, dict]:
@@ -35,23 +56,22 @@ def load(path: str | Path, task: str, required: dict[str, tuple] = None) -> tupl
     import torch
     path = Path(path)
     if not path.is_file():
-        raise WeightsError(f"{path} is missing; {REMEDY}")
+        raise WeightsError(path, "is missing")
     try:
         content = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, foreign pickle, ...: torch raises many kinds
-        reason = " ".join(str(err).split()).split(". ")[0][:160] or type(err).__name__
-        raise WeightsError(f"{path} cannot be read as a weights file ({reason}); {REMEDY}") from None
+        reason = cut(str(err).split(". ")[0], 160) or type(err).__name__
+        raise WeightsError(path, f"cannot be read as a weights file ({reason})") from None
     meta = content.get("meta") if isinstance(content, dict) else None
     if not isinstance(meta, dict) or meta.get("task") != task or meta.get("format") != FORMAT:
-        raise WeightsError(f"{path} is not a {task} weights file of format {FORMAT}; {REMEDY}")
+        raise WeightsError(path, f"is not a {task} weights file of format {FORMAT}")
     missing = [key for key, types in (required or {}).items()
                if not isinstance(meta.get(key), types) or isinstance(meta.get(key), bool)]
     if missing:
-        raise WeightsError(f"{path} lacks what evaluation needs in its meta ({', '.join(missing)}); "
-                           f"{REMEDY}")
+        raise WeightsError(path, f"lacks what evaluation needs in its meta ({', '.join(missing)})")
     tensors = {k: v for k, v in content.items() if k != "meta"}
     if not all(isinstance(v, torch.Tensor) for v in tensors.values()):
-        raise WeightsError(f"{path} holds values that are not tensors; {REMEDY}")
+        raise WeightsError(path, "holds values that are not tensors")
     return tensors, meta
 
 
@@ -65,5 +85,4 @@ def check_shapes(path: str | Path, tensors: dict, expected: dict) -> None:
     """Every expected tensor present with its shape, and nothing else."""
     found = {k: tuple(v.shape) for k, v in tensors.items()}
     if found != {k: tuple(s) for k, s in expected.items()}:
-        raise WeightsError(f"{path} holds tensors {found}, but its meta describes "
-                           f"{expected}; {REMEDY}")
+        raise WeightsError(path, f"holds tensors {found}, but its meta describes {expected}")

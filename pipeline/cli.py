@@ -15,12 +15,16 @@ later with a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import runpy
 import signal
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Callable
+
+from hw1.common import environment_error
 
 
 class UserError(Exception):
@@ -88,6 +92,15 @@ def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | No
     except BrokenPipeError:  # e.g. `| head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as err:  # a read-only checkout, a full disk: the environment, not a bug
+        if hasattr(err, "exit_code"):
+            print(f"error: {err}", file=sys.stderr)
+            return err.exit_code
+        line = environment_error(err)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return 1
     except Exception as err:
         if not hasattr(err, "exit_code"):
             raise
@@ -98,6 +111,19 @@ def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | No
 def run(prog: str, doc: str, commands: dict[str, Command]) -> None:
     """`main` with sys.argv, exiting with its code: the body of every `__main__` block."""
     sys.exit(main(prog, doc, commands))
+
+
+def end_with_parent(parent: int) -> None:
+    """In a child process (a pool worker, a preexec_fn): SIGTERM when `parent` dies, however it
+    dies (kill -9 included), so that no orphan keeps computing. Linux only; elsewhere a no-op."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
 
 
 _held_ctrl_c: list[int] = []  # SIGINTs that arrived while a launched module was importing
@@ -116,12 +142,77 @@ def _end_holding_ctrl_c() -> None:
             raise KeyboardInterrupt
 
 
+LOCK_OPTION = "--lock"
+USAGE = f"usage: python -m pipeline [{LOCK_OPTION} TARGET] MODULE [ARGS...]"
+
+
 def launch(argv: list[str]) -> int:
     """Run `python -m MODULE ARGS` (argv = [MODULE, *ARGS]) in this process, as -m would, holding
-    Ctrl-C until the module's `main` starts. Every module the Makefile runs reaches `main`."""
+    Ctrl-C until the module's `main` starts. Every module the Makefile runs reaches `main`.
+
+    With `--lock TARGET` first, the step runs under the checkout's lock (`checkout_lock`): a
+    second make waits for the first, and when the first wrote TARGET meanwhile, this step's work
+    is done and it ends at once instead of repeating it."""
+    target = None
+    if argv[:1] == [LOCK_OPTION]:
+        if len(argv) < 3:
+            print(USAGE, file=sys.stderr)
+            return 2
+        target, argv = argv[1], argv[2:]
     if not argv:
-        print("usage: python -m pipeline MODULE [ARGS...]", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
+    if target is None:
+        return _run_module(argv)
+    try:
+        with checkout_lock(argv[0]) as waited_since:
+            if waited_since is not None and _written_since(target, waited_since):
+                print(f"{argv[0]}: {target} was written by another run while this one waited; "
+                      f"nothing more to do", flush=True)
+                return 0
+            return _run_module(argv)
+    except KeyboardInterrupt:  # while waiting for the lock: nothing was started
+        print(f"{argv[0]}: interrupted while waiting for the other make", file=sys.stderr)
+        return 130
+
+
+def _written_since(target: str, since: float) -> bool:
+    try:
+        return os.stat(target).st_mtime >= since
+    except OSError:
+        return False
+
+
+LOCK_FILE = "results/.lock"
+
+
+@contextlib.contextmanager
+def checkout_lock(step: str):
+    """One pipeline step at a time per checkout (flock on results/.lock, released by the kernel
+    when the process ends, however it ends). Yields None when the lock was free, else the time
+    this step began waiting."""
+    import fcntl
+    from pipeline import paths
+    lock_path = paths.ROOT / LOCK_FILE
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(lock_path, "a")
+    except OSError:  # a read-only checkout: the step itself says so, naming the path
+        yield None
+        return
+    with lock:
+        waited_since = None
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waited_since = time.time()
+            print(f"{step}: another make is running in this checkout; waiting for it to finish",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)  # Ctrl-C while waiting: KeyboardInterrupt, below
+        yield waited_since
+
+
+def _run_module(argv: list[str]) -> int:
     sys.argv = list(argv)
     previous = signal.signal(signal.SIGINT, _hold_ctrl_c)
     try:

@@ -101,7 +101,7 @@ CODE = {
     "q2": [*HW1_SHARED, "hw1/random_label_net.py", "hw1/task2.py", "experiments/q2.py"],
     "plots": ["experiments/plots.py"],
     "report": ["report/render.py", "report/context.py", "report/latex.py", "report/claims.py",
-               "report/errors.py", "report/budget.py", "report/__main__.py"],
+               "report/errors.py", "report/budget.py", "report/__main__.py", "report/confine.lua"],
 }
 
 

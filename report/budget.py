@@ -48,10 +48,30 @@ def measure(log: str) -> dict | None:
             "end_depth_pt": round(depth(end_page, end_y), 1), "parts": parts}
 
 
+# The title block (heading, name and ID, the quick-run box) takes about three lines; past five,
+# what grew is the [student] name or the red box of unset [student] keys, not the prose.
+TITLE_USUAL_LINES = 5
+
+
 def longest_sections(layout: dict, count: int = SHOWN_SECTIONS) -> str:
     ranked = sorted(layout["parts"].items(), key=lambda part: -part[1])[:count]
-    return ", ".join(f"templates/{name}.tex.j2 {_pages(pt / layout['text_height_pt'])}"
+    return ", ".join(f"{_part_name(name)} {_pages(pt / layout['text_height_pt'])}"
                      for name, pt in ranked)
+
+
+def _part_name(name: str) -> str:
+    return ("the title block (templates/title.tex.j2)" if name == "title"
+            else f"templates/{name}.tex.j2")
+
+
+def fix(layout: dict) -> str:
+    """What helps: when the title block is longer than it ever is with a usual name, the name or
+    the unset-[student] box; otherwise the prose of the sections named."""
+    title_lines = layout["parts"].get("title", 0.0) / layout["line_pt"]
+    if title_lines > TITLE_USUAL_LINES:
+        return (f"the title block takes about {round(title_lines)} lines (usually 3): shorten "
+                f"[student] name in config.toml, or set [student] name and id if its red box shows")
+    return "shorten these templates"
 
 
 def _pages(pages: float) -> str:
@@ -77,4 +97,4 @@ def check(info: dict, limit_pages: int = LIMIT_PAGES) -> str | None:
     lines = max(1, math.ceil(over / layout["line_pt"]))
     return (f"the main body runs {_pages(over / layout['text_height_pt'])} (about {lines} "
             f"line{'s' if lines > 1 else ''}) past its {limit_pages}-page limit; longest "
-            f"sections: {longest_sections(layout)}; shorten these templates")
+            f"sections: {longest_sections(layout)}; {fix(layout)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hw1 import weights
 from hw1.common import DEFAULT_DATASET
 from pipeline import config, paths, provenance
 from report import claims
@@ -51,7 +52,26 @@ def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> di
     if section and recorded.get("dataset") != dataset:
         raise ReportError(f"{paths.relative(path)} holds results on {recorded.get('dataset')}, but [data] "
                           f"dataset is {dataset}; run `{target}` to refresh it")
+    if section:
+        check_weights(data, path, paths.weights(name, path.parent.parent), target)
     return data
+
+
+def check_weights(metrics: dict, metrics_path: Path, weights_path: Path, target: str) -> None:
+    """The saved weights' numbers are stated only for the weights file they were computed from
+    (the sha256 that metrics.json records). Make cannot see a file copied over the weights with an
+    older time stamp, so the hint deletes it: a missing target makes Make train again."""
+    shown = paths.relative(weights_path)
+    if not weights_path.is_file():
+        raise ReportError(f"{shown} is missing, so {paths.relative(metrics_path)} describes weights "
+                          f"that are not there; run `{target}` to train them again")
+    recorded = metrics.get("weights_sha256")
+    if recorded is None:
+        raise ReportError(f"{paths.relative(metrics_path)} records no sha256 of {shown}; delete "
+                          f"{shown} and run `{target}`")
+    if weights.sha256(weights_path) != recorded:
+        raise ReportError(f"{shown} is not the weights file {paths.relative(metrics_path)} describes "
+                          f"(its sha256 differs); delete {shown} and run `{target}` to train it again")
 
 
 def load_figures(results: Path, dataset: str) -> dict:

@@ -13,10 +13,23 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from hw1.common import atomic_write
+from hw1.common import atomic_write, write_bytes
 from report.errors import ReportError
 
 ERROR_LINE = re.compile(r"^(?:\./)?([\w.-]+\.tex):(\d+): (.*)$")
+# TeX is confined (typeset): kpathsea refuses \input of a path outside the build folder, which
+# LaTeX then reports as not found; confine.lua refuses Lua's reads and writes outside it.
+OUTSIDE_INPUT = re.compile(r"File `((?:/|~|.*\.\./)[^']*)' not found")
+CONFINED_LUA = re.compile(r"^.*?(TeX may not (?:read|write) .*?): it reads only", re.M)
+CONFINEMENT = ("TeX reads only the build folder, the figures and TeX's own files, and writes "
+               "only the build folder")
+CONFINE_LUA = Path(__file__).with_name("confine.lua")
+STOPPED = re.compile(r"Emergency stop|Fatal error occurred")
+LUA_ERROR = re.compile(r"\[\\directlua\]:\d+: (.*)$", re.M)
+BANG_ERROR = re.compile(r"^! (.*)$", re.M)
+# kpathsea's paranoid mode for TeX's own \input and \openout: no absolute paths, no .., no dot
+# files (LuaLaTeX's --safer would do more, but luaotfload refuses to run under it)
+CONFINED_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
 BODY_PAGES = re.compile(r"^BODYPAGES=(\d+)$", re.M)
 # \tracinglostchars=3 (main.tex.j2) makes a glyph missing from its font an error, raised at
 # shipout with no line of its own
@@ -25,7 +38,9 @@ MISSING_CHAR = re.compile(r"^Missing character: There is no (.) \(U\+([0-9A-F]+)
 # -g: run LaTeX even when latexmk sees no change, since it otherwise reports a run that Ctrl-C
 # interrupted (in `make watch`, say) as failed again and again without retrying it
 LATEXMK = ["latexmk", "-lualatex", "-g", "-interaction=nonstopmode", "-halt-on-error",
-           "-file-line-error", "-no-shell-escape"]
+           "-file-line-error", "-no-shell-escape",
+           # before the document's first line: Lua's files confined too (confine.lua)
+           r"-usepretex=\directlua{dofile('confine.lua')}"]
 
 
 def first_error(log: str) -> tuple[str, int, str] | None:
@@ -64,6 +79,7 @@ def explain(log: str, line_maps: dict, build_dir: Path | None = None) -> str:
         tail = " | ".join(log.strip().splitlines()[-5:])
         return f"LaTeX failed without a file:line error; the end of its log: {tail}"
     tex, line, message = found
+    message = _cause(log, message)
     if tex in line_maps:
         template, origin = line_maps[tex]
         template_line = origin[line - 1] if 0 < line <= len(origin) else 0
@@ -109,6 +125,26 @@ def _overfull_message(tex: str | None, first: int, last: int, width: float, line
     return f"{tex or 'the document'}:{first}--{last}: {what}"
 
 
+def write_bytes_if_changed(path: Path, content: bytes) -> None:
+    """Unchanged files keep their time stamps, so latexmk sees nothing new."""
+    if not path.is_file() or path.read_bytes() != content:
+        write_bytes(path, content)
+
+
+def _cause(log: str, message: str) -> str:
+    """What stopped LaTeX, where its file:line message says only that it stopped: a path the
+    confinement refused, or the error (a LaTeX `!` line, a Lua error) that came before."""
+    confined, outside = CONFINED_LUA.search(log), OUTSIDE_INPUT.search(log)
+    if confined:
+        return f"{confined.group(1)}: {CONFINEMENT}"
+    if outside:
+        return f"{outside.group(1)} is outside the build folder: {CONFINEMENT}"
+    if not STOPPED.search(message):
+        return message
+    earlier = LUA_ERROR.search(log) or BANG_ERROR.search(log)
+    return earlier.group(1).strip() if earlier else message
+
+
 def read_log(build_dir: Path, main: str = "main.tex") -> str:
     """The LaTeX log of the last run ("" before the first)."""
     log_path = build_dir / main.replace(".tex", ".log")
@@ -119,8 +155,9 @@ def typeset(build_dir: Path, pdf: Path, line_maps: dict, main: str = "main.tex")
     """Build main.tex in build_dir into `pdf`; return the number of pages of the main body."""
     if shutil.which("latexmk") is None:
         raise ReportError("latexmk is not installed; run `make setup` (it installs TeX)")
+    write_bytes_if_changed(build_dir / CONFINE_LUA.name, CONFINE_LUA.read_bytes())
     done = subprocess.run(LATEXMK + [main], cwd=build_dir, capture_output=True, text=True,
-                          env={**os.environ, "max_print_line": "1000"})
+                          env={**os.environ, "max_print_line": "1000", **CONFINED_ENV})
     log = read_log(build_dir, main) or done.stdout
     if done.returncode != 0:
         raise ReportError(explain(log, line_maps, build_dir))

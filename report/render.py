@@ -19,9 +19,10 @@ import unicodedata
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
-from hw1.common import write_text
+from hw1.common import write_bytes, write_text
 from pipeline import config, paths
 from report import audit as audit_mod
 from report import provenance_marks as marks
@@ -112,6 +113,17 @@ def display(value) -> str:
     return DISPLAY_NAMES.get(str(value), escape(value))
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 seed`, `3 seeds`: a count with its noun in the right number (the count marked with its
+    source, for the audit)."""
+    return f"{marks.finalize(n)} {noun}" if n == 1 else f"{marks.finalize(n)} {noun}s"
+
+
+def across_variants(ablations, key: str) -> list:
+    """The value of `key` in every variant of every ablation table, in order."""
+    return [summary[key] for table in ablations.values() for summary in table["variants"].values()]
+
+
 def add_sentinels(source: str) -> str:
     """Append a line sentinel to every line that does not end inside a Jinja tag."""
     out, depth = [], 0
@@ -148,17 +160,23 @@ class SentinelLoader(jinja2.FileSystemLoader):
 
 
 def environment(template_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
-    """The templates' environment: every inserted piece is marked with its source
-    (report/provenance_marks.py) for the audit."""
-    env = jinja2.Environment(
+    """The templates' environment, in Jinja's immutable sandbox: template text is prose, never
+    code. Attributes that reach Python's internals (`__class__`, `__globals__`, ...) and methods
+    that change the results are refused (SecurityError), and Jinja's default globals (`cycler`,
+    `joiner`, `lipsum`, `namespace`, `range`, `dict`: routes to `__globals__`) are removed; the
+    report's context and filters, and Jinja's own filters (checked by the sandbox), are all a
+    template sees. Every inserted piece is marked with its source (report/provenance_marks.py)
+    for the audit."""
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=SentinelLoader(str(template_dir)),
         block_start_string="((*", block_end_string="*))",
         variable_start_string="(((", variable_end_string=")))",
         comment_start_string="((=", comment_end_string="=))",
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         autoescape=False, keep_trailing_newline=True, finalize=marks.finalize)
+    env.globals.clear()
     env.filters.update(audited_filters())
-    env.filters.update(name_fonts=name_fonts)
+    env.filters.update(name_fonts=name_fonts, counted=counted, across_variants=across_variants)
     return env
 
 
@@ -204,6 +222,45 @@ def _template_line(err: Exception, name: str) -> int | None:
     return frames[-1].lineno if frames else None
 
 
+FIGURES_DIR = "figures"   # in the build folder: TeX reads nothing outside it (latex.py)
+INPUT = re.compile(r"\\(?:input|include)\{([^}]*)\}")
+
+
+def stage_figures(figures: dict, out_dir: Path) -> dict:
+    """Copy each figure into out_dir/figures/, where confined TeX may read it; the templates get
+    those relative paths. An unchanged figure keeps its time stamp."""
+    staged = {}
+    for name, source in figures.items():
+        relative = f"{FIGURES_DIR}/{Path(source).name}"
+        content = Path(source).read_bytes()
+        target = out_dir / relative
+        if not target.is_file() or target.read_bytes() != content:
+            write_bytes(target, content)
+        staged[name] = relative
+    return staged
+
+
+def remove_stale(out_dir: Path, rendered: set[str]) -> None:
+    """A .tex left by a template since deleted or renamed is never typeset: deleted."""
+    for tex in out_dir.glob("*.tex"):
+        if tex.name not in rendered:
+            tex.unlink()
+
+
+def check_inputs(out_dir: Path, line_maps: dict) -> None:
+    """Every \\input of a rendered file names a template that exists; otherwise the template and
+    line, not LaTeX's `Emergency stop`."""
+    for tex, (where, origin) in line_maps.items():
+        for number, line in enumerate((out_dir / tex).read_text().split("\n")):
+            for name in INPUT.findall(line.split("%")[0]):
+                wanted = name if name.endswith(".tex") else f"{name}.tex"
+                if "/" not in wanted and wanted not in line_maps:
+                    raise ReportError(
+                        f"{where}:{origin[number] or '?'}: \\input{{{name}}}, but there is no "
+                        f"templates/{wanted}.j2 (deleted or renamed?); restore it (`git checkout "
+                        f"templates/{wanted}.j2`) or change the \\input")
+
+
 def render_order(template_dir: Path) -> list[Path]:
     """Every template, the appendix last: it lists what the audit met in the others."""
     found = sorted(template_dir.glob("*.tex.j2"))
@@ -220,9 +277,17 @@ def render_one(env: jinja2.Environment, name: str, context: dict) -> str:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as err:
         raise ReportError(f"{where}:{err.lineno}: template syntax error: {err.message}") from None
+    except jinja2.sandbox.SecurityError as err:
+        line = _template_line(err, name)
+        raise ReportError(f"{where}:{line}: refused: {str(err).rstrip('.')}; a template reaches only the "
+                          f"report's values and filters, not Python's internals") from None
     except jinja2.UndefinedError as err:
         line = _template_line(err, name)
         raise ReportError(f"{where}:{line}: undefined variable: {err.message}") from None
+    except jinja2.TemplateNotFound as err:
+        line = _template_line(err, name)
+        raise ReportError(f"{where}:{line}: no template {err.name!r} in templates/ to include"
+                          ) from None
     except ReportError as err:
         line = _template_line(err, name)
         raise ReportError(f"{where}:{line}: {err}") from None
@@ -233,11 +298,14 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
     """Render every templates/*.tex.j2 to out_dir/*.tex; return {tex name: (template, line map)}.
 
     Each rendered template is audited before it is written (report/audit.py): what it typed by
-    hand goes to `audit.findings`, what it inserted to `audit.used`."""
+    hand goes to `audit.findings`, what it inserted to `audit.used`. Figures are copied into
+    out_dir (stage_figures); .tex files no template wrote are removed."""
     audit = audit if audit is not None else audit_mod.Audit()
     env = environment(template_dir)
     scanner = audit_mod.Scanner(audit_mod.Suggestions(context))
     out_dir.mkdir(parents=True, exist_ok=True)
+    if "figures" in context:
+        context = {**context, "figures": stage_figures(context["figures"], out_dir)}
     line_maps = {}
     for template_path in render_order(template_dir):
         name = template_path.name
@@ -249,6 +317,8 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
         write_text(out_dir / tex_name, marks.strip(text))
         line_maps[tex_name] = (where, origin)
     copy_bibliographies(template_dir, out_dir)
+    remove_stale(out_dir, set(line_maps))
+    check_inputs(out_dir, line_maps)
     return line_maps
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,26 @@ def check_dataset(data_section: config.Data) -> None:
                               f"\"{DEFAULT_DATASET}\", run `make report`, then `make submission`")
 
 
+def precheck(quick: bool = paths.QUICK) -> None:
+    """What refuses a submission before any long work (`make submission` asks first, then builds
+    the report): a QUICK run, [student] unset, a dataset other than the course's."""
+    if quick:
+        raise SubmissionError("QUICK=1: the course receives the full report; run `make "
+                              "submission` without QUICK=1 (an existing zip is kept)")
+    sections = config.load(quick=False)
+    check_student(sections["student"])
+    check_dataset(sections["data"])
+
+
+def check_audit(info: dict, build_json: Path) -> None:
+    """build.json's "audit" (written by the report's audit of its prose against its numbers):
+    a PDF whose audit did not pass is not packed. No key yet: nothing to refuse."""
+    if "audit" in info and info["audit"] != "passed":
+        raise SubmissionError(f"the report did not pass its audit ({paths.relative(build_json)}: "
+                              f"audit = {info['audit']!r}); fix what `make report` names, then "
+                              f"run `make submission`")
+
+
 def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
                  pdf: Path = paths.PDF, allow_quick: bool = False) -> dict:
     """Refuse an unset student, another dataset than the course's, or a missing, stale, quick or
@@ -86,6 +107,7 @@ def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
                               f"`make report`") from None
     if quick and not allow_quick:
         raise SubmissionError("the report is a quick run (QUICK=1); run `make report` for the full one")
+    check_audit(info, build / "build.json")
     ctx = context.build_context(config.load(quick=quick), results)  # raises when stale
     newest = max(p.stat().st_mtime for p in [*paths.TEMPLATES.glob("*.j2"),
                                              *(results / task / "metrics.json" for task in TASKS)])
@@ -109,8 +131,9 @@ def settings_file(student: dict, results: Path) -> bytes:
 def _load_weights(module, path: Path):
     try:
         return module.load(path)
-    except WeightsError as err:
-        raise SubmissionError(f"{err}; then run `make report` and `make submission` again") from None
+    except WeightsError as err:  # the grader's advice replaced by the command that rebuilds it
+        raise SubmissionError(f"{err.path} {err.problem}; delete it and run `make submission` "
+                              f"again (it trains that task again)") from None
 
 
 def grader_code(prefix: str) -> dict[str, Path]:
@@ -177,7 +200,7 @@ def pdf_text(pdf: Path) -> str:
     except FileNotFoundError:
         raise SubmissionError("pdftotext is missing; run `make setup` (it installs poppler-utils)") from None
     if done.returncode != 0:
-        raise SubmissionError(f"pdftotext cannot read {pdf.name}: {done.stderr.strip()[:200]}")
+        raise SubmissionError(f"pdftotext cannot read {pdf.name}: {common.cut(done.stderr, 200)}")
     return done.stdout
 
 
@@ -185,8 +208,10 @@ def _fresh_python(args: list[str], elsewhere: Path) -> subprocess.CompletedProce
     """A new interpreter, run from an unrelated folder: the scripts must find hw1/ beside
     themselves, as a grader's harness in its own folder would load them."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    parent = os.getpid()
     return subprocess.run([sys.executable, "-E", "-s", *args], cwd=elsewhere, env=env,
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900,
+                          preexec_fn=lambda: cli.end_with_parent(parent))  # no orphan on kill -9
 
 
 def _failure(done: subprocess.CompletedProcess) -> str:
@@ -214,11 +239,34 @@ def run_train(folder: Path, script: str, elsewhere: Path) -> None:
     out.unlink()
 
 
+VERIFY_PREFIX = "hw1-verify-"   # then the pid of the submission that made the folder
+
+
+def sweep_killed_verifications() -> None:
+    """Delete the verification folders of submissions that were killed (kill -9 skips their
+    clean-up): those whose process is gone. Another checkout's running one is left alone."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{VERIFY_PREFIX}*-*"):
+        pid = folder.name.removeprefix(VERIFY_PREFIX).split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def verify(zip_path: Path, student: dict, metrics: dict, report: callable = print) -> None:
     """Unzip into an empty folder beside the MNIST files and check it as the grader will use it."""
     prefix = f"hw1_{student['id']}_"
     datasets.verified(datasets.MNIST)  # the checks below read MNIST: it must be the real one
-    with tempfile.TemporaryDirectory(prefix="hw1-verify-") as tmp:
+    sweep_killed_verifications()
+    with tempfile.TemporaryDirectory(prefix=f"{VERIFY_PREFIX}{os.getpid()}-") as tmp:
         folder, elsewhere = Path(tmp) / "unzipped", Path(tmp) / "elsewhere"
         elsewhere.mkdir()
         with zipfile.ZipFile(zip_path) as z:
@@ -265,10 +313,16 @@ def _check_accuracy(folder: Path, script: str, metrics: dict, task: str, pdf_tex
     returned = run_eval(folder, script, elsewhere)["accuracy"]
     printed = _printed(metrics, task)
     if f"{100 * returned:.2f}" != printed:
+        # Make sees no change in a hand-edited metrics.json: deleting it makes `make` train again
+        metrics_file = paths.relative(paths.RESULTS / task / "metrics.json")
         raise SubmissionError(f"{script}: evaluate_hw1() returns {returned:.4f} but the report "
-                              f"prints {printed} %; run `make experiments report` again")
+                              f"prints {printed} %; delete {metrics_file} and run `make "
+                              f"submission` again (it trains {task} again)")
     if printed not in pdf_text_:
-        raise SubmissionError(f"the PDF does not print {printed} % for {task}; run `make report`")
+        section, key = SAVED_ACC[task]
+        raise SubmissionError(f"the PDF does not print the saved {task} weights' accuracy, "
+                              f"{printed} %, which the graders check; keep "
+                              f"((( {task}.{section}.{key}|pct(2) ))) in templates/{task}.tex.j2")
 
 
 def pack(out: Path | None = None, results: Path = paths.RESULTS, build: Path = paths.BUILD,
@@ -299,4 +353,7 @@ def _pack_line(args) -> str:
 
 
 if __name__ == "__main__":
-    cli.run("report.submission", __doc__, {"pack": cli.Command(_pack_line, "build and verify the zip")})
+    cli.run("report.submission", __doc__, {
+        "pack": cli.Command(_pack_line, "build and verify the zip"),
+        "precheck": cli.Command(lambda args: precheck(),
+                                "refuse at once what no report could make packable")})

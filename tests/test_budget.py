@@ -49,3 +49,20 @@ def test_an_end_mark_pushed_to_the_next_page_by_a_full_page_fits():
     # page 2 exactly full: the zero-height end mark lands at the top of page 3, 0.014 pt "over"
     assert budget.check(_info(_log(("theory", 1, 50), ("end", 3, 0.014)))) is None
     assert budget.check(_info(_log(("theory", 1, 50), ("end", 3, 7.0)))) is not None  # > half a line
+
+
+def test_a_long_title_block_is_named_with_the_fix_that_helps():
+    # a 500-character name (or the unset-[student] box) makes the title 300 pt, 25 lines
+    log = _log(("theory", 1, 300), ("q1", 1, 500), ("q2", 2, 100), ("summary", 2, 650),
+               ("end", 3, 150))
+    message = budget.check(_info(log))
+    assert "the title block (templates/title.tex.j2) 0.40 page" in message
+    assert message.endswith("the title block takes about 25 lines (usually 3): shorten [student] "
+                            "name in config.toml, or set [student] name and id if its red box shows")
+    assert "shorten these templates" not in message
+
+
+def test_a_usual_title_block_points_at_the_templates():
+    log = _log(("theory", 1, 40), ("q1", 1, 200), ("q2", 2, 100), ("summary", 2, 650),
+               ("end", 3, 150))
+    assert budget.check(_info(log)).endswith("shorten these templates")

@@ -391,3 +391,137 @@ def test_one_config_line_gives_the_whole_quick_report_on_fashion_mnist(tmp_path)
         plan = _make_in(repo, "report", dry=True).stdout
         assert ("experiments.q1 run" in plan) is experiments_run, plan
         assert "report build" in plan and "derivations build" not in plan, plan
+
+
+# --- template text is prose: the sandbox, TeX's confinement, deleted templates -------------------
+
+SANDBOX_ESCAPES = [
+    '((( cycler.__init__.__globals__.os.popen("touch {marker}").read() )))',
+    '((( joiner.__init__.__globals__.os.popen("touch {marker}").read() )))',
+    '((( namespace.__init__.__globals__.os.popen("touch {marker}").read() )))',
+    '((( "".__class__.__mro__[1].__subclasses__() )))',
+    '((( claims.__init__.__globals__ )))',
+    '((( eq.__globals__ )))',
+    '((( self.__init__ )))',
+    '((( "{{0.__class__}}".format(q1) )))',
+    '((( q1.main.update({{"saved_test_acc": 1.0}}) )))',
+]
+
+
+@pytest.mark.parametrize("line", SANDBOX_ESCAPES)
+def test_a_template_cannot_reach_python_internals(quick_context, tmp_path, line):
+    marker = tmp_path / "ran"
+    templates = _templates_with(tmp_path, "summary.tex.j2", 3, line.format(marker=marker))
+    with pytest.raises(ReportError) as err:
+        render.render_all(quick_context, tmp_path / "build", templates)
+    assert str(err.value).startswith("templates/summary.tex.j2:3: refused: access to attribute")
+    assert str(err.value).endswith("not Python's internals")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["lipsum", "range", "dict", "cycler"])
+def test_jinjas_default_globals_are_gone(quick_context, tmp_path, name):
+    templates = _templates_with(tmp_path, "summary.tex.j2", 3, f"((( {name} )))")
+    with pytest.raises(ReportError, match=f"summary.tex.j2:3: undefined variable: '{name}'"):
+        render.render_all(quick_context, tmp_path / "build", templates)
+
+
+def test_an_include_of_a_system_file_is_refused(quick_context, tmp_path):
+    templates = _templates_with(tmp_path, "summary.tex.j2", 3, '((* include "/etc/passwd" *))')
+    with pytest.raises(ReportError, match=r"summary.tex.j2:3: no template '/etc/passwd'"):
+        render.render_all(quick_context, tmp_path / "build", templates)
+
+
+def test_counts_have_their_noun_in_the_right_number():
+    assert render.counted(1, "seed") == "1 seed" and render.counted(3, "seed") == "3 seeds"
+
+
+OUTSIDE = "TeX reads only the build folder, the figures and TeX's own files"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("line, refused", [
+    (r"{\catcode`\_=12 \ttfamily \input{/etc/passwd}}", "/etc/passwd.tex is outside the build folder"),
+    (r"\input{/etc/hostname}", "/etc/hostname.tex is outside the build folder"),
+    (r"\input{../../config.toml}", "../../config.toml is outside the build folder"),
+    (r'\directlua{tex.print(io.open("/etc/passwd"):read("a"))}', "TeX may not read /etc/passwd"),
+    (r'\directlua{for l in io.lines("/etc/hostname") do tex.print(l) end}',
+     "TeX may not read /etc/hostname"),
+    (r'\directlua{dofile("/etc/passwd")}', "TeX may not read /etc/passwd"),
+])
+def test_tex_reads_nothing_outside_the_build(quick_context, tmp_path, line, refused):
+    templates = _templates_with(tmp_path, "summary.tex.j2", 3, line)
+    with pytest.raises(ReportError) as err:
+        _build(quick_context, tmp_path, templates)
+    message = str(err.value)
+    assert message.startswith(f"templates/summary.tex.j2:3: LaTeX error: {refused}"), message
+    assert OUTSIDE in message
+    assert not (tmp_path / "report.pdf").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lua", [
+    'local f = io.open("{marker}", "w") f:write("x") f:close()',
+    'os.rename("main.tex", "{marker}")',
+    'os.execute("touch {marker}")',
+    'io.popen("touch {marker}")',
+    'local open = debug.getupvalue(io.open, 1) open("{marker}", "w"):close()',
+    'lfs.chdir("/") io.open("{marker}", "w"):close()',
+    'load(string.dump(function() io.open("{marker}", "w"):close() end))()',
+])
+def test_directlua_writes_nothing_outside_the_build(quick_context, tmp_path, lua):
+    marker = tmp_path / "outside"
+    templates = _templates_with(tmp_path, "summary.tex.j2", 3,
+                                r"\directlua{" + lua.replace("{marker}", str(marker)) + "}")
+    with pytest.raises(ReportError, match=r"^templates/summary.tex.j2:3: LaTeX error: "):
+        _build(quick_context, tmp_path, templates)
+    assert not marker.exists()
+
+
+@pytest.mark.slow
+def test_tex_still_writes_and_reads_its_own_build_folder(quick_context, tmp_path):
+    templates = _templates_with(tmp_path, "summary.tex.j2", 3,
+                                r'\directlua{local f = io.open("own.txt", "w") f:write("kept") '
+                                r'f:close() tex.print(io.open("own.txt"):read("a"))}')
+    pdf, _ = _build(quick_context, tmp_path, templates)
+    assert (tmp_path / "build" / "own.txt").read_text() == "kept" and "kept" in _text(pdf)
+
+
+def test_a_deleted_template_is_named_and_its_old_rendering_never_typeset(quick_context, tmp_path):
+    build = tmp_path / "build"
+    render.render_all(quick_context, build)
+    templates = tmp_path / "templates"
+    shutil.copytree(paths.TEMPLATES, templates)
+    (templates / "summary.tex.j2").unlink()
+    with pytest.raises(ReportError) as err:
+        render.render_all(quick_context, build, templates)
+    assert re.match(r"templates/main.tex.j2:\d+: \\input\{summary\}, but there is no "
+                    r"templates/summary.tex.j2 \(deleted or renamed\?\); restore it", str(err.value))
+    assert not (build / "summary.tex").exists(), "the stale rendering is gone"
+    (templates / "q2.tex.j2").rename(templates / "random_labels.tex.j2")  # renamed: also named
+    with pytest.raises(ReportError, match=r"\\input\{q2\}, but there is no templates/q2.tex.j2"):
+        render.render_all(quick_context, build, templates)
+
+
+@pytest.mark.slow
+def test_make_notices_a_deleted_template(quick_context, tmp_path):
+    assert _make("report").returncode == 0
+    repo = _repository_copy(tmp_path / "repo")
+    for built in ("results", "report/build", "report/report-quick.pdf"):  # with their times
+        copy = shutil.copytree if (paths.ROOT / built).is_dir() else shutil.copy2
+        copy(paths.ROOT / built, repo / built, **({"symlinks": True} if copy is shutil.copytree else {}))
+    assert "report build" not in _make_in(repo, "report", dry=True).stdout, "up to date at first"
+    (repo / "templates" / "summary.tex.j2").unlink()
+    assert "report build" in _make_in(repo, "report", dry=True).stdout
+    done = _make_in(repo, "report")
+    assert done.returncode != 0
+    assert re.search(r"error: templates/main.tex.j2:\d+: \\input\{summary\}, but there is no "
+                     r"templates/summary.tex.j2", done.stderr), done.stderr
+
+
+def test_figures_are_copied_into_the_build_where_tex_may_read_them(quick_context, tmp_path):
+    render.render_all(quick_context, tmp_path / "build")
+    q2 = (tmp_path / "build" / "q2.tex").read_text()
+    assert r"\includegraphics[width=\textwidth]{figures/q2_loss.pdf}" in q2
+    assert (tmp_path / "build" / "figures" / "q2_loss.pdf").read_bytes() == \
+        paths.figure("q2_loss", QUICK_RESULTS).read_bytes()
