@@ -82,12 +82,14 @@ def precheck(quick: bool = paths.QUICK) -> None:
 
 
 def check_audit(info: dict, build_json: Path) -> None:
-    """build.json's "audit" (written by the report's audit of its prose against its numbers):
-    a PDF whose audit did not pass is not packed. No key yet: nothing to refuse."""
-    if "audit" in info and info["audit"] != "passed":
+    """build.json's "audit" (report/audit.py: the templates' numbers, relations and comparisons
+    against their sources): only a PDF whose audit passed is packed; a draft built with
+    [report] audit = "warn" has "failed", one built before the audit existed has none."""
+    if info.get("audit") != "passed":
+        state = f"audit = {info['audit']!r}" if "audit" in info else "no audit recorded"
         raise SubmissionError(f"the report did not pass its audit ({paths.relative(build_json)}: "
-                              f"audit = {info['audit']!r}); fix what `make report` names, then "
-                              f"run `make submission`")
+                              f"{state}); fix what `make report` names (with [report] audit = "
+                              f'"stop"), then run `make submission`')
 
 
 def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,

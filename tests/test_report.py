@@ -4,6 +4,7 @@ The context comes from the quick pipeline (results/quick/), built once per sessi
 `make experiments derivations QUICK=1` (a no-op when up to date).
 """
 import dataclasses
+import importlib
 import json
 import math
 import os
@@ -21,8 +22,9 @@ from experiments import q1 as task1_runs
 from experiments.datasets import FASHION_MNIST
 from hw1 import task1
 from pipeline import config, paths
-from report import budget, claims, context, latex, render
+from report import audit, budget, claims, context, latex, render, submission
 from report.errors import ReportError
+from report.submission import SubmissionError
 
 QUICK_RESULTS = paths.ROOT / "results" / "quick"
 HOSTILE = r"""O'Neil "Bo" & Sons_50% #1 {x} \ ~^ $5 \input{/etc/passwd}"""
@@ -525,3 +527,50 @@ def test_figures_are_copied_into_the_build_where_tex_may_read_them(quick_context
     assert r"\includegraphics[width=\textwidth]{figures/q2_loss.pdf}" in q2
     assert (tmp_path / "build" / "figures" / "q2_loss.pdf").read_bytes() == \
         paths.figure("q2_loss", QUICK_RESULTS).read_bytes()
+
+
+# --- the audit of the shipped templates and of a student's edit ------------------------------------
+
+report_build = importlib.import_module("report.__main__")
+
+
+def test_the_shipped_templates_pass_the_audit_with_zero_findings(quick_context, tmp_path):
+    found = audit.Audit()
+    render.render_all({**quick_context, "typed_numbers": found.typed_table}, tmp_path, audit=found)
+    assert [str(f) for f in found.sorted_findings()] == []
+    assert found.count("relation", "definition") >= 20 and found.count("claim") >= 10
+    # the two facts from elsewhere, listed in the appendix with their template lines
+    assert [r.source for _, _, r in found.typed_numbers()] == ["the draft's test accuracy"]
+    assert "the draft's test accuracy" in (tmp_path / "appendix.tex").read_text()
+
+
+@pytest.mark.parametrize("name, line_no, text, expected", [
+    ("q1.tex.j2", 30, r"We reached 97~\% test accuracy.",
+     '"97 %" is typed by hand and will not follow the results; write ((( q1.main.test_acc_mean|pct(0) ))) instead'),
+    ("q2.tex.j2", 12, r"Sigmoid converged faster than ReLU.", '"faster" is a comparison typed by hand'),
+    ("theory.tex.j2", 20, r"Also $\partial L / \partial z_k = \hat{y}_k + y_k$.",
+     "is a relation typed by hand in math"),
+])
+def test_make_report_stops_with_every_finding_and_typesets_nothing(quick_context, tmp_path, name,
+                                                                    line_no, text, expected):
+    templates = _templates_with(tmp_path, name, line_no, text)
+    pdf = tmp_path / "report.pdf"
+    with pytest.raises(report_build.AuditError) as err:
+        report_build.build(quick_context, templates, tmp_path / "build", pdf)
+    first, *findings = str(err.value).split("\n")
+    assert first.startswith("the audit found 1 thing(s) typed by hand in the templates, so no PDF")
+    assert len(findings) == 1 and findings[0].startswith(f"  templates/{name}:{line_no}: ")
+    assert expected in findings[0]
+    assert not pdf.exists()
+    assert "FAILED with 1 findings" in (tmp_path / "build" / "audit.txt").read_text()
+
+
+@pytest.mark.slow
+def test_warn_mode_typesets_a_draft_that_says_it_failed_the_audit(quick_context, tmp_path):
+    templates = _templates_with(tmp_path, "q1.tex.j2", 30, r"We reached 97~\% test accuracy.")
+    ctx = {**quick_context, "report": {**quick_context["report"], "audit": "warn"}}
+    info = report_build.build(ctx, templates, tmp_path / "build", tmp_path / "report.pdf")
+    assert info["audit"] == "failed"
+    assert "AUDIT FAILED: 1 number(s), relation(s) or comparison(s)" in _flat(_first_page_text(tmp_path / "report.pdf"))
+    with pytest.raises(SubmissionError, match="did not pass its audit"):
+        submission.check_audit(info, tmp_path / "build" / "build.json")

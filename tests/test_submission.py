@@ -99,3 +99,11 @@ def test_a_right_to_left_name_is_found_where_extraction_moves_its_neutrals():
     assert not submission.holds(extracted, 'שי \\xb """ O\'Neil')
     assert submission.holds(submission.normalized('Ann \\xa """ O\u2019Neil'), 'Ann \\xa """ O\'Neil')
     assert not submission.holds(submission.normalized('Ann xa \\ O\u2019Neil'), 'Ann \\xa O\'Neil')
+
+
+def test_only_a_report_that_passed_its_audit_is_packed(tmp_path):
+    submission.check_audit({"audit": "passed"}, tmp_path / "build.json")
+    for info, said in (({"audit": "failed"}, "audit = 'failed'"), ({}, "no audit recorded")):
+        with pytest.raises(submission.SubmissionError, match="did not pass its audit") as err:
+            submission.check_audit(info, tmp_path / "build.json")
+        assert said in str(err.value)
