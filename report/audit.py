@@ -54,11 +54,16 @@ PARAMETER_ARGS = {
     "cite": 1, "parencite": 1, "textcite": 1, "citep": 1, "citet": 1, "autocite": 1,
     "href": 1, "url": 1, "hypersetup": 1, "sisetup": 1, "definecolor": 3, "color": 1,
     "textcolor": 1, "colorbox": 1, "fcolorbox": 2, "makebox": 0, "parbox": 1,
-    "newcommand": 2, "renewcommand": 2, "providecommand": 2, "begin": 1, "end": 1,
+    "begin": 1, "end": 1,
     "columnbreak": 0, "enlargethispage": 1, "needspace": 1, "arraystretch": 0,
     "budgetpart": 1, "babelprovide": 1, "babelfont": 2, "usepackage": 1,
 }
 CONTROL_WORD = re.compile(r"\\([a-zA-Z]+)\*?")
+# In math, digits are notation unless they measure: a decimal, three digits or more, a
+# percentage, a power of ten (10^{-3}) or a factor (4\times)
+MEASURED_IN_MATH = (r"(?<![\w.])\d+\.\d+|(?<![\w.])\d{3,}|\d+\s*\\%|(?<![\w.])10\s*\^"
+                    r"|(?<![\w.])\d+\s*\\times")
+DEFINITIONS = ("newcommand", "renewcommand", "providecommand")
 COMMENT = re.compile(r"(?<!\\)%[^\n]*")
 LINE_BREAK = re.compile(r"\\\\\*?(\[[^\]\n]*\])?")  # \\ and \\[2pt]
 
@@ -183,6 +188,9 @@ def blank_parameters(text: str) -> str:
         name, pos = match.group(1), match.end()
         args = PARAMETER_ARGS.get(name, 0)
         environment = name == "begin"
+        if name in DEFINITIONS:  # the macro's name is a parameter; its body is prose, unless a bare number
+            text, pos = _blank_definition(text, pos)
+            continue
         while True:  # options after any command are parameters; so are a layout command's arguments
             at = _skip_space(text, pos)
             if at < len(text) and text[at] == "[":
@@ -205,6 +213,22 @@ def readable(latex: str) -> str:
     text = re.sub(r"\\(?:num|qty)\{([^}]*)\}", r"\1", text)
     text = re.sub(r"\s*~?\\%|\s*\\percent|\s*%", " %", text)
     return text.replace("+-", "±").strip()
+
+
+def _blank_definition(text: str, pos: int) -> tuple[str, int]:
+    """After \\newcommand: blank its {\\name} and [options]; its body stays to be read, except a
+    bare number (\\renewcommand{\\arraystretch}{1.2} sets a parameter)."""
+    for opener, closer in (("{", "}"), ("[", "]"), ("[", "]")):
+        at = _skip_space(text, pos)
+        if at < len(text) and text[at] == opener:
+            end = _group_end(text, at, opener, closer)
+            text, pos = _blank(text, at, end), end
+    at = _skip_space(text, pos)
+    if at < len(text) and text[at] == "{":
+        end = _group_end(text, at, "{", "}")
+        if re.fullmatch(r"\{\s*[-+]?[\d.]+\s*(?:pt|mm|cm|em|ex|in)?\s*\}", text[at:end]):
+            text, pos = _blank(text, at, end), end
+    return text, pos
 
 
 def _number_message(typed_text: str, suggestion: str | None) -> str:
@@ -247,7 +271,7 @@ class Scanner:
             if kind == "math":
                 for message in math_audit.check(segment, pieces.__getitem__):
                     audit.findings.append(Finding(template, where, message))
-                measured = r"(?<![\w.])\d+\.\d+|(?<![\w.])\d{3,}|\d+\s*\\%"
+                measured = MEASURED_IN_MATH
                 for match in re.finditer(measured, _mask(PLACEHOLDER, segment)):
                     line = skeleton_line(start + shift + match.start())
                     audit.findings.append(Finding(template, line, _number_message(match.group(), None)))

@@ -60,7 +60,10 @@ def _arithmetic(symbol: str, op, reflected: bool = False):
         a, b = _plain(self), _plain(other)
         result = op(a) if other is None and op.__code__.co_argcount == 1 else (
             op(b, a) if reflected else op(a, b))
-        sources = [s for s in (self._source, getattr(other, "_source", "")) if s]
+        # a literal operand is named in the source too: `x * 0 + 97` shows what was typed
+        other_source = getattr(other, "_source", "") or ("" if other is None else repr(_plain(other)))
+        sources = [s for s in ((other_source, self._source) if reflected else
+                               (self._source, other_source)) if s]
         typed = self._typed or getattr(other, "_typed", False)
         return _numeric(result, f" {symbol} ".join(sources), typed)
     return method

@@ -74,6 +74,22 @@ def test_numbers_typed_in_many_forms_are_each_caught(tmp_path):
     assert '"9700 %" is typed by hand' in findings[5]
 
 
+@pytest.mark.parametrize("typed", [
+    r"a rate of $10^{-3}$", r"sigmoid needs $4\times$ the epochs", r"\newcommand{\acc}{97\%}",
+    r"\newcommand{\acc}[1]{#1 reached 97}", r"\def\acc{97}", r"\caption{after 10 epochs}",
+    r"\textbf{\num{96.6}}", r"(96.6 $\pm$ 0.1)",
+])
+def test_a_number_hidden_in_math_macros_or_captions_is_still_typed(tmp_path, typed):
+    findings, _ = _audit(tmp_path, typed + "\n")
+    assert findings and all("is typed by hand" in f for f in findings)
+
+
+def test_arithmetic_on_a_result_keeps_its_source_and_names_any_literal(tmp_path):
+    _, found = _audit(tmp_path, "((( (100 * q1.main.test_acc_mean)|num(1) ))) ((( (q1.main.test_acc_mean * 0 + 97)|num(0) )))\n")
+    assert [r.source for _, _, r in found.used] == ["100 * q1.main.test_acc_mean",
+                                                    "q1.main.test_acc_mean * 0 + 97"]
+
+
 def test_latex_parameters_labels_and_automatic_numbering_are_not_numbers(tmp_path):
     body = "\n".join([
         r"\vspace{3pt}\hspace*{-2.5mm}\setlength{\tabcolsep}{4pt}\\[2pt]",
