@@ -20,6 +20,7 @@ Only the document's body is read: the preamble of main.tex.j2 holds settings, no
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -250,43 +251,39 @@ class Scanner:
     """Scans one rendered template (marks in, line sentinels out) for what it typed by hand."""
 
     def __init__(self, suggest):
-        self.suggest = suggest  # typed number text -> an expression that prints it, or None
+        self.suggest = suggest  # a Record of a typed number -> an expression that prints it, or None
 
     def scan(self, text: str, template: str, origin: list[int], audit: Audit,
              body_start: int = 0) -> None:
+        """Record what the template inserted (from body_start on) and report what it typed."""
         skeleton, met, pieces = _spans(text)
         line_of = _line_finder(text, origin)
-        skeleton_line = _line_finder(skeleton, origin)
         for offset, record in met:
             if offset >= body_start:
                 audit.used.append((template, line_of(offset), record))
-                if record.kind == "untracked":
+                if record.kind == "untracked":  # typed into a ((( ))) expression
                     audit.findings.append(Finding(template, line_of(offset),
                                                   _number_message(record.text, self.suggest(record))))
-        body = skeleton[_skeleton_offset(text, skeleton, body_start):]
-        shift = len(skeleton) - len(body)
-        for kind, start, segment in math_audit.segments(_mask(COMMENT, body)):
-            where = skeleton_line(start + shift)
-            segment = blank_parameters(segment) if kind == "text" else _mask(LINE_BREAK, segment)
-            if kind == "math":
-                for message in math_audit.check(segment, pieces.__getitem__):
-                    audit.findings.append(Finding(template, where, message))
-                measured = MEASURED_IN_MATH
-                for match in re.finditer(measured, _mask(PLACEHOLDER, segment)):
-                    line = skeleton_line(start + shift + match.start())
-                    audit.findings.append(Finding(template, line, _number_message(match.group(), None)))
-                continue
-            prose = _mask(CONTROL_WORD, _mask(PLACEHOLDER, segment))
-            for match in NUMBER.finditer(prose):
-                line = skeleton_line(start + shift + match.start())
-                audit.findings.append(Finding(
-                    template, line, _number_message(match.group(), self.suggest_text(match.group()))))
-            for match in VERDICT_WORDS.finditer(prose):
-                line = skeleton_line(start + shift + match.start())
-                audit.findings.append(Finding(template, line, _verdict_message(match.group())))
+        body_offset = _skeleton_offset(text, skeleton, body_start)
+        skeleton_line = _line_finder(skeleton, origin)
+        for kind, start, segment in math_audit.segments(_mask(COMMENT, skeleton[body_offset:])):
+            found = (self._math(segment, pieces) if kind == "math" else self._prose(segment))
+            for at, message in found:
+                audit.findings.append(Finding(template, skeleton_line(body_offset + start + at), message))
 
-    def suggest_text(self, typed_text: str) -> str | None:
-        return self.suggest(Record("untracked", "", typed_text))
+    def _math(self, segment: str, pieces: list[Record]) -> list[tuple[int, str]]:
+        """A typed result, and numbers that measure, in one stretch of math."""
+        segment = _mask(LINE_BREAK, segment)
+        found = [(0, message) for message in math_audit.check(segment, pieces.__getitem__)]
+        return found + [(m.start(), _number_message(m.group(), None))
+                        for m in re.finditer(MEASURED_IN_MATH, _mask(PLACEHOLDER, segment))]
+
+    def _prose(self, segment: str) -> list[tuple[int, str]]:
+        """Numbers and verdict words typed in one stretch of prose."""
+        prose = _mask(CONTROL_WORD, _mask(PLACEHOLDER, blank_parameters(segment)))
+        numbers = [(m.start(), _number_message(m.group(), self.suggest(Record("untracked", "", m.group()))))
+                   for m in NUMBER.finditer(prose)]
+        return numbers + [(m.start(), _verdict_message(m.group())) for m in VERDICT_WORDS.finditer(prose)]
 
 
 def _mask(pattern: re.Pattern, text: str) -> str:
@@ -298,7 +295,6 @@ def _line_finder(text: str, origin: list[int]):
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def line(offset: int) -> int | str:
-        import bisect
         index = bisect.bisect_right(starts, offset) - 1
         return (origin[index] if index < len(origin) else 0) or "?"
     return line
