@@ -178,6 +178,7 @@ def _sides(toks: list[Token]) -> list[list[Token]]:
 
 
 FRACTIONS = ("frac", "dfrac", "tfrac")
+PIECES = ("relation", "definition", "refuted")  # placeholders that hold a derivation's LaTeX
 CALCULUS = ("partial", "nabla", "sum", "prod", "int")
 
 
@@ -192,7 +193,7 @@ def _matching(side: list[Token], start: int) -> int:
 
 def _is_piece(tok: Token, record_of) -> bool:
     """A placeholder holding a verified identity's or a definition's LaTeX."""
-    return tok.kind == "placeholder" and record_of(tok.index).kind in ("relation", "definition")
+    return tok.kind == "placeholder" and record_of(tok.index).kind in PIECES
 
 
 def is_expression(side: list[Token], record_of) -> bool:
@@ -264,7 +265,7 @@ def _one_identity(sides, record_of) -> bool:
         if len(pieces) != 1 or pieces[0].kind != "placeholder":
             return False
         record = record_of(pieces[0].index)
-        if record.kind not in ("relation", "definition"):
+        if record.kind not in PIECES:
             return False
         sources.add(record.source.split(".")[0])
     return len(sources) == 1
