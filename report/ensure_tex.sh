@@ -8,15 +8,18 @@
 #                                            #   them (root) or stop with the apt-get command
 #
 # The base install is what a Latin name needs: latexmk, LuaLaTeX, the LaTeX packages the templates
-# use, Latin Modern (fonts-lmodern, a dependency of texlive-latex-base) and poppler-utils (pdftotext,
-# which the tests and `make submission` read the PDF with). A script's fonts come on demand
-# (report/render.py FONT_PACKAGES): the CJK font alone is as large as the rest of the install.
+# use (siunitx needs translations.sty, from texlive-latex-extra), Latin Modern (fonts-lmodern, a
+# dependency of texlive-latex-base) and poppler-utils (pdftotext, which the tests and `make
+# submission` read the PDF with). Without apt's recommended packages (viewers, X libraries, ...):
+# LaTeX's recorder shows that a build reads files of the packages above and their dependencies
+# only. A script's fonts come on demand (report/render.py FONT_PACKAGES): the CJK font alone is a
+# fifth of the rest of the download.
 # apt's own output goes to the log file (printed, and its end shown when apt fails). The background
 # install runs in a session of its own, so Ctrl-C in make never stops dpkg halfway; the next run
 # waits for it. State lives in .venv/tex/ (TEX_STATE overrides it; the tests use their own).
 set -euo pipefail
-DEBS="latexmk fontconfig texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-science texlive-luatex poppler-utils"
-STYS="siunitx.sty booktabs.sty amsmath.sty geometry.sty hyperref.sty microtype.sty lmodern.sty xcolor.sty caption.sty fontspec.sty luaotfload.sty babel.sty"
+DEBS="latexmk fontconfig texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended texlive-science texlive-luatex poppler-utils"
+STYS="siunitx.sty translations.sty booktabs.sty amsmath.sty geometry.sty hyperref.sty microtype.sty lmodern.sty xcolor.sty caption.sty fontspec.sty luaotfload.sty babel.sty"
 STATE="${TEX_STATE:-.venv/tex}"
 LOG="$STATE/install.log"    # apt's output
 LOCK="$STATE/lock"          # held by the background install while it runs
