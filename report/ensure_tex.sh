@@ -93,6 +93,9 @@ background() {
 }
 
 wait_for_install() {
+  if ! install_running && [ ! -e "$STATUS" ] && ! tex_ok; then
+    start  # no install was started (a setup from before this script, or TeX removed since)
+  fi
   if install_running; then
     echo "setup: waiting for the TeX install to finish (log: $LOG)"
     flock "$LOCK" true
@@ -103,24 +106,8 @@ wait_for_install() {
     rm -f "$STATUS"  # the next run tries again
     exit 1
   fi
-  if ! tex_ok; then
-    start_in_foreground
-  fi
-  font_database
-}
-
-start_in_foreground() {  # no background install ran (a setup from before it, or TeX removed since)
-  if ! can_install; then
-    start  # says what is missing and the command
-  fi
-  mkdir -p "$STATE"
-  echo "setup: installing TeX from Debian (log: $LOG)"
-  if ! apt_install $DEBS; then
-    echo "error: installing TeX failed; fix what the log says, then run the command again" >&2
-    show_log_end
-    exit 1
-  fi
   tex_ok || { echo "error: TeX packages installed but something is still missing ($(missing_what))" >&2; exit 1; }
+  font_database
 }
 
 fonts() {  # font packages a [student] name needs: exit 3 when not root (report/fonts.py says what to run)
