@@ -88,7 +88,9 @@ start() {
 
 background() {
   local apt_status=0
+  echo "ensure_tex: installing $DEBS (started $(date +%T))" >>"$LOG"
   apt_install $DEBS || apt_status=$?
+  echo "ensure_tex: apt-get exit $apt_status after $SECONDS s" >>"$LOG"
   echo "$apt_status" >"$STATUS.tmp" && mv "$STATUS.tmp" "$STATUS"
 }
 
@@ -99,6 +101,7 @@ wait_for_install() {
   if install_running; then
     echo "setup: waiting for the TeX install to finish (log: $LOG)"
     flock "$LOCK" true
+    echo "setup: TeX installed after a wait of $SECONDS s"
   fi
   if [ -e "$STATUS" ] && [ "$(cat "$STATUS")" != 0 ]; then
     echo "error: installing TeX failed (apt-get exit $(cat "$STATUS")); fix what the log says, then run the command again" >&2
@@ -118,6 +121,7 @@ fonts() {  # font packages a [student] name needs: exit 3 when not root (report/
     show_log_end
     exit 1
   fi
+  echo "setup: installed $* in $SECONDS s"
 }
 
 case "${1:-}" in
