@@ -132,9 +132,11 @@ submission: | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw
 	@$(MAKE) --no-print-directory report
 	$(STEP) report.submission pack
 
-# The LaTeX source alone, for Overleaf or a co-author with only LaTeX: rebuilt from the built
-# report and checked to typeset to the same text.
-source: $(PDF) $(BUILD_JSON) | $(STAMP) $(TEX)  ## pack and verify report/hw1_<id>_source.zip: the .tex files, figures, latexmkrc
+# The LaTeX source alone, for Overleaf or a co-author with only LaTeX, packed from the built report
+# and checked to typeset to its text. Older bundles go first, as for the submission.
+source: | $(STAMP)  ## pack and verify report/hw1_<id>_source.zip: the .tex files, figures, latexmkrc
+	@rm -f report/hw1_*_source$(if $(ON),-quick).zip
+	@$(MAKE) --no-print-directory report
 	$(RUN) report.source
 
 bench: $(DATA_FILES) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json

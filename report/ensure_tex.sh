@@ -8,15 +8,18 @@
 #                                            #   them (root) or stop with the apt-get command
 #
 # The base install is what a Latin name needs: latexmk, LuaLaTeX, the LaTeX packages the templates
-# use, Latin Modern (fonts-lmodern, a dependency of texlive-latex-base) and poppler-utils (pdftotext,
-# which the tests and `make submission` read the PDF with). A script's fonts come on demand
-# (report/render.py FONT_PACKAGES): the CJK font alone is as large as the rest of the install.
+# use (siunitx needs translations.sty, from texlive-latex-extra), Latin Modern (fonts-lmodern, a
+# dependency of texlive-latex-base) and poppler-utils (pdftotext, which the tests and `make
+# submission` read the PDF with). Without apt's recommended packages (viewers, X libraries, ...):
+# LaTeX's recorder shows that a build reads files of the packages above and their dependencies
+# only. A script's fonts come on demand (report/render.py FONT_PACKAGES): the CJK font alone is a
+# fifth of the rest of the download.
 # apt's own output goes to the log file (printed, and its end shown when apt fails). The background
 # install runs in a session of its own, so Ctrl-C in make never stops dpkg halfway; the next run
 # waits for it. State lives in .venv/tex/ (TEX_STATE overrides it; the tests use their own).
 set -euo pipefail
-DEBS="latexmk fontconfig texlive-latex-base texlive-latex-recommended texlive-fonts-recommended texlive-science texlive-luatex poppler-utils"
-STYS="siunitx.sty booktabs.sty amsmath.sty geometry.sty hyperref.sty microtype.sty lmodern.sty xcolor.sty caption.sty fontspec.sty luaotfload.sty babel.sty"
+DEBS="latexmk fontconfig texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended texlive-science texlive-luatex poppler-utils"
+STYS="siunitx.sty translations.sty booktabs.sty amsmath.sty geometry.sty hyperref.sty microtype.sty lmodern.sty xcolor.sty caption.sty fontspec.sty luaotfload.sty babel.sty"
 STATE="${TEX_STATE:-.venv/tex}"
 LOG="$STATE/install.log"    # apt's output
 LOCK="$STATE/lock"          # held by the background install while it runs
@@ -85,14 +88,20 @@ start() {
 
 background() {
   local apt_status=0
+  echo "ensure_tex: installing $DEBS (started $(date +%T))" >>"$LOG"
   apt_install $DEBS || apt_status=$?
+  echo "ensure_tex: apt-get exit $apt_status after $SECONDS s" >>"$LOG"
   echo "$apt_status" >"$STATUS.tmp" && mv "$STATUS.tmp" "$STATUS"
 }
 
 wait_for_install() {
+  if ! install_running && [ ! -e "$STATUS" ] && ! tex_ok; then
+    start  # no install was started (a setup from before this script, or TeX removed since)
+  fi
   if install_running; then
     echo "setup: waiting for the TeX install to finish (log: $LOG)"
     flock "$LOCK" true
+    echo "setup: TeX installed after a wait of $SECONDS s"
   fi
   if [ -e "$STATUS" ] && [ "$(cat "$STATUS")" != 0 ]; then
     echo "error: installing TeX failed (apt-get exit $(cat "$STATUS")); fix what the log says, then run the command again" >&2
@@ -100,24 +109,8 @@ wait_for_install() {
     rm -f "$STATUS"  # the next run tries again
     exit 1
   fi
-  if ! tex_ok; then
-    start_in_foreground
-  fi
-  font_database
-}
-
-start_in_foreground() {  # no background install ran (a setup from before it, or TeX removed since)
-  if ! can_install; then
-    start  # says what is missing and the command
-  fi
-  mkdir -p "$STATE"
-  echo "setup: installing TeX from Debian (log: $LOG)"
-  if ! apt_install $DEBS; then
-    echo "error: installing TeX failed; fix what the log says, then run the command again" >&2
-    show_log_end
-    exit 1
-  fi
   tex_ok || { echo "error: TeX packages installed but something is still missing ($(missing_what))" >&2; exit 1; }
+  font_database
 }
 
 fonts() {  # font packages a [student] name needs: exit 3 when not root (report/fonts.py says what to run)
@@ -128,6 +121,7 @@ fonts() {  # font packages a [student] name needs: exit 3 when not root (report/
     show_log_end
     exit 1
   fi
+  echo "setup: installed $* in $SECONDS s"
 }
 
 case "${1:-}" in

@@ -61,7 +61,9 @@ def ensure(name: str) -> None:
     if not absent:
         return
     packages = _packages(absent)
-    done = subprocess.run(["bash", str(ENSURE_TEX), "fonts", *packages], cwd=paths.ROOT)
+    # a session of its own: Ctrl-C stops this build, never dpkg halfway (the next run waits for it)
+    done = subprocess.run(["bash", str(ENSURE_TEX), "fonts", *packages], cwd=paths.ROOT,
+                          start_new_session=True)
     if done.returncode == CANNOT_INSTALL:
         raise ReportError(f"the [student] name needs the font of its {_described(absent)}, which is "
                           f"not installed: run `sudo apt-get install -y {' '.join(packages)}`, "

@@ -62,6 +62,15 @@ def test_as_root_tex_installs_in_the_background_and_wait_waits_for_it(machine):
     assert _run(env, "start").stdout == "", "TeX present: nothing to do"
 
 
+def test_wait_without_a_start_installs_tex_the_same_way(machine):
+    env, tmp = machine  # a setup from before the background install, or TeX removed since
+    (tmp / "release").touch()
+    waited = _run(env, "wait")
+    assert waited.returncode == 0, waited.stderr
+    assert waited.stdout.splitlines()[0].startswith("setup: installing TeX from Debian in the background")
+    assert (tmp / "installed").exists()
+
+
 def test_a_failed_background_install_shows_its_log_when_typesetting_waits(machine):
     env, tmp = machine
     _stub(tmp / "bin", "apt-get", "echo 'E: Sub-process /usr/bin/dpkg returned an error code (1)'; exit 100\n")
