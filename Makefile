@@ -113,7 +113,7 @@ submission: | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw
 bench: $(DATA_FILES) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
 	$(RUN) experiments.bench
 
-test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP)  ## run every test, the slow end-to-end ones too (ARGS="-k budget": pytest options)
+test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP)  ## run every test, the slow end-to-end ones too; ARGS="-k budget" passes options to pytest
 	$(PY) -m pytest $(ARGS)
 
 clean:  ## remove results and report builds (keeps data/ and .venv/)
