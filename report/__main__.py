@@ -20,7 +20,7 @@ def build() -> dict:
     info = {"pdf": str(paths.PDF.relative_to(paths.ROOT)), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
-            "layout": budget.measure(log), "overfull": latex.overfull_boxes(log, line_maps)}
+            "layout": budget.measure(log), "warnings": latex.typeset_warnings(log, line_maps)}
     write_text(paths.BUILD / "build.json", json.dumps(info, indent=1))
     return info
 
@@ -31,7 +31,7 @@ def _build_line(args) -> str:
             f"in {info['seconds']} s")
     over_budget = budget.check(info)
     # a draft over budget is normal while writing; `make submission` refuses it
-    warnings = ([over_budget] if over_budget else []) + info["overfull"]
+    warnings = ([over_budget] if over_budget else []) + info["warnings"]
     return "\n".join([line] + [f"warning: {warning}" for warning in warnings])
 
 

@@ -19,6 +19,7 @@ from experiments import q1 as task1_runs
 from experiments import q2 as task2_runs
 from pipeline import paths
 from report import latex, render
+from report.errors import ReportError
 
 # a comma would end a key=value list; Hebrew and Chinese are stored in the PDF as UTF-16
 METADATA_NAME = f"{NAMES_BY_SCRIPT['Hebrew']}, {NAMES_BY_SCRIPT['Chinese']} O'Neil & Sons_50% #1"
@@ -27,6 +28,7 @@ METADATA_NAME = f"{NAMES_BY_SCRIPT['Hebrew']}, {NAMES_BY_SCRIPT['Chinese']} O'Ne
 WIDE_LINE = (r"\par\noindent\rule{1.1\textwidth}{1pt}\par", "q2.tex.j2", 12)
 NARROW = r"\par\parbox{2.2cm}{" + " ".join([r"loss \num{3.960 +- 0.674} nats"] * 8) + r"}\par"
 BOLD = r"\textbf{bold \num{42.125} and \qty{97.25 +- 0.5}{\percent}}\par"
+TYPO_CITATION = (r"As shown \citep{zhang2071}.", "appendix.tex.j2", 5)
 
 
 SLIVER_PT = 0.3
@@ -115,7 +117,8 @@ def _templates_with(tmp_path, insertions):
 def built(quick_context, tmp_path_factory):  # noqa: F811
     """One quick build with a name in Hebrew and Chinese and the lines above inserted."""
     tmp_path = tmp_path_factory.mktemp("build")
-    templates = _templates_with(tmp_path, [WIDE_LINE, (NARROW + BOLD, "appendix.tex.j2", 5)])
+    templates = _templates_with(tmp_path, [WIDE_LINE, TYPO_CITATION,
+                                           (NARROW + BOLD, "appendix.tex.j2", 5)])
     ctx = {**quick_context, "student": {"name": METADATA_NAME, "id": "123456789"}}
     line_maps = render.render_all(ctx, tmp_path / "build", templates)
     pdf = tmp_path / "report.pdf"
@@ -145,12 +148,31 @@ def test_the_citation_has_its_entry_in_a_reference_list_after_the_body(built):
 
 @pytest.mark.slow
 def test_an_overfull_line_is_reported_at_its_template_line(built):
-    warnings = latex.overfull_boxes(built["log"], built["line_maps"])
+    warnings = latex.typeset_warnings(built["log"], built["line_maps"])
     text, name, line_no = WIDE_LINE
     ours = [w for w in warnings if w.startswith(f"templates/{name}:{line_no}: ")]
     assert ours, warnings
     assert re.search(r"a line is \d+\.\d pt wider than the text .*\(rendered as q2\.tex:\d+--\d+\)",
                      ours[0])
+
+
+@pytest.mark.slow
+def test_a_citation_with_no_entry_is_reported_at_its_template_line(built):
+    warnings = latex.typeset_warnings(built["log"], built["line_maps"])
+    # the line inserted above it, also at line 5, pushes it to line 6
+    assert ("templates/appendix.tex.j2:6: no entry 'zhang2071' in templates/*.bib: the PDF shows "
+            "(?) for it; add the entry or correct the key") in warnings, warnings
+
+
+@pytest.mark.slow
+def test_a_broken_bib_file_is_named_with_its_line(quick_context, tmp_path):  # noqa: F811
+    templates = _templates_with(tmp_path, [])
+    (templates / "references.bib").write_text("@inproceedings{zhang2017rethinking,\n title = {x\n")
+    line_maps = render.render_all(quick_context, tmp_path / "build", templates)
+    with pytest.raises(ReportError) as err:
+        latex.typeset(tmp_path / "build", tmp_path / "report.pdf", line_maps)
+    assert str(err.value).startswith("templates/references.bib:2: BibTeX error: "), err.value
+    assert not (tmp_path / "report.pdf").exists()
 
 
 @pytest.mark.slow
@@ -180,19 +202,27 @@ def test_overfull_lines_are_found_in_the_file_being_read():
         "(./main.tex (/usr/share/texlive/article.cls (size10.clo)) (./title.tex)",
         "(./q1.tex (/usr/share/fonts/t1lmr.fd)",
         "Overfull \\hbox (2.29797pt too wide) in paragraph at lines 4--6",
-        "[]\\T1/lmr/m/n/10 text (with a parenthesis)",
+        "[]\\T1/lmr/m/n/10 text (a parenthesis the next line closes",
+        "",
         ") (./q2.tex",
         "Overfull \\hbox (0.5pt too wide) in alignment at lines 3--3",
+        "[]|",
+        "",
+        "Package natbib Warning: Citation `zhang2071' on page 2 undefined on input line 2.",
         ") (./main.bbl",
         "Overfull \\hbox (1.0pt too wide) in paragraph at lines 2--2",
+        "[]\\T1/lmr/m/n/10 https://openreview.net/forum?id=Sy8gdB9xx",
+        "",
         "))"])
     line_maps = {"q1.tex": ("templates/q1.tex.j2", [1, 2, 3, 9, 10, 12]),
                  "q2.tex": ("templates/q2.tex.j2", [5, 6, 7])}
-    assert latex.overfull_boxes(log, line_maps) == [
+    assert latex.typeset_warnings(log, line_maps) == [
         "templates/q1.tex.j2:9: a line is 2.3 pt wider than the text (overfull \\hbox), template "
         "lines 9-12 (rendered as q1.tex:4--6); reword or shorten it",
         "templates/q2.tex.j2:7: a line is 0.5 pt wider than the text (overfull \\hbox) "
         "(rendered as q2.tex:3--3); reword or shorten it",
+        "templates/q2.tex.j2:6: no entry 'zhang2071' in templates/*.bib: the PDF shows (?) for "
+        "it; add the entry or correct the key",
         "main.bbl:2--2: a line is 1.0 pt wider than the text (overfull \\hbox)"]
 
 
