@@ -142,7 +142,7 @@ source: | $(STAMP)  ## pack and verify report/hw1_<id>_source.zip: the .tex file
 bench: $(DATA_FILES) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
 	$(STEP) experiments.bench
 
-test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP) $(TEX)  ## run every test, the slow end-to-end ones too (ARGS="-k budget": pytest options)
+test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP) $(TEX)  ## run every test, the slow end-to-end ones too; ARGS="-k budget" passes options to pytest
 	$(PY) -m pytest $(ARGS)
 
 clean:  ## remove results and report builds (keeps data/ and .venv/)

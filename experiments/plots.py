@@ -134,11 +134,22 @@ def legend_off_the_data(ax) -> None:
             break
     corner = min(rooms, key=lambda c: (rooms[c], LEGEND_CORNERS.index(c)))
     legend = ax.legend(loc=corner, frameon=False)
+    data_range = ax.get_ylim()
     for _ in range(3):  # new ticks may move the axes a little: check again
         room = _room_needed(ax, legend, corner.startswith("lower"))
         if room == 0 or not math.isfinite(room):
             break
         _grow(ax, room, corner.startswith("lower"))
+    if ax.get_ylim() != data_range:
+        _axis_over(ax, *data_range)
+
+
+def _axis_over(ax, low: float, high: float) -> None:
+    """The y axis line and its labels over the data's range alone: the room made for a legend
+    shows no tick such as 102 % that no accuracy can reach."""
+    ticks = [tick for tick in ax.get_yticks() if low <= tick <= high]
+    ax.set_yticks(ticks)
+    ax.spines["left"].set_bounds(low, high)
 
 
 def _few_ticks(ax, y_ticks: int = 4) -> None:

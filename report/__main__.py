@@ -66,7 +66,7 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
             "audit": "failed" if found.findings else "passed", "audit_summary": summary,
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
-            "layout": budget.measure(log), "overfull": latex.overfull_boxes(log, line_maps)}
+            "layout": budget.measure(log), "warnings": latex.typeset_warnings(log, line_maps)}
     write_text(build_dir / "build.json", json.dumps(info, indent=1))
     return info
 
@@ -77,7 +77,7 @@ def _build_line(args) -> str:
             f"in {info['seconds']} s\n{info['audit_summary']}")
     over_budget = budget.check(info)
     # a draft over budget is normal while writing; `make submission` refuses it
-    warnings = ([over_budget] if over_budget else []) + info["overfull"]
+    warnings = ([over_budget] if over_budget else []) + info["warnings"]
     return "\n".join([line] + [f"warning: {warning}" for warning in warnings])
 
 

@@ -75,6 +75,9 @@ def explain(log: str, line_maps: dict, build_dir: Path | None = None) -> str:
     if missing:
         return missing
     found = first_error(log)
+    bibtex = bibtex_error(build_dir) if build_dir and found is None else None
+    if bibtex:
+        return bibtex
     if found is None:
         tail = " | ".join(log.strip().splitlines()[-5:])
         return f"LaTeX failed without a file:line error; the end of its log: {tail}"
@@ -91,19 +94,25 @@ def explain(log: str, line_maps: dict, build_dir: Path | None = None) -> str:
 # "Overfull \hbox (2.29797pt too wide) in paragraph at lines 4--15" (or "in alignment at"); the
 # lines are those of the file being read, which the log's "(./q1.tex" ... ")" nesting tells.
 OVERFULL = re.compile(r"^Overfull \\hbox \(([\d.]+)pt too wide\) .*?at lines (\d+)--(\d+)")
+UNDEFINED_CITATION = re.compile(r"Citation `([^']*)' on page \d+ undefined on input line (\d+)")
 LOG_FILE_OR_PAREN = re.compile(r"\((?:\./)?([\w./-]+\.\w+)?|\)")
+# BibTeX's errors in main.blg: "Illegal end of database file---line 2 of file references.bib"
+BIBTEX_ERROR = re.compile(r"^(.*?)---line (\d+) of file (\S+)$", re.M)
+BIBTEX_NO_FILE = re.compile(r"^I couldn't open (?:database )?file (\S+)$", re.M)
 
 
-def overfull_boxes(log: str, line_maps: dict) -> list[str]:
-    """One warning per line of text wider than the text area (LaTeX reports those over \\hfuzz,
-    0.1 pt), at its template line."""
-    found, files = [], []  # files: the stack of what each "(" opened (None: not a file)
+def _lines_and_files(log: str):
+    """Each log line with the file TeX was reading when it wrote it (None before any)."""
+    files = []  # the stack of what each "(" opened (None: not a file)
+    box_contents = False
     for log_line in log.splitlines():
-        match = OVERFULL.match(log_line)
-        if match:
-            reading = next((name for name in reversed(files) if name), None)
-            width, first, last = float(match.group(1)), int(match.group(2)), int(match.group(3))
-            found.append(_overfull_message(reading, first, last, width, line_maps))
+        yield log_line, next((name for name in reversed(files) if name), None)
+        # an over- or underfull box report shows the line's text up to a blank line, and a
+        # parenthesis there may close on the next line of the paragraph: not the log's nesting
+        if log_line.startswith(("Overfull \\", "Underfull \\")):
+            box_contents = True
+        if box_contents:
+            box_contents = bool(log_line.strip())
             continue
         for token in LOG_FILE_OR_PAREN.finditer(log_line):
             if token.group() == ")":
@@ -111,18 +120,54 @@ def overfull_boxes(log: str, line_maps: dict) -> list[str]:
                     files.pop()
             else:
                 files.append(token.group(1))
+
+
+def typeset_warnings(log: str, line_maps: dict) -> list[str]:
+    """One warning per line of text wider than the text area (LaTeX reports those over \\hfuzz,
+    0.1 pt) and per citation whose key templates/*.bib lacks, at its template line."""
+    found = []
+    for log_line, reading in _lines_and_files(log):
+        if match := OVERFULL.match(log_line):
+            width, first, last = float(match.group(1)), int(match.group(2)), int(match.group(3))
+            found.append(_overfull_message(reading, first, last, width, line_maps))
+        elif match := UNDEFINED_CITATION.search(log_line):
+            key, line = match.group(1), int(match.group(2))
+            where = _template_lines(reading, line, line, line_maps)[0]
+            found.append(f"{where}: no entry {key!r} in templates/*.bib: the PDF shows (?) for "
+                         f"it; add the entry or correct the key")
     return found
+
+
+def _template_lines(tex: str | None, first: int, last: int, line_maps) -> tuple[str, list[int]]:
+    """'templates/x.tex.j2:N' (or the rendered file's own name) and the template lines."""
+    if tex not in line_maps:
+        return f"{tex or 'the document'}:{first}", []
+    template, origin = line_maps[tex]
+    lines = sorted({origin[n - 1] for n in range(first, last + 1) if 0 < n <= len(origin)} - {0})
+    return f"{template}:{lines[0] if lines else '?'}", lines
 
 
 def _overfull_message(tex: str | None, first: int, last: int, width: float, line_maps) -> str:
     what = f"a line is {width:.1f} pt wider than the text (overfull \\hbox)"
-    if tex in line_maps:
-        template, origin = line_maps[tex]
-        lines = sorted({origin[n - 1] for n in range(first, last + 1) if 0 < n <= len(origin)} - {0})
-        where = f"{template}:{lines[0]}" if lines else f"{template}:?"
-        span = f", template lines {lines[0]}-{lines[-1]}" if len(lines) > 1 else ""
-        return f"{where}: {what}{span} (rendered as {tex}:{first}--{last}); reword or shorten it"
-    return f"{tex or 'the document'}:{first}--{last}: {what}"
+    if tex not in line_maps:
+        return f"{tex or 'the document'}:{first}--{last}: {what}"
+    where, lines = _template_lines(tex, first, last, line_maps)
+    span = f", template lines {lines[0]}-{lines[-1]}" if len(lines) > 1 else ""
+    return f"{where}: {what}{span} (rendered as {tex}:{first}--{last}); reword or shorten it"
+
+
+def bibtex_error(build_dir: Path, main: str = "main.tex") -> str | None:
+    """BibTeX's first error (a .bib file it cannot read or parse), at the file's line."""
+    blg = build_dir / main.replace(".tex", ".blg")
+    text = blg.read_text(errors="replace") if blg.exists() else ""
+    if missing := BIBTEX_NO_FILE.search(text):
+        name = missing.group(1)
+        return (f"templates/{name} is missing (templates/main.tex.j2 reads its reference list "
+                f"from it); restore it with `git checkout templates/{name}`")
+    if error := BIBTEX_ERROR.search(text):
+        message, line, name = error.groups()
+        return f"templates/{name}:{line}: BibTeX error: {message.strip()}"
+    return None
 
 
 def write_bytes_if_changed(path: Path, content: bytes) -> None:

@@ -69,9 +69,9 @@ def pages() -> str:
     line = f"{info['pdf']}, {info['body_pages']} pages of main body, {total} in all"
     over_budget = budget.check(info)
     line = f"{line}; over budget: {over_budget}" if over_budget else line
-    overfull = info.get("overfull", [])  # a build.json from before overfull boxes were recorded
-    more = f" (and {len(overfull) - 1} more: `make report` lists them)" if len(overfull) > 1 else ""
-    return f"{line}; {overfull[0]}{more}" if overfull else line
+    warnings = info.get("warnings", [])  # (a build.json from before they were recorded has none)
+    more = f" (and {len(warnings) - 1} more: `make report` lists them)" if len(warnings) > 1 else ""
+    return f"{line}; {warnings[0]}{more}" if warnings else line
 
 
 def say(saved: str, outcome: str) -> None:
