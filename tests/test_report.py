@@ -13,7 +13,7 @@ import subprocess
 import unicodedata
 
 import pytest
-from conftest import NAMES_BY_SCRIPT
+from conftest import NAMES_BY_SCRIPT, repository_copy
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
@@ -329,22 +329,6 @@ def test_a_template_edit_retypesets_without_rerunning_experiments(quick_context)
 
 # --- the same report on another dataset, from one line of config.toml ---------------------------
 
-def _repository_copy(folder):
-    """The repository's files (tracked or not ignored) copied with their times, so that Make sees
-    the same setup as here, and .venv/ and data/ linked: nothing is installed or downloaded again,
-    and the results and report of the copy never touch this repository's."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                            cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, listed.split("\0")):
-        if name.split("/")[0] in (".venv", "data") or not (paths.ROOT / name).is_file():
-            continue
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(paths.ROOT / name, folder / name)
-    for linked in (".venv", "data"):
-        (folder / linked).symlink_to(paths.ROOT / linked)
-    return folder
-
-
 def _switch_dataset(repo, dataset):
     path = repo / "config.toml"
     text, count = re.subn(r'(?m)^dataset = "[^"]*"', f'dataset = "{dataset}"', path.read_text())
@@ -360,7 +344,7 @@ def _make_in(repo, *targets, dry=False):
 
 @pytest.mark.slow
 def test_one_config_line_gives_the_whole_quick_report_on_fashion_mnist(tmp_path):
-    repo = _repository_copy(tmp_path / "repo")
+    repo = repository_copy(tmp_path / "repo")
     _switch_dataset(repo, "fashion-mnist")
     plan = _make_in(repo, "report", dry=True).stdout
     assert "ensure_tex" not in plan and "pip install" not in plan, "the copy must reuse .venv/"
@@ -480,7 +464,7 @@ def test_directlua_writes_nothing_outside_the_build(quick_context, tmp_path, lua
 
 @pytest.mark.slow
 def test_tex_still_writes_and_reads_its_own_build_folder(quick_context, tmp_path):
-    templates = _templates_with(tmp_path, "summary.tex.j2", 3,
+    templates = _templates_with(tmp_path, "summary.tex.j2", 2,
                                 r'\directlua{local f = io.open("own.txt", "w") f:write("kept") '
                                 r'f:close() tex.print(io.open("own.txt"):read("a"))}')
     pdf, _ = _build(quick_context, tmp_path, templates)
@@ -506,7 +490,7 @@ def test_a_deleted_template_is_named_and_its_old_rendering_never_typeset(quick_c
 @pytest.mark.slow
 def test_make_notices_a_deleted_template(quick_context, tmp_path):
     assert _make("report").returncode == 0
-    repo = _repository_copy(tmp_path / "repo")
+    repo = repository_copy(tmp_path / "repo")
     for built in ("results", "report/build", "report/report-quick.pdf"):  # with their times
         copy = shutil.copytree if (paths.ROOT / built).is_dir() else shutil.copy2
         copy(paths.ROOT / built, repo / built, **({"symlinks": True} if copy is shutil.copytree else {}))
