@@ -109,7 +109,8 @@ $(shell mkdir -p $(R)/.config && ls templates/*.tex.j2 2>/dev/null | cmp -s - $(
 
 # One PDF for every dataset: the [data] section file makes a switch back rebuild it from the
 # earlier results, which are older than the PDF of the other dataset.
-$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2) $(TEMPLATE_LIST) $(CODE_report) $(R)/.config/student.json \
+$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2) $(TEMPLATE_LIST) $(CODE_report) \
+        $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
         $(Q1_OUT) $(Q2_OUT) | $(STAMP)
 	$(STEP) report build

@@ -214,7 +214,8 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
             raise ReportError(f"{where}:{err.lineno}: template syntax error: {err.message}") from None
         except jinja2.sandbox.SecurityError as err:
             line = _template_line(err, name)
-            raise ReportError(f"{where}:{line}: refused: {str(err).rstrip('.')}; a template reaches only the "
+            refused = str(err).rstrip(".")
+            raise ReportError(f"{where}:{line}: refused: {refused}; a template reaches only the "
                               f"report's values and filters, not Python's internals") from None
         except jinja2.UndefinedError as err:
             line = _template_line(err, name)

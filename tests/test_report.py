@@ -13,13 +13,14 @@ import subprocess
 import unicodedata
 
 import pytest
+import torch
 from conftest import NAMES_BY_SCRIPT, repository_copy
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from experiments import q1 as task1_runs
 from experiments.datasets import FASHION_MNIST
-from hw1 import task1
+from hw1 import task1, weights
 from pipeline import config, paths
 from report import budget, claims, context, latex, render
 from report.errors import ReportError
@@ -509,3 +510,36 @@ def test_figures_are_copied_into_the_build_where_tex_may_read_them(quick_context
     assert r"\includegraphics[width=\textwidth]{figures/q2_loss.pdf}" in q2
     assert (tmp_path / "build" / "figures" / "q2_loss.pdf").read_bytes() == \
         paths.figure("q2_loss", QUICK_RESULTS).read_bytes()
+
+
+# --- the saved weights' numbers are stated only for the weights they describe -------------------
+
+def _results_copy(tmp_path):
+    copy = tmp_path / "results"
+    shutil.copytree(QUICK_RESULTS, copy, symlinks=True)
+    return copy
+
+
+@pytest.mark.parametrize("task", ["q1", "q2"])
+def test_missing_or_other_weights_stop_the_report_with_a_hint_that_works(quick_context, tmp_path, task):
+    results = _results_copy(tmp_path)
+    sections = config.load(quick=True)
+    context.load_results(task, sections, results)  # as written: accepted
+    weights_file = results / task / f"{task}_weights.pkl"
+    shown = paths.relative(weights_file)
+    weights_file.unlink()
+    with pytest.raises(ReportError) as err:
+        context.load_results(task, sections, results)
+    assert str(err.value) == (f"{shown} is missing, so {paths.relative(results / task / 'metrics.json')} "
+                              f"describes weights that are not there; run `make experiments` to "
+                              f"train them again")
+    # valid weights, but not these: every tensor moved a little, saved as the project saves
+    content = torch.load(paths.weights(task, QUICK_RESULTS), weights_only=True)
+    meta = content.pop("meta")
+    weights.save(weights_file, {k: v + 1e-3 for k, v in content.items()}, meta)
+    os.utime(weights_file, (0, 0))  # older than everything: Make would see nothing to do
+    with pytest.raises(ReportError) as err:
+        context.load_results(task, sections, results)
+    assert str(err.value) == (f"{shown} is not the weights file {paths.relative(results / task / 'metrics.json')} "
+                              f"describes (its sha256 differs); delete {shown} and run `make "
+                              f"experiments` to train it again")
