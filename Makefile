@@ -13,8 +13,10 @@ PY := .venv/bin/python
 # the module is still importing torch ends in one line rather than an import traceback.
 RUN := $(PY) -m pipeline
 # A step that writes into the checkout runs under its lock (cli.launch): two makes at once take
-# turns, and the second skips a step whose target ($@) the first wrote while it waited.
+# turns, and the second skips a step whose target ($@) another run wrote since it started.
 STEP = $(RUN) --lock $@
+HW1_MAKE_STARTED := $(shell date +%s.%N)
+export HW1_MAKE_STARTED
 STAMP := .venv/.setup-done
 ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)

@@ -134,8 +134,7 @@ def test_a_second_step_waits_for_the_lock_then_skips_work_done_meanwhile(tmp_pat
         target.write_text("written by the first")
     out, err = second.communicate(timeout=60)
     assert second.returncode == 0 and err == "", err  # the module never ran: it does not exist
-    assert out == (f"no.such.module: {target} was written by another run while this one waited; "
-                   f"nothing more to do\n")
+    assert out == f"no.such.module: {target} was written by another make meanwhile; nothing more to do\n"
 
 
 def test_a_step_that_had_to_wait_runs_when_its_target_was_not_written(tmp_path):
@@ -167,3 +166,17 @@ def test_a_child_ends_when_its_parent_is_killed(tmp_path):
         time.sleep(0.05)
     else:
         raise AssertionError("the child outlived its killed parent")
+
+
+def test_a_target_written_by_another_make_since_this_one_started_is_not_made_again(tmp_path):
+    target = tmp_path / "q1_accuracy.pdf"
+    started = time.time()
+    target.write_text("drawn by the other make, which has finished")
+    env = {**os.environ, "HW1_MAKE_STARTED": f"{started:.6f}"}
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--lock", str(target), "no.such.module"],
+                          cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "nothing more to do" in done.stdout, done.stderr
+    older = {**env, "HW1_MAKE_STARTED": f"{time.time() + 60:.6f}"}  # written before this make began
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--lock", str(target), "no.such.module"],
+                          cwd=paths.ROOT, env=older, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "No module named 'no'" in done.stderr  # it ran the module
