@@ -13,8 +13,10 @@ PY := .venv/bin/python
 # the module is still importing torch ends in one line rather than an import traceback.
 RUN := $(PY) -m pipeline
 # A step that writes into the checkout runs under its lock (cli.launch): two makes at once take
-# turns, and the second skips a step whose target ($@) the first wrote while it waited.
+# turns, and the second skips a step whose target ($@) another run wrote since it started.
 STEP = $(RUN) --lock $@
+HW1_MAKE_STARTED := $(shell date +%s.%N)
+export HW1_MAKE_STARTED
 STAMP := .venv/.setup-done
 TEX := .venv/.tex-done
 ON := $(filter-out 0,$(QUICK))
@@ -117,7 +119,8 @@ $(shell mkdir -p $(R)/.config && ls templates/*.tex.j2 2>/dev/null | cmp -s - $(
 
 # One PDF for every dataset: the [data] section file makes a switch back rebuild it from the
 # earlier results, which are older than the PDF of the other dataset.
-$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(TEMPLATE_LIST) $(CODE_report) $(R)/.config/student.json \
+$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(TEMPLATE_LIST) $(CODE_report) \
+        $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
         $(Q1_OUT) $(Q2_OUT) | $(STAMP) $(TEX)
 	$(STEP) report build

@@ -164,7 +164,8 @@ def run_all(cfg: config.Q1, data: dict, workers: int = 2) -> list[dict]:
     specs = run_settings(cfg)
     if cfg.device == "cuda" or workers == 1:
         return _collect(train_one(settings, data) for settings in specs)
-    with multiprocessing.get_context("fork").Pool(workers, _start_worker, (data, os.getpid())) as pool:
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, _start_worker, (data, os.getpid())) as pool:
         return _collect(pool.imap(_train_in_worker, specs))
 
 

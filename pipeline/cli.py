@@ -151,8 +151,9 @@ def launch(argv: list[str]) -> int:
     Ctrl-C until the module's `main` starts. Every module the Makefile runs reaches `main`.
 
     With `--lock TARGET` first, the step runs under the checkout's lock (`checkout_lock`): a
-    second make waits for the first, and when the first wrote TARGET meanwhile, this step's work
-    is done and it ends at once instead of repeating it."""
+    second make waits for the first, and when another run wrote the file TARGET after this make
+    started (HW1_MAKE_STARTED, set by the Makefile) or while this step waited, the step's work is
+    done: it ends at once instead of repeating it."""
     target = None
     if argv[:1] == [LOCK_OPTION]:
         if len(argv) < 3:
@@ -166,8 +167,8 @@ def launch(argv: list[str]) -> int:
         return _run_module(argv)
     try:
         with checkout_lock(argv[0]) as waited_since:
-            if waited_since is not None and _written_since(target, waited_since):
-                print(f"{argv[0]}: {target} was written by another run while this one waited; "
+            if _written_since(target, _make_started(waited_since)):
+                print(f"{argv[0]}: {target} was written by another make meanwhile; "
                       f"nothing more to do", flush=True)
                 return 0
             return _run_module(argv)
@@ -176,11 +177,17 @@ def launch(argv: list[str]) -> int:
         return 130
 
 
-def _written_since(target: str, since: float) -> bool:
+def _make_started(waited_since: float | None) -> float | None:
     try:
-        return os.stat(target).st_mtime >= since
-    except OSError:
-        return False
+        return float(os.environ["HW1_MAKE_STARTED"])
+    except (KeyError, ValueError):
+        return waited_since  # run by hand: only what was written while this step waited
+
+
+def _written_since(target: str, since: float | None) -> bool:
+    """Whether the regular file `target` was written at or after `since` (a phony target such as
+    `data` is not a file, and is never taken as done)."""
+    return since is not None and os.path.isfile(target) and os.stat(target).st_mtime >= since
 
 
 LOCK_FILE = "results/.lock"

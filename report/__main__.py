@@ -73,7 +73,7 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
 
 def _build_line(args) -> str:
     info = build()
-    line = (f"report: wrote {info['pdf']} ({info['body_pages']} pages of main body) "
+    line = (f"report: wrote {info['pdf']} ({render.counted(info['body_pages'], 'page')} of main body) "
             f"in {info['seconds']} s\n{info['audit_summary']}")
     over_budget = budget.check(info)
     # a draft over budget is normal while writing; `make submission` refuses it

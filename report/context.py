@@ -61,17 +61,17 @@ def check_weights(metrics: dict, metrics_path: Path, weights_path: Path, target:
     """The saved weights' numbers are stated only for the weights file they were computed from
     (the sha256 that metrics.json records). Make cannot see a file copied over the weights with an
     older time stamp, so the hint deletes it: a missing target makes Make train again."""
-    shown = paths.relative(weights_path)
+    shown, described_by = paths.relative(weights_path), paths.relative(metrics_path)
     if not weights_path.is_file():
-        raise ReportError(f"{shown} is missing, so {paths.relative(metrics_path)} describes weights "
-                          f"that are not there; run `{target}` to train them again")
+        raise ReportError(f"{shown} is missing, so {described_by} describes weights that are "
+                          f"not there; run `{target}` to train them again")
     recorded = metrics.get("weights_sha256")
     if recorded is None:
-        raise ReportError(f"{paths.relative(metrics_path)} records no sha256 of {shown}; delete "
-                          f"{shown} and run `{target}`")
+        raise ReportError(f"{described_by} records no sha256 of {shown}; delete {shown} and run "
+                          f"`{target}`")
     if weights.sha256(weights_path) != recorded:
-        raise ReportError(f"{shown} is not the weights file {paths.relative(metrics_path)} describes "
-                          f"(its sha256 differs); delete {shown} and run `{target}` to train it again")
+        raise ReportError(f"{shown} is not the weights file {described_by} describes (its sha256 "
+                          f"differs); delete {shown} and run `{target}` to train it again")
 
 
 def load_figures(results: Path, dataset: str) -> dict:

@@ -1,7 +1,9 @@
 """latexmk driver: typeset the rendered .tex files, map LaTeX errors back to template lines.
 
 latexmk runs LuaLaTeX (-lualatex: names in any script) with -interaction=nonstopmode
--halt-on-error -file-line-error and no shell escape. The PDF is copied to a temporary name and
+-halt-on-error -file-line-error and no shell escape, confined to the build folder: kpathsea's
+paranoid openin_any/openout_any for TeX's own files, and confine.lua (loaded before the document)
+for Lua's; a refused read or write is reported at its template line. The PDF is copied to a temporary name and
 renamed over the target only on success, so a failed build never leaves a PDF that looks freshly
 built.
 """

@@ -1,6 +1,7 @@
 """`make submission`: the zip the course receives -> report/hw1_<id>.zip, verified before it is kept.
 
-    python -m report.submission
+    python -m report.submission precheck   # what no report could make packable, in seconds
+    python -m report.submission pack       # check the report, pack and verify the zip
 
 What goes in (copied and renamed; no code is generated):
 
@@ -10,9 +11,11 @@ What goes in (copied and renamed; no code is generated):
     hw1_<id>_settings.json                    the student and each task's hyperparameters (JSON data)
     hw1/*.py                                  the package the scripts import
 
-The student's name and ID reach the scripts only as that JSON data, never as source code. Packing is
-refused when [student] is unset, [data] dataset is not MNIST (the course's), or the report is
-missing, stale, a quick run or over two pages.
+The student's name and ID reach the scripts only as that JSON data, never as source code.
+`precheck` (run by `make submission` before it builds the report) refuses at once QUICK=1, an unset
+[student] and a [data] dataset other than MNIST (the course's); packing then refuses a report that
+is missing, stale, a quick run, over two pages or not passed by its audit. A refusal keeps the last
+verified zip.
 The zip is written under a temporary name and verified from an empty folder holding only its content
 and the MNIST files: every script byte-compiles, every weights file loads, each eval script's
 evaluate_hw1() runs in a fresh interpreter and returns the accuracy the PDF prints, and the PDF's

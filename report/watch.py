@@ -21,7 +21,7 @@ import watchfiles
 from pypdf import PdfReader
 
 from pipeline import cli, paths
-from report import budget
+from report import budget, render
 
 MAKE_REPORT = ["make", "--no-print-directory", "report"]
 
@@ -66,7 +66,7 @@ def pages() -> str:
         return f"{pdf}, pages unknown: report/build/ is gone; delete {pdf} to rebuild it"
     info = json.loads(record.read_text())
     total = len(PdfReader(paths.ROOT / info["pdf"]).pages)
-    line = f"{info['pdf']}, {info['body_pages']} pages of main body, {total} in all"
+    line = f"{info['pdf']}, {render.counted(info['body_pages'], 'page')} of main body, {total} in all"
     over_budget = budget.check(info)
     line = f"{line}; over budget: {over_budget}" if over_budget else line
     warnings = info.get("warnings", [])  # (a build.json from before they were recorded has none)

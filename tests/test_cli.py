@@ -1,9 +1,11 @@
 """The one command-line runner: user errors and Ctrl-C are one line, never a traceback."""
+import errno
 import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -91,3 +93,90 @@ def test_ctrl_c_during_training_is_one_line_and_keeps_the_results_as_they_were()
     assert code == 130 and err == ("experiments.q1: interrupted; finished files are kept, "
                                    "unfinished ones were discarded\n")
     assert (metrics.stat().st_mtime_ns if metrics.exists() else None) == before
+
+
+@pytest.mark.parametrize("code, advice", [
+    (errno.EROFS, "it is on a read-only file system; work in a copy you can write to"),
+    (errno.ENOSPC, "the disk is full; free some space, then run it again"),
+    (errno.EDQUOT, "your disk quota is used up"),
+    (errno.EACCES, "you have no permission to write there; change its owner or mode"),
+])
+def test_a_read_only_full_or_forbidden_checkout_is_one_line_naming_the_path(code, advice, capsys):
+    def fails(args):
+        raise OSError(code, os.strerror(code), "results/q1/.q1_weights.pkl.x1.tmp")
+    assert cli.main("experiments.q1", "doc", {"run": cli.Command(fails, "")}, ["run"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write results/q1/.q1_weights.pkl.x1.tmp "
+                          f"({os.strerror(code)}): {advice}") and err.count("\n") == 1
+
+
+def test_a_real_full_disk_is_one_line(tmp_path, capsys):
+    """/dev/full answers every write with ENOSPC, as a full disk does."""
+    def writes(args):
+        with open("/dev/full", "w") as full:
+            full.write("x" * 100_000)
+            full.flush()
+    assert cli.main("report", "doc", {"build": cli.Command(writes, "")}, ["build"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write ") and "the disk is full" in err and err.count("\n") == 1
+
+
+def test_a_second_step_waits_for_the_lock_then_skips_work_done_meanwhile(tmp_path):
+    target = tmp_path / "metrics.json"
+    with cli.checkout_lock("test") as waited:
+        assert waited is None  # free
+        second = subprocess.Popen([sys.executable, "-m", "pipeline", "--lock", str(target),
+                                   "no.such.module"], cwd=paths.ROOT, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        line = second.stderr.readline()
+        assert line == "no.such.module: another make is running in this checkout; waiting for it to finish\n"
+        assert second.poll() is None, "it waits"
+        target.write_text("written by the first")
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 0 and err == "", err  # the module never ran: it does not exist
+    assert out == f"no.such.module: {target} was written by another make meanwhile; nothing more to do\n"
+
+
+def test_a_step_that_had_to_wait_runs_when_its_target_was_not_written(tmp_path):
+    with cli.checkout_lock("test"):
+        second = subprocess.Popen([sys.executable, "-m", "pipeline", "--lock", str(tmp_path / "x"),
+                                   "pipeline.config", "no-such-command"], cwd=paths.ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert "waiting" in second.stderr.readline()
+    out, err = second.communicate(timeout=60)
+    assert second.returncode == 2 and "invalid choice" in err  # it ran
+
+
+def test_a_child_ends_when_its_parent_is_killed(tmp_path):
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import os, subprocess, sys, time\n"
+        "from pipeline import cli\n"
+        "me = os.getpid()\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
+        " preexec_fn=lambda: cli.end_with_parent(me))\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(120)\n")], cwd=paths.ROOT, stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    parent.kill()  # kill -9: no clean-up of its own runs
+    parent.wait()
+    for _ in range(200):
+        state = Path(f"/proc/{child}/stat")
+        if not state.exists() or state.read_text().rsplit(")", 1)[1].split()[0] == "Z":
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the child outlived its killed parent")
+
+
+def test_a_target_written_by_another_make_since_this_one_started_is_not_made_again(tmp_path):
+    target = tmp_path / "q1_accuracy.pdf"
+    started = time.time()
+    target.write_text("drawn by the other make, which has finished")
+    env = {**os.environ, "HW1_MAKE_STARTED": f"{started:.6f}"}
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--lock", str(target), "no.such.module"],
+                          cwd=paths.ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "nothing more to do" in done.stdout, done.stderr
+    older = {**env, "HW1_MAKE_STARTED": f"{time.time() + 60:.6f}"}  # written before this make began
+    done = subprocess.run([sys.executable, "-m", "pipeline", "--lock", str(target), "no.such.module"],
+                          cwd=paths.ROOT, env=older, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "No module named 'no'" in done.stderr  # it ran the module

@@ -1,15 +1,19 @@
 """The graders' scripts (hw1/scripts/ + the hw1 package), staged as the zip lays them out and run on
 a small slice of MNIST: no TeX, no full training."""
+import errno
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import zipfile
+from pathlib import Path
 
 import pytest
 import torch
 
 from experiments import datasets, fetch, q1
-from hw1 import common, task1, task2
+from hw1 import common, task1, task2, weights
 from hw1.weights import WeightsError
 from pipeline import config, paths
 from report import submission
@@ -264,3 +268,90 @@ def test_an_unknown_or_missing_dataset_is_one_line(staged, tmp_path, two_dataset
     done = _python(staged, f"{PREFIX}q1_eval.py", "--data", str(tmp_path / "empty"))
     assert done.returncode == 1 and done.stderr.startswith("error: fashion-mnist could not be read from ")
     assert "FashionMNIST/raw" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_same_settings_and_seed_give_byte_identical_weights(tmp_path, mnist_slice):
+    first, _ = _train_small(tmp_path / "a", mnist_slice, "relu")
+    second, _ = _train_small(tmp_path / "b", mnist_slice, "relu")
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as archive:  # no temporary file name inside the archive
+        assert {name.split("/")[0] for name in archive.namelist()} == {"archive"}
+    assert weights.sha256(first) == hashlib.sha256(first.read_bytes()).hexdigest()
+
+
+def test_a_graders_weights_error_speaks_to_the_grader_and_the_projects_names_make(
+        tmp_path, staged, monkeypatch):
+    (staged / f"{PREFIX}q1_weights.pkl").write_bytes(b"hello")
+    done = _python(staged, f"{PREFIX}q1_eval.py")
+    assert done.returncode == 1 and "make" not in done.stderr, done.stderr
+    assert "take it again from the submission zip, or re-create it with this task's train script" \
+        in done.stderr
+    damaged = tmp_path / "results" / "q1" / "q1_weights.pkl"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_bytes(b"hello")
+    with pytest.raises(WeightsError) as err:
+        q1.evaluate(damaged)
+    assert str(err.value).startswith(f"{damaged} cannot be read as a weights file")
+    assert str(err.value).endswith("; delete it and run `make experiments`")
+    assert "submission zip" not in str(err.value)
+
+
+def test_a_results_folder_is_replaced_whole_with_ordinary_permissions(tmp_path):
+    os.umask(0o022)
+    target = tmp_path / "q1"
+    with common.atomic_folder(target) as staging:
+        common.write_text(staging / "metrics.json", "{}")
+    assert oct(target.stat().st_mode & 0o777) == "0o755"
+    assert oct((target / "metrics.json").stat().st_mode & 0o777) == "0o644"
+    with pytest.raises(RuntimeError), common.atomic_folder(target) as staging:
+        common.write_text(staging / "metrics.json", "half")
+        raise RuntimeError("the run failed")
+    assert (target / "metrics.json").read_text() == "{}"
+
+
+def test_what_a_killed_run_left_is_swept_and_results_caught_between_renames_come_back(tmp_path):
+    target = tmp_path / "q1"
+    (tmp_path / ".q1.k1ll3d").mkdir()          # a staging folder of a kill -9 during the run
+    (tmp_path / ".q1.old").mkdir()              # killed between the two renames: the last results
+    (tmp_path / ".q1.old" / "metrics.json").write_text("last good")
+    with common.atomic_folder(target) as staging:
+        assert (target / "metrics.json").read_text() == "last good", "put back before the run"
+        common.write_text(staging / "metrics.json", "new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q1"]
+    assert (target / "metrics.json").read_text() == "new"
+
+
+@pytest.mark.parametrize("text, limit, cut", [
+    ("name resolution failed for download.pytorch.org", 30, "name resolution failed for…"),
+    ("short", 30, "short"),
+    ("averyveryverylongwordwithoutspaces", 10, "averyvery…"),
+    ("a,  b;   c", 30, "a, b; c"),
+])
+def test_reasons_are_cut_at_a_word(text, limit, cut):
+    assert common.cut(text, limit) == cut and len(common.cut(text, limit)) <= limit
+
+
+@pytest.mark.parametrize("code, advice", [
+    (errno.EROFS, "it is on a read-only file system; work in a copy you can write to"),
+    (errno.ENOSPC, "the disk is full; free some space, then run it again"),
+    (errno.EACCES, "you have no permission to write there"),
+])
+def test_a_read_only_full_or_forbidden_place_is_one_line_in_a_graders_script(code, advice, capsys):
+    def main():
+        raise OSError(code, os.strerror(code), "/graders/hw1_1_q1_weights.pkl")
+    assert common.run_script(main) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write /graders/hw1_1_q1_weights.pkl ({os.strerror(code)}): "
+                          f"{advice}") and err.count("\n") == 1
+    with pytest.raises(OSError):  # any other OSError is a bug: its traceback stays
+        common.run_script(lambda: (_ for _ in ()).throw(OSError(errno.EBADF, "Bad file")))
+
+
+def test_a_write_to_a_full_disk_names_the_file_being_written(tmp_path, monkeypatch):
+    def full(self, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OSError) as err:
+        common.write_bytes(tmp_path / "q1_weights.pkl", b"x")
+    assert err.value.filename == str(tmp_path / "q1_weights.pkl") and err.value.errno == errno.ENOSPC
+    assert list(tmp_path.iterdir()) == [], "no temporary file is left"

@@ -2,9 +2,16 @@
 import ast
 import dataclasses
 import inspect
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 import torch
+from conftest import repository_copy
 
 from experiments import q1
 from hw1 import scratch_mlp as mlp
@@ -240,3 +247,95 @@ def test_the_width_and_depth_ablation_has_one_row_per_hidden_layout():
 def test_epochs_to_reach_a_target():
     assert q1.epochs_to_reach([0.5, 0.89, 0.91, 0.95], 0.9) == 3
     assert q1.epochs_to_reach([0.5, 0.6], 0.9) is None
+
+
+# --- through make: a failed, diverged or interrupted run never costs the last good results -------
+
+TINY_Q1 = {"hidden": "[16]", "epochs": "1", "seeds": "[0]", "batch_size": "256",
+           "ablate_activation": "[]", "ablate_lr": "[]", "ablate_loss": "[]", "ablate_hidden": "[]"}
+
+
+def _set_q1(repo, **values):
+    """config.toml's [q1] keys set to the given TOML values."""
+    path = repo / "config.toml"
+    text = path.read_text()
+    head, rest = text.split("[q1]\n", 1)
+    body, tail = rest.split("\n[q2]", 1)
+    for key, value in values.items():
+        body, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", body)
+        assert count == 1, key
+    path.write_text(f"{head}[q1]\n{body}\n[q2]{tail}")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _start_training(repo):
+    """make of Task 1's results in its own session, returned once the run's workers train."""
+    make = subprocess.Popen(["make", "--no-print-directory", "results/q1/metrics.json"], cwd=repo,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    for _ in range(1200):
+        runs = [p for p in _children(make.pid) if _children(p)]  # the run, once its pool exists
+        if runs:
+            return make, runs[0]
+        assert make.poll() is None, make.communicate()
+        time.sleep(0.05)
+    raise AssertionError("the run never started its workers")
+
+
+def _result_bytes(repo) -> dict:
+    folder = repo / "results" / "q1"
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name.endswith((".json", ".pkl"))}
+
+
+@pytest.mark.slow
+def test_through_make_the_last_good_results_survive_divergence_ctrl_c_and_kill_9(tmp_path):
+    repo = repository_copy(tmp_path / "repo")
+    _set_q1(repo, **TINY_Q1)
+    make = ["make", "--no-print-directory", "results/q1/metrics.json"]
+    first = subprocess.run(make, cwd=repo, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    good = _result_bytes(repo)
+    assert set(good) == {"metrics.json", "history.json", "test_predictions.json", "q1_weights.pkl"}
+    assert oct((repo / "results" / "q1").stat().st_mode & 0o777) == "0o755"
+    assert all(oct(p.stat().st_mode & 0o777) == "0o644" for p in (repo / "results" / "q1").iterdir())
+
+    for mistake in ({"lr": "1000", "loss": '"ce"'},):  # diverges in epoch 1
+        _set_q1(repo, **mistake)
+        failed = subprocess.run(make, cwd=repo, capture_output=True, text=True)
+        assert failed.returncode != 0 and "diverged at epoch 1" in failed.stderr, failed.stderr
+        assert "Deleting file" not in failed.stderr + failed.stdout
+        assert _result_bytes(repo) == good
+
+    _set_q1(repo, lr="0.01", loss='"mse"', epochs="30")  # long enough to be stopped while training
+    for stop in (signal.SIGINT, signal.SIGKILL):
+        running, run = _start_training(repo)
+        workers = _children(run)
+        if stop == signal.SIGINT:
+            os.killpg(running.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        else:
+            os.kill(run, signal.SIGKILL)
+        out, err = running.communicate(timeout=120)
+        assert running.returncode != 0 and "Deleting file" not in out + err, err
+        assert _result_bytes(repo) == good, stop
+        for _ in range(200):  # the workers end with their run, killed or not
+            if not any(Path(f"/proc/{w}").exists() for w in workers):
+                break
+            time.sleep(0.05)
+        assert not any(Path(f"/proc/{w}").exists() for w in workers), stop
+
+    _set_q1(repo, epochs="1")  # as at first: the same weights, byte for byte
+    again = subprocess.run(make, cwd=repo, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert _result_bytes(repo)["q1_weights.pkl"] == good["q1_weights.pkl"]
+    assert not list((repo / "results").glob(".q1.*")), "no staging folder is left"

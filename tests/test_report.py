@@ -14,13 +14,14 @@ import subprocess
 import unicodedata
 
 import pytest
-from conftest import NAMES_BY_SCRIPT
+import torch
+from conftest import NAMES_BY_SCRIPT, repository_copy
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from experiments import q1 as task1_runs
 from experiments.datasets import FASHION_MNIST
-from hw1 import task1
+from hw1 import task1, weights
 from pipeline import config, paths
 from report import audit, budget, claims, context, fonts, latex, render, submission
 from report.errors import ReportError
@@ -337,22 +338,6 @@ def test_a_template_edit_retypesets_without_rerunning_experiments(quick_context)
 
 # --- the same report on another dataset, from one line of config.toml ---------------------------
 
-def _repository_copy(folder):
-    """The repository's files (tracked or not ignored) copied with their times, so that Make sees
-    the same setup as here, and .venv/ and data/ linked: nothing is installed or downloaded again,
-    and the results and report of the copy never touch this repository's."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                            cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, listed.split("\0")):
-        if name.split("/")[0] in (".venv", "data") or not (paths.ROOT / name).is_file():
-            continue
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(paths.ROOT / name, folder / name)
-    for linked in (".venv", "data"):
-        (folder / linked).symlink_to(paths.ROOT / linked)
-    return folder
-
-
 def _switch_dataset(repo, dataset):
     path = repo / "config.toml"
     text, count = re.subn(r'(?m)^dataset = "[^"]*"', f'dataset = "{dataset}"', path.read_text())
@@ -368,7 +353,7 @@ def _make_in(repo, *targets, dry=False):
 
 @pytest.mark.slow
 def test_one_config_line_gives_the_whole_quick_report_on_fashion_mnist(tmp_path):
-    repo = _repository_copy(tmp_path / "repo")
+    repo = repository_copy(tmp_path / "repo")
     _switch_dataset(repo, "fashion-mnist")
     plan = _make_in(repo, "report", dry=True).stdout
     assert "ensure_tex" not in plan and "pip install" not in plan, "the copy must reuse .venv/"
@@ -488,7 +473,7 @@ def test_directlua_writes_nothing_outside_the_build(quick_context, tmp_path, lua
 
 @pytest.mark.slow
 def test_tex_still_writes_and_reads_its_own_build_folder(quick_context, tmp_path):
-    templates = _templates_with(tmp_path, "summary.tex.j2", 3,
+    templates = _templates_with(tmp_path, "summary.tex.j2", 2,
                                 r'\directlua{local f = io.open("own.txt", "w") f:write("kept") '
                                 r'f:close() tex.print(io.open("own.txt"):read("a"))}')
     pdf, _ = _build(quick_context, tmp_path, templates)
@@ -514,7 +499,7 @@ def test_a_deleted_template_is_named_and_its_old_rendering_never_typeset(quick_c
 @pytest.mark.slow
 def test_make_notices_a_deleted_template(quick_context, tmp_path):
     assert _make("report").returncode == 0
-    repo = _repository_copy(tmp_path / "repo")
+    repo = repository_copy(tmp_path / "repo")
     for built in ("results", "report/build", "report/report-quick.pdf"):  # with their times
         copy = shutil.copytree if (paths.ROOT / built).is_dir() else shutil.copy2
         copy(paths.ROOT / built, repo / built, **({"symlinks": True} if copy is shutil.copytree else {}))
@@ -580,3 +565,36 @@ def test_warn_mode_typesets_a_draft_that_says_it_failed_the_audit(quick_context,
     assert "AUDIT FAILED: 1 number(s), relation(s) or comparison(s)" in _flat(_first_page_text(tmp_path / "report.pdf"))
     with pytest.raises(SubmissionError, match="did not pass its audit"):
         submission.check_audit(info, tmp_path / "build" / "build.json")
+
+
+# --- the saved weights' numbers are stated only for the weights they describe -------------------
+
+def _results_copy(tmp_path):
+    copy = tmp_path / "results"
+    shutil.copytree(QUICK_RESULTS, copy, symlinks=True)
+    return copy
+
+
+@pytest.mark.parametrize("task", ["q1", "q2"])
+def test_missing_or_other_weights_stop_the_report_with_a_hint_that_works(quick_context, tmp_path, task):
+    results = _results_copy(tmp_path)
+    sections = config.load(quick=True)
+    context.load_results(task, sections, results)  # as written: accepted
+    weights_file = results / task / f"{task}_weights.pkl"
+    shown = paths.relative(weights_file)
+    weights_file.unlink()
+    with pytest.raises(ReportError) as err:
+        context.load_results(task, sections, results)
+    assert str(err.value) == (f"{shown} is missing, so {paths.relative(results / task / 'metrics.json')} "
+                              f"describes weights that are not there; run `make experiments` to "
+                              f"train them again")
+    # valid weights, but not these: every tensor moved a little, saved as the project saves
+    content = torch.load(paths.weights(task, QUICK_RESULTS), weights_only=True)
+    meta = content.pop("meta")
+    weights.save(weights_file, {k: v + 1e-3 for k, v in content.items()}, meta)
+    os.utime(weights_file, (0, 0))  # older than everything: Make would see nothing to do
+    with pytest.raises(ReportError) as err:
+        context.load_results(task, sections, results)
+    assert str(err.value) == (f"{shown} is not the weights file {paths.relative(results / task / 'metrics.json')} "
+                              f"describes (its sha256 differs); delete {shown} and run `make "
+                              f"experiments` to train it again")

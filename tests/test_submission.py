@@ -8,6 +8,7 @@ import subprocess
 import zipfile
 
 import pytest
+from conftest import repository_copy
 
 from pipeline import config, paths
 from report import context, latex, render, submission
@@ -107,3 +108,62 @@ def test_only_a_report_that_passed_its_audit_is_packed(tmp_path):
         with pytest.raises(submission.SubmissionError, match="did not pass its audit") as err:
             submission.check_audit(info, tmp_path / "build.json")
         assert said in str(err.value)
+
+
+def test_a_report_that_did_not_pass_its_audit_is_refused(tmp_path, monkeypatch):
+    build = tmp_path / "build"
+    build.mkdir()
+    for audit in ("failed", "warned"):
+        info = {"quick": False, "body_pages": 2, "audit": audit}
+        with pytest.raises(submission.SubmissionError) as err:
+            submission.check_audit(info, build / "build.json")
+        assert "did not pass its audit (" in str(err.value) and f"audit = {audit!r}" in str(err.value)
+    submission.check_audit({"audit": "passed"}, build / "build.json")
+
+
+@pytest.mark.parametrize("quick, student, data, refusal", [
+    (True, {"name": "Ann", "id": "1"}, "mnist", "QUICK=1: the course receives the full report"),
+    (False, {"name": "Ann", "id": "1"}, "fashion-mnist", "[data] dataset = 'fashion-mnist'"),
+    (False, {}, "mnist", "[student] name and [student] id in config.toml still hold the placeholder"),
+])
+def test_what_no_report_could_fix_is_refused_before_any_work(monkeypatch, quick, student, data, refusal):
+    real_load = config.load
+    monkeypatch.setattr(submission.config, "load", lambda *a, **k: {
+        **real_load(*a, **k), "student": config.Student(**student), "data": config.Data(dataset=data)})
+    with pytest.raises(submission.SubmissionError) as err:
+        submission.precheck(quick)
+    assert str(err.value).startswith(refusal)
+
+
+def test_a_killed_submissions_verification_folder_is_swept_and_a_running_ones_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(submission.tempfile, "gettempdir", lambda: str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / f"hw1-verify-{dead.pid}-ab12").mkdir()
+    (tmp_path / f"hw1-verify-{os.getpid()}-cd34").mkdir()  # a submission still running
+    (tmp_path / "hw1-verify-notapid").mkdir()  # not ours to judge
+    submission.sweep_killed_verifications()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"hw1-verify-{os.getpid()}-cd34",
+                                                          "hw1-verify-notapid"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("setup, refusal", [
+    ("quick", "error: QUICK=1: the course receives the full report"),
+    ("fashion-mnist", "error: [data] dataset = 'fashion-mnist' in config.toml, but the course grades mnist"),
+])
+def test_make_submission_refuses_quick_or_another_dataset_at_once_and_keeps_the_zip(
+        tmp_path, setup, refusal):
+    repo = repository_copy(tmp_path / "repo")
+    verified = repo / "report" / "hw1_206202384.zip"
+    verified.write_bytes(b"the last verified zip")
+    env = {**os.environ, "QUICK": "1" if setup == "quick" else ""}
+    if setup == "fashion-mnist":
+        path = repo / "config.toml"
+        path.write_text(path.read_text().replace('dataset = "mnist"', 'dataset = "fashion-mnist"'))
+    done = subprocess.run(["make", "--no-print-directory", "submission"], cwd=repo, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and refusal in done.stderr, done.stderr
+    assert verified.read_bytes() == b"the last verified zip"
+    for work in ("experiments.q1", "experiments.fetch", "report build", "derivations build"):
+        assert work not in done.stdout, done.stdout
