@@ -1,7 +1,7 @@
 """Command line of the derivations.
 
     python -m derivations build                                    # results/derivations.json
-    python -m derivations check "y_i*(KroneckerDelta(i,k) - y_k)"   # exit 0 verified, 1 refuted
+    python -m derivations check "y_i*(KroneckerDelta(i,k) - y_k)"   # exit 0 proven, 1 refuted
     python -m derivations check --wrt w --cases diagonal "y_i*(fp_i - y_i)"
     python -m derivations check --latex '\\hat{y}_i(\\delta_{ik}-\\hat{y}_k)'
 """
@@ -13,8 +13,10 @@ from pipeline import cli, paths
 
 EXIT_CODES = """\
 exit status:
-  0  verified: the formula equals autograd's derivative at every entry checked
-  1  refuted: it differs somewhere; a counterexample is printed
+  0  verified: SymPy proves the formula equal to the derivative, for n = 2..6 and
+     every entry checked (autograd agrees numerically)
+  1  refuted: it differs somewhere, by however little; the difference and a
+     counterexample from autograd are printed
   2  the input was not understood: one line on stderr says why"""
 
 FORMULA_HELP = r"""FORMULA, the claimed entry, in one of two spellings:
@@ -47,12 +49,19 @@ def run_check(args) -> tuple[str, int]:
     """0 verified, 1 refuted; a formula.ClaimError (exit 2) when the input is not understood."""
     expr = formula.parse(args.formula, latex=args.latex)
     # torch takes seconds to import: unreadable input is refused before it is loaded
-    from derivations import claims
-    result = claims.check(expr, args.wrt, args.cases)
+    from derivations import formula_check
+    result = formula_check.check(expr, args.wrt, args.cases)
     line = f"{result['status']}: {' '.join(args.formula.split())}"  # one line, as it was read
+    n_values = f"n = {result['n_values'][0]}..{result['n_values'][-1]}"
+    entries = {"all": "every entry", "diagonal": "every entry with k = i",
+               "offdiagonal": "every entry with k != i"}[args.cases]
     if result["status"] == "refuted":
-        return f"{line}\ncounterexample: " + json.dumps(result["counterexample"]), 1
-    return (f"{line}\nmax |claim - autograd| = {result['max_abs_err']:.1e} over n = 2..6, "
+        at = result["difference_at"]
+        return (f"{line}\nclaim - derivative = {result['difference']} at n = {at['n']}, "
+                f"i = {at['i']}, k = {at['k']}\n"
+                f"counterexample: {json.dumps(result['counterexample'])}"), 1
+    return (f"{line}\nproven: claim - derivative = 0 (SymPy, exact) for {n_values}, {entries}\n"
+            f"max |claim - autograd| = {result['max_abs_err']:.1e} over {n_values}, "
             f"{result['points']} points each"), 0
 
 

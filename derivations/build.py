@@ -1,12 +1,12 @@
-"""results/derivations.json: every identity proven by SymPy and checked against autograd, and the
-claims (the draft's two case formulas among them) verified or refuted with a counterexample."""
+"""results/derivations.json: the definitions, every identity proven by SymPy and checked against
+autograd, and the draft's two case formulas refuted with the difference and a counterexample."""
 from __future__ import annotations
 
 import time
 
 import sympy as sp
 
-from derivations import claims, formula, softmax, verify
+from derivations import formula, formula_check, identities, softmax, verify
 from derivations.notation import latex
 from pipeline import paths, provenance
 
@@ -22,7 +22,7 @@ def identity_record(identity: softmax.Identity) -> dict:
     rhs = latex(identity.closed)
     record = {"id": identity.id, "kind": "identity", "title": identity.title,
               "latex": f"{identity.lhs} = {rhs}", "lhs": identity.lhs, "rhs": rhs,
-              "condition": identity.condition, "note": identity.note,
+              "condition": identity.condition, "note": identity.note, "case": identity.case.latex,
               "status": "verified" if ok else "refuted",
               "proof": "simplify(raw - closed) == 0", "proven": failed_n is None, **numeric}
     if not ok:
@@ -35,20 +35,23 @@ def claim_latex(text: str) -> str:
     return latex(formula.parse_in_notation(text))
 
 
-def claim_record(claim: claims.Claim) -> dict:
+def claim_record(claim: formula_check.Claim) -> dict:
     lhs = r"\frac{\partial \hat{y}_{i}}{\partial " + ("w_{k}" if claim.wrt == "w" else "z_{k}") + "}"
-    case = {"diagonal": "k = i", "offdiagonal": r"k \neq i", "all": ""}[claim.cases]
     return {"id": claim.id, "kind": "claim", "title": claim.title, "formula": claim.formula,
-            "latex": f"{lhs} = {claim_latex(claim.formula)}", "case": case,
-            **claims.check(formula.parse(claim.formula), claim.wrt, claim.cases, N_VALUES, POINTS)}
+            "latex": f"{lhs} = {claim_latex(claim.formula)}",
+            "case": softmax.CASES[claim.cases].latex,
+            **formula_check.check(formula.parse(claim.formula), claim.wrt, claim.cases, N_VALUES,
+                                  POINTS)}
 
 
 def build(out=None) -> dict:
     start = time.perf_counter()
-    records = [identity_record(x) for x in softmax.IDENTITIES]
-    records += [claim_record(c) for c in claims.DRAFT_CLAIMS]
-    payload = {"identities": records, "sympy_version": sp.__version__,
-               "tolerance": {"identity_max_abs_err": MAX_ABS_ERR, "claim": claims.TOLERANCE},
+    records = [identity_record(x) for x in identities.IDENTITIES]
+    records += [claim_record(c) for c in formula_check.DRAFT_CLAIMS]
+    payload = {"identities": records,
+               "definitions": [d.record() for d in softmax.DEFINITIONS],
+               "sympy_version": sp.__version__,
+               "tolerance": {"identity_max_abs_err": MAX_ABS_ERR, "claim": "exact: proven or refuted by SymPy"},
                "provenance": provenance.record("derivations", "", [0],
                                                time.perf_counter() - start)}
     provenance.write_json(out or paths.DERIVATIONS_JSON, payload)

@@ -19,6 +19,8 @@ Any refusal is a ClaimError whose message is one line.
 from __future__ import annotations
 
 import functools
+import math
+from collections import Counter
 from fractions import Fraction
 
 import sympy as sp
@@ -33,6 +35,8 @@ MAX_CHARS = 1000     # the longest formula read; the softmax Jacobian takes abou
 MAX_DEPTH = 30       # levels of the parse tree; also keeps SymPy's recursive walks shallow
 MAX_EXPONENT = 100
 MAX_DIGITS = 15      # claims are evaluated in float64, which holds about 16 significant digits
+MAX_TERMS = 20_000   # terms of the polynomial the exact proof expands (formula_check.py); the
+                     # draft's formulas take under 50, and 20,000 take a second or two
 
 SYMBOLS = {name: sp.Symbol(name, real=True) for name in ("y_i", "y_k", "fp_i", "fp_k")}
 INDICES = {name: sp.Symbol(name, integer=True) for name in ("i", "k")}
@@ -52,7 +56,12 @@ class ClaimError(cli.UserError, ValueError):
 
 def parse(text: str, latex: bool = False) -> sp.Expr:
     """The formula in SYMBOLS and INDICES, for checking; ClaimError if it cannot be read."""
-    return _build(_tree(text, latex), Folding())
+    expr = _build(_tree(text, latex), Folding())
+    terms = expansion_bound(expr)
+    if terms > MAX_TERMS:
+        raise ClaimError(f"the formula expands to up to {_count(terms)} terms; at most "
+                         f"{MAX_TERMS:,} are proven exactly: write it with lower powers")
+    return expr
 
 
 def parse_in_notation(text: str, latex: bool = False) -> sp.Expr:
@@ -61,6 +70,51 @@ def parse_in_notation(text: str, latex: bool = False) -> sp.Expr:
     tree = _tree(text, latex)
     _build(tree, Folding())  # refuses what checking would refuse: the bounds live there
     return _build(tree, InOrder())
+
+
+# --- the size of the proof ----------------------------------------------------------------------
+
+def expansion_bound(expr: sp.Expr) -> int:
+    """An upper bound on the terms of the numerator formula_check's proof expands: claim minus
+    derivative as one fraction, nothing cancelled, with y_k written as 1 - y_i where n = 2. The
+    smaller of two bounds: the product over the four symbols of (degree + 1), and the number of
+    monomials of the total degree in four symbols."""
+    num, den, num_total, den_total = _degrees(expr)
+    # the derivative it is compared with has degree 3 (2 in any one symbol) and no denominator
+    per_symbol = [max(num[s], den[s]) + 2 for s in SYMBOLS.values()]
+    total = max(num_total, den_total) + 3
+    return min(math.prod(d + 1 for d in per_symbol), math.comb(total + len(SYMBOLS), len(SYMBOLS)))
+
+
+def _degrees(expr: sp.Expr) -> tuple[Counter, Counter, int, int]:
+    """Degree bounds of expr's numerator and denominator when written as one fraction without
+    cancelling: per symbol, and in total."""
+    if expr in SYMBOLS.values():
+        return Counter({expr: 1}), Counter(), 1, 0
+    if isinstance(expr, sp.Add):
+        parts = [_degrees(term) for term in expr.args]
+        den = sum((p[1] for p in parts), Counter())
+        num = Counter()
+        for p in parts:  # a / b + c / d = (a d + c b) / (b d)
+            num |= p[0] + den
+        den_total = sum(p[3] for p in parts)
+        return num, den, max(p[2] for p in parts) + den_total, den_total
+    if isinstance(expr, sp.Mul):
+        parts = [_degrees(factor) for factor in expr.args]
+        return (sum((p[0] for p in parts), Counter()), sum((p[1] for p in parts), Counter()),
+                sum(p[2] for p in parts), sum(p[3] for p in parts))
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer:
+        num, den, num_total, den_total = _degrees(expr.base)
+        e = int(expr.exp)
+        if e < 0:
+            num, den, num_total, den_total, e = den, num, den_total, num_total, -e
+        scale = lambda c: Counter({s: e * d for s, d in c.items()})  # noqa: E731
+        return scale(num), scale(den), e * num_total, e * den_total
+    return Counter(), Counter(), 0, 0  # numbers, KroneckerDelta, the indices i and k
+
+
+def _count(terms: int) -> str:
+    return f"{terms:,}" if terms < 10 ** 9 else f"10^{len(str(terms)) - 1}"
 
 
 # --- text -> parse tree ------------------------------------------------------------------------

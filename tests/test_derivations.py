@@ -1,5 +1,6 @@
-"""Derivations: SymPy proofs, agreement with torch autograd, refuted claims, pinned LaTeX, the CLI
-and what it does with hostile input."""
+"""Derivations: SymPy proofs, agreement with torch autograd, the definitions they differentiate,
+claims proven or refuted (near-misses included), pinned LaTeX, the CLI and what it does with
+hostile input."""
 import dataclasses
 import json
 import random
@@ -10,44 +11,46 @@ import time
 import pytest
 import sympy as sp
 
-from derivations import build, claims, formula, softmax, verify
+from derivations import build, formula, formula_check, identities, softmax, verify
 from derivations.__main__ import main
-from derivations.notation import latex, minus, product, yhat, i, k
+from derivations.notation import fp, latex, minus, product, yhat, i, k
 from pipeline import paths
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 
-@pytest.mark.parametrize("identity", softmax.IDENTITIES, ids=lambda x: x.id)
+@pytest.mark.parametrize("identity", identities.IDENTITIES, ids=lambda x: x.id)
 @pytest.mark.parametrize("n", [2, 3, 6])
 def test_sympy_proves_each_closed_form(identity, n):
     assert softmax.prove(identity, n)
 
 
-@pytest.mark.parametrize("identity", softmax.IDENTITIES, ids=lambda x: x.id)
+@pytest.mark.parametrize("identity", identities.IDENTITIES, ids=lambda x: x.id)
 def test_each_closed_form_matches_autograd(identity):
     result = verify.verify(identity, n_values=range(2, 7), points=20)
     assert result["max_abs_err"] <= 1e-10
 
 
 def test_a_wrong_closed_form_fails_both_the_proof_and_autograd():
-    flipped = dataclasses.replace(softmax.BY_ID["softmax_jacobian"], closed=product(
+    flipped = dataclasses.replace(identities.BY_ID["softmax_jacobian"], closed=product(
         yhat[i], sp.Add(sp.KroneckerDelta(i, k), yhat[k], evaluate=False)))
     assert not softmax.prove(flipped, 3)
     assert verify.verify(flipped, n_values=[3], points=4)["max_abs_err"] > 1e-3
 
 
 def test_the_drafts_two_formulas_are_refuted_with_counterexamples():
-    draft = {c.id: c for c in claims.DRAFT_CLAIMS}
-    for claim_id in ("draft_diagonal", "draft_offdiagonal"):
+    draft = {c.id: c for c in formula_check.DRAFT_CLAIMS}
+    differences = {"draft_diagonal": "y_i**2*(fp_i - 1)", "draft_offdiagonal": "2*fp_k*y_i*y_k"}
+    for claim_id, difference in differences.items():
         c = draft[claim_id]
-        result = claims.check(formula.parse(c.formula), c.wrt, c.cases)
-        assert result["status"] == "refuted"
+        result = formula_check.check(formula.parse(c.formula), c.wrt, c.cases)
+        assert result["status"] == "refuted" and not result["proven"]
+        assert result["difference"] == difference
         ce = result["counterexample"]
         assert abs(ce["expected"] - ce["got"]) > 1e-9
         assert (ce["i"] == ce["k"]) == (c.cases == "diagonal")
-    fixed = draft["corrected_cases"]
-    assert claims.check(formula.parse(fixed.formula), fixed.wrt, fixed.cases)["status"] == "verified"
+    assert build.claim_record(draft["draft_diagonal"])["difference_latex"] == (
+        r"\left(f'_{i} - 1\right) \hat{y}_{i}^{2}")
 
 
 @pytest.mark.parametrize("text, status", [
@@ -57,7 +60,7 @@ def test_the_drafts_two_formulas_are_refuted_with_counterexamples():
     ("y_i*(1 - y_k)", "refuted"),                      # right only on the diagonal
 ])
 def test_claims_about_the_softmax_jacobian(text, status):
-    assert claims.check(formula.parse(text))["status"] == status
+    assert formula_check.check(formula.parse(text))["status"] == status
 
 
 def test_an_unreadable_claim_names_the_problem():
@@ -79,13 +82,129 @@ LATEX = {
     "mse_logits": r"\frac{\partial L_{\mathrm{MSE}}}{\partial z_{k}} = 2 \hat{y}_{k} \left("
                   r"\hat{y}_{k} - y_{k} - \sum_{j=1}^{n} \hat{y}_{j} \left(\hat{y}_{j} - y_{j}"
                   r"\right)\right)",
+    "corrected_cases": r"\frac{\partial \hat{y}_{i}}{\partial w_{k}} = "
+                       r"\hat{y}_{i} \left(\delta_{ik} - \hat{y}_{k}\right) f'_{k}",
+    "corrected_offdiagonal": r"\frac{\partial \hat{y}_{i}}{\partial w_{k}} = "
+                             r"- \hat{y}_{i} \hat{y}_{k} f'_{k}",
+    "corrected_diagonal": r"\frac{\partial \hat{y}_{i}}{\partial w_{k}} = "
+                          r"f'_{i} \hat{y}_{i} \left(1 - \hat{y}_{i}\right)",
+    "ce_weight_matrix": r"\frac{\partial L_{\mathrm{CE}}}{\partial W} = "
+                        r"\left(\hat{y} - y\right) x^{\top}",
+}
+CASES = {"corrected_offdiagonal": r"k \neq i", "corrected_diagonal": "k = i", "corrected_cases": ""}
+DEFINITIONS = {
+    "softmax": r"\hat{y}_{i} = \frac{e^{z_{i}}}{\sum_{j=1}^{n} e^{z_{j}}}",
+    "ce_loss": r"L_{\mathrm{CE}} = - \sum_{i=1}^{n} y_{i} \log \hat{y}_{i}",
+    "mse_loss": r"L_{\mathrm{MSE}} = \sum_{i=1}^{n} \left(\hat{y}_{i} - y_{i}\right)^{2}",
+    "linear_layer": "z = W x + b",
+    "he_variance": r"\sigma^{2} = \frac{2}{\text{fan-in}}",
 }
 
 
 @pytest.mark.parametrize("identity_id", LATEX)
 def test_latex_snapshots(identity_id):
-    identity = softmax.BY_ID[identity_id]
+    identity = identities.BY_ID[identity_id]
     assert f"{identity.lhs} = {latex(identity.closed)}" == LATEX[identity_id]
+
+
+@pytest.mark.parametrize("identity_id, case", CASES.items())
+def test_the_corrected_case_entries_carry_their_case(identity_id, case):
+    assert identities.BY_ID[identity_id].case.latex == case
+
+
+def test_a_case_entry_is_proven_only_in_its_case():
+    """-yhat_i yhat_k f'_k is wrong at k = i: the case is part of what is proven."""
+    everywhere = dataclasses.replace(identities.BY_ID["corrected_offdiagonal"], case=softmax.EVERY_ENTRY)
+    assert not softmax.prove(everywhere, 2)
+    assert verify.verify(everywhere, n_values=[2], points=2)["max_abs_err"] > 1e-3
+    flipped = dataclasses.replace(identities.BY_ID["corrected_diagonal"],
+                                  closed=product(fp[i], yhat[i], minus(yhat[i], 1)))
+    assert not softmax.prove(flipped, 3)
+    assert verify.verify(flipped, n_values=[3], points=2)["max_abs_err"] > 1e-3
+
+
+def test_a_wrong_matrix_form_fails_entrywise():
+    from derivations import notation as nt
+    transposed = dataclasses.replace(identities.BY_ID["ce_weight_matrix"], closed=sp.MatMul(
+        nt.matrix_minus(nt.yvec, nt.yhatvec), nt.xvec.T, evaluate=False))   # (y - yhat) x^T
+    assert latex(transposed.closed) == r"\left(y - \hat{y}\right) x^{\top}"
+    assert not softmax.prove(transposed, 2)
+    assert verify.verify(transposed, n_values=[2], points=2)["max_abs_err"] > 1e-3
+
+
+def test_a_new_identity_needs_no_entry_in_verify():
+    """The oracle travels with the identity: one declared here, in a test, proves and verifies."""
+    diagonal_jacobian = softmax.Identity(
+        "jacobian_diagonal", "Softmax Jacobian, k = i", r"\frac{\partial \hat{y}_{i}}{\partial z_{i}}",
+        product(yhat[i], minus(1, yhat[i])), (("i", "n"), ("k", "n")), softmax.raw_jacobian,
+        verify.Oracle("z", lambda s, z: z), case=softmax.K_IS_I)
+    assert all(softmax.prove(diagonal_jacobian, n) for n in (2, 3))
+    assert verify.verify(diagonal_jacobian, n_values=[2, 3], points=4)["max_abs_err"] < 1e-12
+    source = (paths.ROOT / "derivations" / "verify.py").read_text()
+    assert not [x.id for x in identities.IDENTITIES if f'"{x.id}"' in source]
+
+
+@pytest.mark.parametrize("definition_id", DEFINITIONS)
+def test_definition_snapshots(definition_id):
+    record = {d.id: d.record() for d in softmax.DEFINITIONS}[definition_id]
+    assert record["latex"] == DEFINITIONS[definition_id]
+    assert record["latex"] == f"{record['lhs']} = {record['rhs']}" and record["kind"] == "definition"
+
+
+@pytest.fixture
+def fresh_derivatives():
+    """Raw derivatives are cached per setting and n; a test that changes a definition clears them."""
+    softmax.raw_derivative.cache_clear()
+    softmax._loss_gradient.cache_clear()
+    yield
+    softmax.raw_derivative.cache_clear()
+    softmax._loss_gradient.cache_clear()
+
+
+def test_the_proofs_differentiate_the_declared_softmax(monkeypatch, fresh_derivatives):
+    """A definition typeset differently from what was proven cannot happen: change the softmax
+    definition and the proofs built on it fail."""
+    from derivations.notation import j, n, z
+    tempered = softmax.Definition("softmax", "Softmax at temperature 1/2", yhat[i],
+                                  sp.exp(2 * z[i]) / sp.Sum(sp.exp(2 * z[j]), (j, 1, n)))
+    monkeypatch.setattr(softmax, "SOFTMAX", tempered)
+    assert not softmax.prove(identities.BY_ID["softmax_jacobian"], 2)
+    assert not softmax.prove(identities.BY_ID["ce_logits"], 2)
+
+
+def test_the_proofs_differentiate_the_declared_losses(monkeypatch, fresh_derivatives):
+    from derivations.notation import L_CE, n, y
+    halved = softmax.Definition("ce_loss", "Half the cross-entropy", L_CE,
+                                -sp.Sum(product(y[i], sp.log(yhat[i])), (i, 1, n)) / 2)
+    monkeypatch.setitem(softmax.LOSSES, "ce", halved)
+    assert not softmax.prove(identities.BY_ID["ce_logits"], 2)
+    assert softmax.prove(identities.BY_ID["mse_logits"], 2)  # the other loss is untouched
+
+
+def test_the_linear_layer_definition_is_what_the_weight_proofs_differentiate(monkeypatch,
+                                                                            fresh_derivatives):
+    from derivations.notation import W, xvec
+    no_bias = softmax.Definition("linear_layer", "Linear layer", softmax.LINEAR_LAYER.lhs,
+                                 sp.MatMul(2, W, xvec))   # z = 2 W x
+    monkeypatch.setattr(softmax, "LINEAR_LAYER", no_bias)
+    assert not softmax.prove(identities.BY_ID["softmax_weight"], 2)
+
+
+def test_the_he_variance_is_the_one_hw1_initialises_relu_layers_with():
+    """hw1's ReLU initialiser draws N(0, 1) and scales by sqrt(sigma^2(fan-in)): redo the same
+    draws with the definition's variance and get the same weights."""
+    import torch
+    from hw1 import scratch_mlp
+    from derivations.notation import fan_in
+    variance = sp.lambdify(fan_in, softmax.HE_VARIANCE.rhs)
+    sizes = [784, 128, 64, 10]
+    params = scratch_mlp.init_params(sizes, "relu", torch.Generator().manual_seed(0))
+    again = torch.Generator().manual_seed(0)
+    for layer, (fan, out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        draws = torch.randn(fan, out, generator=again, dtype=torch.float32)
+        assert torch.allclose(params[f"W{layer}"], draws * variance(fan) ** 0.5, rtol=1e-6, atol=0)
+    glorot = scratch_mlp.init_params(sizes, "tanh", torch.Generator().manual_seed(0))
+    assert not torch.allclose(glorot["W1"], params["W1"])  # the test can tell variances apart
 
 
 def test_claims_print_in_the_drafts_order_and_notation():
@@ -119,7 +238,15 @@ def test_build_writes_the_contract_keys(tmp_path, monkeypatch):
         assert {"id", "title", "latex", "status", "max_abs_err", "n_values", "points"} <= set(r)
         assert ("counterexample" in r) == (r["status"] == "refuted")
     by_id = {r["id"]: r for r in records}
-    assert all(by_id[x.id]["status"] == "verified" for x in softmax.IDENTITIES)
+    assert all(by_id[x.id]["status"] == "verified" for x in identities.IDENTITIES)
+    for identity_id, tex in LATEX.items():
+        r = by_id[identity_id]
+        assert r["kind"] == "identity" and r["latex"] == tex == f"{r['lhs']} = {r['rhs']}"
+        assert {"condition", "note", "case", "proven", "max_rel_err"} <= set(r)
+    assert by_id["corrected_offdiagonal"]["case"] == r"k \neq i" and by_id["corrected_cases"]["case"] == ""
+    assert {d["id"]: d["latex"] for d in payload["definitions"]} == DEFINITIONS
+    assert all(set(d) == {"id", "kind", "title", "latex", "lhs", "rhs"} for d in payload["definitions"])
+    assert by_id["draft_diagonal"]["difference"] == "y_i**2*(fp_i - 1)"
     assert by_id["draft_diagonal"]["status"] == by_id["draft_offdiagonal"]["status"] == "refuted"
     assert min(by_id["softmax_jacobian"]["n_values"]) == 2 and by_id["softmax_jacobian"]["points"] >= 20
 
@@ -163,6 +290,59 @@ def test_the_correct_jacobian_in_latex_is_verified(capsys):
     code, out, _ = _run(capsys, "check", "--latex", "--wrt", "w",
                         r"\hat{y}_i \left(\delta_{ik} - \hat{y}_k\right) f'_k")
     assert code == 0 and out.startswith("verified")
+
+
+NEAR_MISSES = [
+    # (args, the difference printed): each within float64 noise of autograd at every point
+    (["y_i*(KroneckerDelta(i,k)-y_k) + 0.0000000000001"], "1/10000000000000 (1.0e-13)"),
+    (["--latex", r"\hat{y}_i(\delta_{ik}-\hat{y}_k)\cdot(1+10^{-12})"],
+     "y_i*(1 - y_i)/1000000000000"),
+    (["y_i*(KroneckerDelta(i,k)-y_k) - 10**-14"], "-1/100000000000000 (-1.0e-14)"),
+    (["--latex", r"\hat{y}_i(\delta_{ik}-\hat{y}_k) + 10^{-14}\hat{y}_i"], "y_i/100000000000000"),
+    (["--wrt", "w", "--latex", r"\hat{y}_i(\delta_{ik}-\hat{y}_k)f'_k\frac{1000000000001}{1000000000000}"],
+     "fp_i*y_i*(1 - y_i)/1000000000000 at n = 6, i = 1, k = 1"),  # at k = i, f'_k is f'_i
+    (["--wrt", "w", "--cases", "offdiagonal", "-y_i*y_k*fp_k*(1 - 10**-14)"],
+     "fp_k*y_i*y_k/100000000000000"),
+    (["--wrt", "w", "--cases", "diagonal", "fp_i*y_i*(1-y_i) + 10**-14*fp_i"], "fp_i/100000000000000"),
+    # right at n = 2 only, where y_k = 1 - y_i
+    (["--cases", "offdiagonal", "-y_i*(1-y_i)"], "y_i*(y_i + y_k - 1) at n = 6"),
+    (["1/(y_i - y_k)"], "undefined (the claim divides by zero)"),
+]
+
+
+@pytest.mark.parametrize("args, difference", NEAR_MISSES, ids=lambda x: repr(x)[:50])
+def test_a_near_miss_is_refuted_with_its_exact_difference(capsys, args, difference):
+    code, out, _ = _run(capsys, "check", *args)
+    assert code == 1 and out.startswith("refuted: ")
+    refuted, shown, counterexample = out.splitlines()
+    assert shown.startswith("claim - derivative = ") and difference in shown
+    counterexample = json.loads(counterexample.removeprefix("counterexample: "))
+    assert {"n", "i", "k", "point", "yhat", "expected", "got"} <= set(counterexample)
+
+
+@pytest.mark.parametrize("args", [
+    ["KroneckerDelta(i,k)*y_i - y_i*y_k"],
+    ["y_i*(KroneckerDelta(i,k) - y_k) + 0*y_k"],
+    ["--cases", "diagonal", "y_i - y_i**2"],
+    ["--cases", "diagonal", "y_i*(1 - y_k)"],               # at k = i, y_k is y_i
+    ["--cases", "offdiagonal", "-y_i*y_k"],
+    ["--latex", r"\frac{\hat{y}_i \delta_{ki} - \hat{y}_i^{2} \frac{\hat{y}_k}{\hat{y}_i}}{1}"],
+    ["--wrt", "w", "--cases", "diagonal", "fp_k*y_i*(1 - y_i)"],
+    ["--wrt", "w", "y_i*(KroneckerDelta(i,k) - y_k)*fp_k*10**14/100000000000000"],
+], ids=lambda x: " ".join(x)[:50])
+def test_a_formula_equal_to_the_derivative_is_proven(capsys, args):
+    code, out, _ = _run(capsys, "check", *args)
+    assert code == 0 and out.startswith("verified: ")
+    assert out.splitlines()[1].startswith("proven: claim - derivative = 0 (SymPy, exact) for n = 2..6")
+
+
+def test_the_proof_covers_every_n_and_entry_in_scope():
+    right_at_two = formula.parse("-y_i*(1-y_i)")
+    failing = formula_check.prove(right_at_two, "z", "offdiagonal")
+    assert failing and min(n for n, _, _ in failing) == 3
+    assert all(i != k for _, i, k in failing)
+    assert len(failing) == sum(n * (n - 1) for n in range(3, 7))  # every k != i entry for n >= 3
+    assert formula_check.prove(right_at_two, "z", "offdiagonal", n_values=[2]) == {}
 
 
 @pytest.mark.parametrize("cases, text", [
@@ -255,6 +435,9 @@ HOSTILE = [
     (["--latex", r"\frac{\hat{y}_i}{0}"], "divides by zero"),
     (["--latex", r"\left(\hat{y}_i"], "ends too early"),
     (["--latex", "{" * 100 + "k" + "}" * 100], "nested"),
+    (["(y_i+y_k)**100"], "at most 20,000 are proven exactly"),
+    (["--latex", r"(\hat{y}_i+\hat{y}_k+f'_i+f'_k)^{30}"], "terms"),
+    (["y_i**100*y_k**100*fp_i**100*fp_k**100"], "terms"),
 ]
 
 
