@@ -94,14 +94,17 @@ def source_zip(student_id: str) -> Path:
 # its MD5s say which data the tasks read, and metrics.json records its names.
 HW1_SHARED = ["hw1/common.py", "hw1/data.py", "hw1/weights.py", "experiments/datasets.py"]
 CODE = {
-    "derivations": ["derivations/softmax.py", "derivations/verify.py", "derivations/claims.py",
-                    "derivations/notation.py", "derivations/build.py", "derivations/formula.py",
+    "derivations": ["derivations/softmax.py", "derivations/identities.py", "derivations/verify.py",
+                    "derivations/formula_check.py", "derivations/notation.py", "derivations/build.py",
+                    "derivations/formula.py",
                     "derivations/formula_plain.lark", "derivations/formula_latex.lark"],
     "q1": [*HW1_SHARED, "hw1/scratch_mlp.py", "hw1/task1.py", "experiments/q1.py"],
     "q2": [*HW1_SHARED, "hw1/random_label_net.py", "hw1/task2.py", "experiments/q2.py"],
     "plots": ["experiments/plots.py"],
     "report": ["report/render.py", "report/context.py", "report/latex.py", "report/claims.py",
-               "report/errors.py", "report/budget.py", "report/__main__.py", "report/confine.lua"],
+               "report/errors.py", "report/budget.py", "report/__main__.py", "report/confine.lua",
+               "report/audit.py", "report/math_audit.py", "report/provenance_marks.py",
+               "report/permutation.py"],
 }
 
 
