@@ -113,10 +113,9 @@ def display(value) -> str:
     return DISPLAY_NAMES.get(str(value), escape(value))
 
 
-def counted(n: int, noun: str) -> str:
-    """`1 seed`, `3 seeds`: a count with its noun in the right number (the count marked with its
-    source, for the audit)."""
-    return f"{marks.finalize(n)} {noun}" if n == 1 else f"{marks.finalize(n)} {noun}s"
+def counted(n: int, noun: str, show=str) -> str:
+    """`1 seed`, `3 seeds`: a count with its noun in the right number."""
+    return f"{show(n)} {noun}" if n == 1 else f"{show(n)} {noun}s"
 
 
 def across_variants(ablations, key: str) -> list:
@@ -176,7 +175,8 @@ def environment(template_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
         autoescape=False, keep_trailing_newline=True, finalize=marks.finalize)
     env.globals.clear()
     env.filters.update(audited_filters())
-    env.filters.update(name_fonts=name_fonts, counted=counted, across_variants=across_variants)
+    env.filters.update(name_fonts=name_fonts, across_variants=across_variants,
+                       counted=lambda n, noun: counted(n, noun, marks.finalize))  # the count marked
     return env
 
 
