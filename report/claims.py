@@ -85,6 +85,11 @@ class Comparison:
 
 
     @property
+    def factor_name(self) -> str:
+        """The factor as the prose spells it: learning rate, hidden layers."""
+        return display(self.factor)
+
+    @property
     def verdict(self) -> str:
         """The call, as the appendix's table words it."""
         if self.p is None:

@@ -105,7 +105,8 @@ def pct(value, digits: int = 1, std=None) -> str:
 # How the prose spells the configuration's values and the ablation factors
 DISPLAY_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "mse": "MSE",
                  "ce": "cross-entropy", "adam": "Adam", "sgd": "SGD", "lr": "learning rate",
-                 "activation": "activation", "loss": "loss", "hidden": "hidden layers"}
+                 "activation": "activation", "loss": "loss", "hidden": "hidden layers",
+                 "cpu": "CPU", "cuda": "GPU (CUDA)"}
 
 
 def display(value) -> str:
