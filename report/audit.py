@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from report import math_audit
-from report.provenance_marks import CLOSE, MARK, Record
+from report.provenance_marks import CLOSE, MARK, Record, checksum
 
 # Words that state a direction or a verdict: `claims` chooses them from the numbers.
 VERDICT_WORDS = re.compile(
@@ -127,8 +127,10 @@ def _spans(text: str) -> tuple[str, list[tuple[int, Record]], list[Record]]:
         else:
             out.append("\n" * text.count("\n", pos, match.start()))
         if match.group() != CLOSE:
-            kind, source = match.group(1), match.group(2)
+            kind, source, check = match.group(1), match.group(2), match.group(3)
             close = _closing(text, match.end())
+            if checksum(text[match.end():close]) != check:
+                kind = "altered"  # changed by a filter after it was inserted
             record = Record(kind, source, MARK.sub("", text[match.end():close]))
             if not stack:
                 out.append(f"\x1a{len(outermost)}\x1b")
@@ -264,6 +266,10 @@ class Scanner:
                 if record.kind == "untracked":  # typed into a ((( ))) expression
                     audit.findings.append(Finding(template, line_of(offset),
                                                   _number_message(record.text, self.suggest(record))))
+                if record.kind == "altered":
+                    audit.findings.append(Finding(template, line_of(offset), (
+                        f"what {record.source} printed was changed in the template (by a filter "
+                        f"or a slice) into \"{record.text[:60]}\"; print it as it is")))
         body_offset = _skeleton_offset(text, skeleton, body_start)
         skeleton_line = _line_finder(skeleton, origin)
         for kind, start, segment in math_audit.segments(_mask(COMMENT, skeleton[body_offset:])):

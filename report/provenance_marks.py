@@ -9,7 +9,10 @@ Whatever a `((( expression )))` prints passes through `finalize`, and every sanc
 formatted number, an equation from eq(), a sentence from `claims`, a text value from the results)
 is wrapped in invisible marks that say what it is and where it came from:
 
-    \\x02 <kind> \\x1f <source> \\x1e <the LaTeX inserted> \\x03
+    \\x02 <kind> \\x1f <source> \\x1f <checksum of the LaTeX> \\x1e <the LaTeX inserted> \\x03
+
+The checksum catches a piece changed after it was marked: a filter such as `replace` applied to an
+equation's LaTeX keeps the marks but not the text they vouch for.
 
 report/audit.py reads the marks back: what lies outside them was typed in the template, and is
 what it scans for numbers, relations and verdict words. The marks are removed before LaTeX sees
@@ -19,10 +22,11 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass
 
 OPEN, SEP, TEXT, CLOSE = "\x02", "\x1f", "\x1e", "\x03"
-MARK = re.compile(f"{OPEN}([a-z]+){SEP}([^{TEXT}]*){TEXT}|{CLOSE}")
+MARK = re.compile(f"{OPEN}([a-z]+){SEP}([^{TEXT}]*?){SEP}([0-9a-f]{{8}}){TEXT}|{CLOSE}")
 CONTROL = re.compile("[\x00-\x1f]")
 
 
@@ -154,7 +158,11 @@ def mark(kind: str, text: str, source: str) -> str:
     """The text wrapped in marks that say what it is and where it came from."""
     if text == "":
         return text
-    return f"{OPEN}{kind}{SEP}{CONTROL.sub(' ', str(source))}{TEXT}{text}{CLOSE}"
+    return f"{OPEN}{kind}{SEP}{CONTROL.sub(' ', str(source))}{SEP}{checksum(text)}{TEXT}{text}{CLOSE}"
+
+
+def checksum(text: str) -> str:
+    return f"{zlib.crc32(str(text).encode()):08x}"
 
 
 def number(text: str, value) -> str:

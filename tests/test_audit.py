@@ -210,3 +210,9 @@ def test_permutation_p_values_match_hand_counts():
 def test_the_floor_of_p_is_two_over_the_number_of_splits():
     assert [round(permutation.smallest_p(n, n), 4) for n in (3, 4, 5)] == [0.1, 0.0286, 0.0079]
     assert permutation.smallest_p(1, 3) == 1 / 4
+
+
+def test_a_verified_equation_changed_by_a_filter_is_caught(tmp_path):
+    findings, _ = _audit(tmp_path, '$((( eq("ce_logits").rhs|replace("-", "+") )))$\n')
+    assert findings == ['templates/q1.tex.j2:1: what ce_logits.rhs printed was changed in the '
+                        'template (by a filter or a slice) into "\\hat{y}_{k} + y_{k}"; print it as it is']
