@@ -12,7 +12,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-TASKS = ("q1", "q2")
 SCRIPT_KINDS = ("train", "eval")
 # The datasets both tasks run on, by the name config.toml ([data] dataset) and the scripts'
 # --dataset give them: torchvision's class for each, which is also its folder under a data root

@@ -7,7 +7,7 @@ import json
 import time
 
 from hw1.common import write_text
-from pipeline import cli, paths
+from pipeline import cli, paths, provenance
 from report import budget, context, latex, render
 
 
@@ -19,6 +19,8 @@ def build() -> dict:
     info = {"pdf": str(paths.PDF.relative_to(paths.ROOT)), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
+            # what the PDF was built from, by hash: the submission refuses it when any changed
+            "inputs": provenance.file_hashes(context.pdf_sources(paths.RESULTS, ctx["dataset"]["name"])),
             "layout": budget.measure(latex.read_log(paths.BUILD))}
     write_text(paths.BUILD / "build.json", json.dumps(info, indent=1))
     return info

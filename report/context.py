@@ -1,37 +1,37 @@
-"""The Jinja context: every number and equation the report shows, read from results/ and config.toml.
+"""The Jinja context: every number and equation the report shows, read from results/ and the
+config sections Make wrote there (results/.config/<section>.json).
 
 Results are refused when missing (naming the make command that writes them, QUICK=1 for the quick
-results) or stale (their recorded code or config hash differs from the current files, or they are
-another dataset's than [data] dataset).
+results) or stale (provenance.stale: their recorded code or config hash differs from the current
+files, or they are another dataset's than [data] dataset).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from hw1.common import DEFAULT_DATASET
 from pipeline import config, paths, provenance
+from pipeline.tasks import TASKS
 from report import claims
 from report.errors import ReportError
 
 
 def sources(results: Path, dataset: str) -> dict:
-    """results file -> (its path, config section, make command that writes it)."""
-    tasks = paths.dataset_results(dataset, results)
+    """results name (derivations, each task) -> (its file, the make command that writes it)."""
     experiments = paths.make_command("experiments", results)
-    return {"derivations": (results / "derivations.json", None, paths.make_command("derivations", results)),
-            "q1": (tasks / "q1" / "metrics.json", "q1", experiments),
-            "q2": (tasks / "q2" / "metrics.json", "q2", experiments)}
+    return {"derivations": (results / "derivations.json", paths.make_command("derivations", results)),
+            **{task.name: (paths.task_results(task.name, dataset, results) / "metrics.json", experiments)
+               for task in TASKS}}
 
 
 def figure_paths(results: Path, dataset: str) -> dict:
-    tasks = paths.dataset_results(dataset, results)
-    return {name: paths.figure(name, tasks) for names in paths.FIGURES.values() for name in names}
+    return {name: path for task in TASKS for name, path in paths.figures(task, dataset, results).items()}
 
 
 def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> dict:
-    dataset = sections["data"].dataset
-    path, section, target = sources(results, dataset)[name]
+    path, target = sources(results, sections["data"].dataset)[name]
     if not path.exists():
         raise ReportError(f"{paths.relative(path)} is missing; run `{target}` to produce it")
     try:
@@ -40,17 +40,21 @@ def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> di
     except (ValueError, KeyError, TypeError):  # truncated or hand-edited
         raise ReportError(f"{paths.relative(path)} is damaged; delete it and run `{target}` to "
                           f"write it again") from None
-    recorded = data["provenance"]
-    if recorded["code_hash"] != provenance.code_hash(name):
-        raise ReportError(f"{paths.relative(path)} is stale: the code of {name} ({', '.join(paths.CODE[name])}) "
-                          f"changed since it ran; run `{target}` to refresh it")
-    if section and recorded["config_hash"] != config.section_hash(sections[section]):
-        raise ReportError(f"{paths.relative(path)} is stale: [{section}] in config.toml changed since it "
-                          f"ran; run `{target}` to refresh it")
-    if section and recorded.get("dataset") != dataset:
-        raise ReportError(f"{paths.relative(path)} holds results on {recorded.get('dataset')}, but [data] "
-                          f"dataset is {dataset}; run `{target}` to refresh it")
+    why = provenance.stale(path, data["provenance"], provenance.results_sources(name, sections),
+                           target)
+    if why:
+        raise ReportError(why)
     return data
+
+
+def pdf_sources(results: Path, dataset: str) -> list[Path]:
+    """Every file the PDF is built from: the templates, the renderer's code, the config sections
+    it shows, the derivations, and each task's metrics and figures (build.json records their
+    hashes; the submission refuses a PDF whose sources changed since)."""
+    return [*sorted(paths.TEMPLATES.glob("*.tex.j2")), *(paths.ROOT / f for f in paths.CODE["report"]),
+            *(results / ".config" / f"{name}.json" for name in ("student", "data", "report")),
+            *(path for path, _ in sources(results, dataset).values()),
+            *figure_paths(results, dataset).values()]
 
 
 def load_figures(results: Path, dataset: str) -> dict:
@@ -63,56 +67,59 @@ def load_figures(results: Path, dataset: str) -> dict:
 
 
 def equation_lookup(derivations: dict):
-    """`eq(id)` gives a verified identity's record; anything else stops the build."""
+    """`eq(id)` gives a verified identity's record, `refuted(id)` a refuted claim's (shown as
+    wrong, with its counterexample); anything else stops the build."""
     records = {r["id"]: r for r in derivations["identities"]}
-    # derivations.json is refused when stale, so an id missing from it is a typo in the template
-    verified, refuted_ids = (", ".join(i for i, r in records.items() if r["status"] == status)
-                             for status in ("verified", "refuted"))
-
-    def eq(identity_id: str) -> dict:
-        record = records.get(identity_id)
-        if record is None:
-            raise ReportError(f"eq({identity_id!r}): no such identity; the verified ones are "
-                              f"{verified}")
-        if record["status"] != "verified":
-            raise ReportError(f"identity {identity_id!r} is {record['status']} in "
-                              f"results/derivations.json: only verified equations are typeset")
-        return record
-
-    def refuted(claim_id: str) -> dict:
-        """A claim shown as wrong must have been refuted, with its counterexample."""
-        record = records.get(claim_id)
-        if record is None:
-            raise ReportError(f"refuted({claim_id!r}): no such claim; the refuted ones are "
-                              f"{refuted_ids}")
-        if record["status"] != "refuted":
-            raise ReportError(f"claim {claim_id!r} is shown as refuted but results/derivations.json "
-                              f"says {record['status']}")
-        return record
-
+    eq = _lookup(records, "verified", "eq", "identity", lambda record_id, status: (
+        f"identity {record_id!r} is {status} in results/derivations.json: only verified "
+        f"equations are typeset"))
+    refuted = _lookup(records, "refuted", "refuted", "claim", lambda record_id, status: (
+        f"claim {record_id!r} is shown as refuted but results/derivations.json says {status}"))
     return eq, refuted, records
+
+
+def _lookup(records: dict, status: str, call: str, noun: str, other_status):
+    """The records of one status by id; `other_status(id, status)` words a record of another."""
+    # derivations.json is refused when stale, so an id missing from it is a typo in the template
+    listed = ", ".join(i for i, r in records.items() if r["status"] == status)
+
+    def find(record_id: str) -> dict:
+        record = records.get(record_id)
+        if record is None:
+            raise ReportError(f"{call}({record_id!r}): no such {noun}; the {status} ones are {listed}")
+        if record["status"] != status:
+            raise ReportError(other_status(record_id, record["status"]))
+        return record
+    return find
 
 
 def build_context(sections: dict | None = None, results: Path = paths.RESULTS) -> dict:
     """Everything the templates may show; `results` is results/ or results/quick/."""
-    sections = sections or config.load()
+    sections = sections or config.read_sections(results)
     derivations = load_results("derivations", sections, results)
-    q1, q2 = (load_results(name, sections, results) for name in ("q1", "q2"))
+    tasks = {task.name: load_results(task.name, sections, results) for task in TASKS}
+    return context_from(sections, derivations, tasks, load_figures(results, sections["data"].dataset))
+
+
+def context_from(sections: dict, derivations: dict, tasks: dict, figures: dict) -> dict:
+    """The context of results already loaded (and judged fresh): {task name: its metrics}."""
+    q1 = tasks["q1"]  # the dataset and the quick mark are Task 1's (every task records them)
     eq, refuted, records = equation_lookup(derivations)
     return {
-        "student": config.as_dict(sections["student"]),
+        "student": dataclasses.asdict(sections["student"]),
         "student_unset": config.unset_student_keys(sections["student"]),
-        "report": config.as_dict(sections["report"]),
+        "report": dataclasses.asdict(sections["report"]),
         "quick": q1["provenance"]["quick"],
-        "q1": q1, "q2": q2,
+        **tasks,
+        "tasks": list(tasks),
         "identities": [r for r in records.values() if r["kind"] == "identity"],
         "eq": eq, "refuted": refuted,
-        "claims": claims.Claims(q1, q2),
-        "figures": load_figures(results, sections["data"].dataset),
+        "claims": claims.Claims(**tasks),
+        "figures": figures,
         "dataset": q1["dataset"],
         # the draft's numbers and the course's threshold are MNIST's: compared only there
         "draft_applies": q1["dataset"]["name"] == DEFAULT_DATASET,
         "draft": claims.DRAFT,
-        "provenance": {"q1": q1["provenance"], "q2": q2["provenance"],
+        "provenance": {**{name: data["provenance"] for name, data in tasks.items()},
                        "derivations": derivations["provenance"]},
     }

@@ -1,4 +1,23 @@
-"""Shared test data."""
+"""Shared test data: a pinned copy of the shipped configuration and recorded results.
+
+The tests never read the student's config.toml: a legitimate edit of it (say `[q1] lr = 0.05`)
+must keep `make test` green. They read `fixtures/config.toml`, the configuration as the repository
+ships it, and the fast tier renders the templates from results recorded from one quick run
+(`fixtures/*.json`), so that it trains nothing, typesets nothing and needs no MNIST. A slow test
+checks that the recorded results still have the shape of a fresh quick run's; when it fails,
+record them again:
+
+    QUICK=1 make experiments derivations
+    cp results/quick/derivations.json tests/fixtures/derivations.json
+    cp results/quick/q1/metrics.json tests/fixtures/q1_metrics.json    # likewise q2
+"""
+import json
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHIPPED_CONFIG = FIXTURES / "config.toml"
 
 # One student's name per script the report typesets (pipeline/config.py NAME_SCRIPTS): the config
 # tests accept each, the report tests read each back from the PDF.
@@ -10,3 +29,25 @@ NAMES_BY_SCRIPT = {
     "Greek": "Ἀλέξανδρος Παπαδόπουλος",
     "Chinese": "王小明",
 }
+
+
+def recorded(name: str) -> dict:
+    """A results file recorded from a quick run: derivations, q1_metrics, q2_metrics."""
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def shipped_sections():
+    """The shipped configuration's sections, trimmed as QUICK=1 trims them."""
+    from pipeline import config
+    return config.load(SHIPPED_CONFIG, quick=True)
+
+
+@pytest.fixture(scope="session")
+def recorded_context(shipped_sections):
+    """The report's context from the recorded results (figures by name only: nothing typesets)."""
+    from pipeline.tasks import TASKS
+    from report import context
+    tasks = {task.name: recorded(f"{task.name}_metrics") for task in TASKS}
+    figures = {name: f"{name}.pdf" for task in TASKS for name in task.figures}
+    return context.context_from(shipped_sections, recorded("derivations"), tasks, figures)

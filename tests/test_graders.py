@@ -1,5 +1,6 @@
 """The graders' scripts (hw1/scripts/ + the hw1 package), staged as the zip lays them out and run on
-a small slice of MNIST: no TeX, no full training."""
+a small made-up dataset in MNIST's layout: no TeX, no real MNIST, no full training. The tests that
+run a script in a fresh interpreter, as a grader does, are slow (each imports torch anew)."""
 import json
 import os
 import subprocess
@@ -7,6 +8,7 @@ import sys
 
 import pytest
 import torch
+from conftest import SHIPPED_CONFIG
 
 from experiments import datasets, fetch, q1
 from hw1 import common, task1, task2
@@ -20,21 +22,25 @@ HOSTILE_NAME = 'Ann \\xa Lee """ \'\'\' \\n {x} שלום Ёж'
 
 @pytest.fixture(scope="module")
 def mnist_slice(tmp_path_factory):
-    """The first 600 training and 200 test images in torchvision's layout."""
+    """600 training and 200 test images in torchvision's MNIST layout: each digit a fixed random
+    pattern under much noise, so that a network learns some of them in one epoch, not all."""
     root = tmp_path_factory.mktemp("slice")
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
+    generator = torch.Generator().manual_seed(0)
+    patterns = torch.rand(10, 28 * 28, generator=generator)
     for split, n in (("train", 600), ("t10k", 200)):
-        images, labels = datasets.load(datasets.MNIST, train=split == "train")
-        pixels = (images[:n] * 255).round().to(torch.uint8)
+        labels = torch.randint(0, 10, (n,), generator=generator)
+        images = 0.2 * patterns[labels] + 0.8 * torch.rand(n, 28 * 28, generator=generator)
+        pixels = (images * 255).round().to(torch.uint8)
         fetch.write_idx(raw / f"{split}-images-idx3-ubyte", pixels.numpy().tobytes(), (n, 28, 28))
         fetch.write_idx(raw / f"{split}-labels-idx1-ubyte",
-                        labels[:n].to(torch.uint8).numpy().tobytes(), (n,))
+                        labels.to(torch.uint8).numpy().tobytes(), (n,))
     return root
 
 
 def _settings(student_name=HOSTILE_NAME, q1_epochs=1):
-    cfg = config.load(quick=True)
+    cfg = config.load(SHIPPED_CONFIG, quick=True)
     q1_settings = q1.settings_for(cfg["q1"], 0, epochs=q1_epochs)
     from experiments import q2
     q2_settings = q2.settings_for("random", 0, cfg["q2"])
@@ -59,6 +65,7 @@ def _python(folder, *args):
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow  # runs the scripts in fresh interpreters
 @pytest.mark.parametrize("task", ["q1", "q2"])
 def test_train_then_eval_scripts_run_from_the_unzipped_layout(staged, mnist_slice, task):
     trained = _python(staged, f"{PREFIX}{task}_train.py", "--data", str(mnist_slice))
@@ -111,6 +118,7 @@ def test_evaluation_reads_the_activation_from_the_weights_not_the_config(tmp_pat
     assert task1.evaluate(path, mnist_slice) == as_trained != as_relu
 
 
+@pytest.mark.slow  # runs the scripts in fresh interpreters
 @pytest.mark.parametrize("damage", ["truncated", "empty", "not a pickle", "wrong task"])
 def test_a_damaged_weights_file_is_refused_in_one_line(tmp_path, mnist_slice, damage, staged):
     path, _ = _train_small(tmp_path, mnist_slice, "relu")
@@ -128,7 +136,8 @@ def test_a_damaged_weights_file_is_refused_in_one_line(tmp_path, mnist_slice, da
 
 
 def test_the_evaluate_command_gives_one_line_for_missing_weights(tmp_path, monkeypatch):
-    monkeypatch.setattr(q1.paths, "weights", lambda task, results=None: tmp_path / "absent.pkl")
+    monkeypatch.setattr(q1.config, "read_dataset", lambda: "mnist")
+    monkeypatch.setattr(q1.paths, "weights", lambda task, dataset: tmp_path / "absent.pkl")
     with pytest.raises(WeightsError, match="missing"):
         q1.evaluate()
 
@@ -155,12 +164,13 @@ def test_truncated_weights_leave_no_zip(tmp_path, monkeypatch):
 def test_an_unset_student_stops_the_submission_naming_the_key(tmp_path, text, keys):
     path = tmp_path / "config.toml"
     path.write_text(text + "[q1]\n[q2]\n[report]\n")  # every section but [student] is required
-    student = config.load(path)["student"]  # the report may still build, with the placeholder
+    student = config.load(path, quick=False)["student"]  # the report may still build, with the placeholder
     assert config.unset_student_keys(student) == keys
     with pytest.raises(submission.SubmissionError, match=keys[0].replace("[", r"\[")):
         submission.check_student(student)
 
 
+@pytest.mark.slow  # runs the scripts in fresh interpreters
 def test_a_shortened_training_run_keeps_the_submitted_weights(staged, mnist_slice):
     shipped = staged / f"{PREFIX}q2_weights.pkl"
     shipped.write_bytes(b"the submitted weights")
@@ -174,6 +184,7 @@ def test_a_shortened_training_run_keeps_the_submitted_weights(staged, mnist_slic
         assert "Traceback" not in refused.stderr and shipped.read_bytes() == b"the submitted weights"
 
 
+@pytest.mark.slow  # runs the scripts in fresh interpreters
 def test_an_eval_script_loaded_from_another_folder_finds_its_package(staged, mnist_slice, tmp_path):
     trained = _python(staged, f"{PREFIX}q1_train.py", "--data", str(mnist_slice))
     assert trained.returncode == 0, trained.stderr
@@ -189,6 +200,7 @@ def test_an_eval_script_loaded_from_another_folder_finds_its_package(staged, mni
     assert package.startswith(str(staged))
 
 
+@pytest.mark.slow  # runs the scripts in fresh interpreters
 def test_edited_settings_are_refused_in_one_line(staged):
     path = staged / f"{PREFIX}settings.json"
     settings = json.loads(path.read_text(encoding="utf-8"))
@@ -241,6 +253,7 @@ def test_weights_from_before_the_dataset_was_recorded_are_mnist_weights(tmp_path
     assert task1.evaluate(path, two_datasets) == _accuracy_on(path, two_datasets, "mnist")
 
 
+@pytest.mark.slow  # runs the scripts in fresh interpreters
 @pytest.mark.parametrize("task", ["q1", "q2"])
 def test_the_eval_scripts_take_the_dataset_and_the_data_folder(staged, two_datasets, task):
     weights = staged / f"{PREFIX}{task}_weights.pkl"  # where the eval script looks
@@ -257,6 +270,7 @@ def test_the_eval_scripts_take_the_dataset_and_the_data_folder(staged, two_datas
         assert f"average test accuracy {expected:.4f}" in done.stdout
 
 
+@pytest.mark.slow  # runs the scripts in fresh interpreters
 def test_an_unknown_or_missing_dataset_is_one_line(staged, tmp_path, two_datasets):
     unknown = _python(staged, f"{PREFIX}q1_eval.py", "--dataset", "emnist")
     assert unknown.returncode == 2 and "invalid choice: 'emnist'" in unknown.stderr

@@ -1,6 +1,7 @@
 """The report: rendering, guards, error messages, page budget, and the Make graph.
 
-The context comes from the quick pipeline (results/quick/), built once per session with
+The fast tests render from the recorded results (conftest.recorded_context). The slow ones
+typeset, from the quick pipeline (results/quick/), built once per session with
 `make experiments derivations QUICK=1` (a no-op when up to date).
 """
 import dataclasses
@@ -13,14 +14,14 @@ import subprocess
 import unicodedata
 
 import pytest
-from conftest import NAMES_BY_SCRIPT
+from conftest import NAMES_BY_SCRIPT, recorded
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from experiments import q1 as task1_runs
 from experiments.datasets import FASHION_MNIST
 from hw1 import task1
-from pipeline import config, paths
+from pipeline import config, paths, provenance, tasks
 from report import budget, claims, context, latex, render
 from report.errors import ReportError
 
@@ -40,7 +41,7 @@ def _make(*targets, dry=False):
 def quick_context():
     done = _make("experiments", "derivations")
     assert done.returncode == 0, done.stderr
-    return context.build_context(config.load(quick=True), QUICK_RESULTS)
+    return context.build_context(config.read_sections(QUICK_RESULTS), QUICK_RESULTS)
 
 
 def _build(ctx, tmp_path, templates=paths.TEMPLATES):
@@ -96,7 +97,7 @@ def test_a_hostile_student_name_builds_and_reads_back(quick_context, tmp_path):
 
 @pytest.mark.slow
 def test_an_unset_student_shows_on_the_title(quick_context, tmp_path):
-    ctx = {**quick_context, "student": config.as_dict(config.Student()),
+    ctx = {**quick_context, "student": dataclasses.asdict(config.Student()),
            "student_unset": config.unset_student_keys(config.Student())}
     pdf, _ = _build(ctx, tmp_path)
     assert _flat("[student] name and [student] id are not set in config.toml") in _flat(_first_page_text(pdf))
@@ -171,10 +172,10 @@ def test_an_over_long_body_still_builds_and_says_by_how_much(quick_context, tmp_
                               f"templates/summary.tex.j2 ")
 
 
-def test_an_undefined_variable_names_itself_and_the_line(quick_context, tmp_path):
+def test_an_undefined_variable_names_itself_and_the_line(recorded_context, tmp_path):
     templates = _templates_with(tmp_path, "summary.tex.j2", 3, "((( q1.main.no_such_key )))")
     with pytest.raises(ReportError) as err:
-        render.render_all(quick_context, tmp_path / "build", templates)
+        render.render_all(recorded_context, tmp_path / "build", templates)
     assert str(err.value).startswith("templates/summary.tex.j2:3: undefined variable:")
     assert "no_such_key" in str(err.value)
 
@@ -188,33 +189,64 @@ def test_line_map_points_each_rendered_line_at_its_template_line():
     assert origin == [1, 3, 5]
 
 
-def test_only_verified_identities_are_typeset(quick_context):
+def test_only_verified_identities_are_typeset(recorded_context):
     with pytest.raises(ReportError, match="'draft_diagonal' is refuted"):
-        quick_context["eq"]("draft_diagonal")
+        recorded_context["eq"]("draft_diagonal")
     with pytest.raises(ReportError) as err:
-        quick_context["eq"]("no_such_identity")
+        recorded_context["eq"]("no_such_identity")
     message = str(err.value)
     assert "no such identity; the verified ones are softmax_jacobian, softmax_weight" in message
     assert "make derivations" not in message  # the id is a typo: re-running would not help
-    assert quick_context["eq"]("softmax_jacobian")["status"] == "verified"
+    assert recorded_context["eq"]("softmax_jacobian")["status"] == "verified"
     with pytest.raises(ReportError, match="the refuted ones are draft_diagonal, draft_offdiagonal"):
-        quick_context["refuted"]("no_such_claim")
+        recorded_context["refuted"]("no_such_claim")
+    with pytest.raises(ReportError, match="'softmax_jacobian' is shown as refuted but .* says verified"):
+        recorded_context["refuted"]("softmax_jacobian")
 
 
-def test_stale_and_missing_results_name_the_command_that_refreshes_them(tmp_path, quick_context):
-    sections = config.load(quick=True)
-    changed = {**sections, "q2": config.Q2(lr=0.5)}
-    with pytest.raises(ReportError, match=r"stale: \[q2\] in config.toml changed.*`QUICK=1 make experiments`"):
-        context.load_results("q2", changed, QUICK_RESULTS)
+def _recorded_results(folder, sections):
+    """Task 2's recorded metrics in folder/q2/, as if made by this code from `sections`."""
+    metrics = recorded("q2_metrics")
+    metrics["provenance"].update(code_hash=provenance.code_hash("q2"),
+                                 config_hash=config.section_hash(sections["q2"]), dataset="mnist")
+    (folder / "q2").mkdir(parents=True)
+    (folder / "q2" / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def test_stale_and_missing_results_name_the_command_that_refreshes_them(tmp_path, shipped_sections):
+    results = _recorded_results(tmp_path / "results", shipped_sections)
+    assert context.load_results("q2", shipped_sections, results)["random"]
+    changed = {**shipped_sections, "q2": tasks.Q2(lr=0.5)}
+    with pytest.raises(ReportError, match=r"q2/metrics.json is stale: \[q2\] in config.toml changed "
+                                          r"since it ran; run `make experiments` to refresh it"):
+        context.load_results("q2", changed, results)
+    fashion = {**shipped_sections, "data": config.Data(dataset="fashion-mnist")}
+    (results / "fashion-mnist").mkdir()
+    (results / "q2").rename(results / "fashion-mnist" / "q2")
+    with pytest.raises(ReportError, match="holds results on mnist, but \\[data\\] dataset is fashion-mnist"):
+        context.load_results("q2", fashion, results)
     with pytest.raises(ReportError, match="missing; run `make experiments`"):
-        context.load_results("q1", sections, tmp_path)
+        context.load_results("q1", shipped_sections, tmp_path)
+    # the quick results are refreshed by the quick pipeline
+    assert paths.make_command("experiments", paths.QUICK_RESULTS) == "QUICK=1 make experiments"
 
 
-def test_a_missing_student_section_is_marked_on_the_title(quick_context):
-    sections = {**config.load(quick=True), "student": config.Student()}  # as without [student]
-    ctx = context.build_context(sections, QUICK_RESULTS)
+def test_changed_code_makes_results_stale(tmp_path, shipped_sections, monkeypatch):
+    results = _recorded_results(tmp_path / "results", shipped_sections)
+    monkeypatch.setattr(provenance, "code_hash", lambda name: "another")
+    with pytest.raises(ReportError, match=r"stale: the code of q2 \(hw1/common.py, .*experiments/q2.py\) "
+                                          r"changed since it ran; run `make experiments`"):
+        context.load_results("q2", shipped_sections, results)
+
+
+def test_a_missing_student_section_is_marked_on_the_title(recorded_context, shipped_sections):
+    sections = {**shipped_sections, "student": config.Student()}  # as without [student]
+    ctx = context.context_from(sections, recorded("derivations"),
+                               {"q1": recorded_context["q1"], "q2": recorded_context["q2"]},
+                               recorded_context["figures"])
     assert ctx["student_unset"] == ["[student] name", "[student] id"]
-    assert context.build_context(config.load(quick=True), QUICK_RESULTS)["student_unset"] == []
+    assert recorded_context["student_unset"] == []
 
 
 # --- the prose of every valid configuration ------------------------------------------------------
@@ -233,20 +265,20 @@ def _made_up_run(settings, lr_helps: bool) -> dict:
             "wall_time_s": 1.0}
 
 
-def _context_for(quick_context, lr_helps=True, **q1_config):
+def _context_for(base_context, lr_helps=True, **q1_config):
     """The quick context with Task 1's metrics as experiments/q1.py summarises made-up runs of
     a [q1] section with these values."""
-    cfg = dataclasses.replace(config.Q1(), epochs=4, **q1_config)
+    cfg = dataclasses.replace(tasks.Q1(), epochs=4, **q1_config)
     runs = {}
     for settings in task1_runs.run_settings(cfg):
         runs.setdefault(task1_runs.variant(settings), []).append(_made_up_run(settings, lr_helps))
     target = cfg.target_test_acc["mnist"]
     summaries = {name: task1_runs.summarise(each, target) for name, each in runs.items()}
     main = summaries[task1_runs.variant(task1_runs.run_settings(cfg)[0])]
-    q1 = {**quick_context["q1"], "main": {**quick_context["q1"]["main"], **main},
+    q1 = {**base_context["q1"], "main": {**base_context["q1"]["main"], **main},
           "ablations": task1_runs.ablation_tables(summaries, cfg),
-          "config": {**config.as_dict(cfg), "target_test_acc": target}}
-    return {**quick_context, "q1": q1, "claims": claims.Claims(q1, quick_context["q2"])}
+          "config": {**dataclasses.asdict(cfg), "target_test_acc": target}}
+    return {**base_context, "q1": q1, "claims": claims.Claims(q1, base_context["q2"])}
 
 
 # [q1] values, what Task 1's prose and the summary must say, and what they must not
@@ -273,9 +305,10 @@ VALID_Q1 = {
 
 
 @pytest.mark.parametrize("case", VALID_Q1)
-def test_every_valid_q1_section_renders_prose_that_follows_its_numbers(quick_context, tmp_path, case):
+def test_every_valid_q1_section_renders_prose_that_follows_its_numbers(recorded_context, tmp_path,
+                                                                      case):
     values, says, never = VALID_Q1[case]
-    ctx = _context_for(quick_context, **values)
+    ctx = _context_for(recorded_context, **values)
     render.render_all(ctx, tmp_path)
     prose = " ".join((tmp_path / f"{name}.tex").read_text() for name in ("q1", "summary"))
     prose = " ".join(prose.split())
@@ -391,3 +424,28 @@ def test_one_config_line_gives_the_whole_quick_report_on_fashion_mnist(tmp_path)
         plan = _make_in(repo, "report", dry=True).stdout
         assert ("experiments.q1 run" in plan) is experiments_run, plan
         assert "report build" in plan and "derivations build" not in plan, plan
+
+
+# Dicts keyed by data (an ablation's values, library names, file names): compared by their values.
+KEYED_BY_DATA = {"variants", "epochs_to_train_loss", "versions", "data_md5", "target_test_acc"}
+
+
+def _shape(value, key=None):
+    """The keys of nested dicts and of the dicts in lists: what the templates may read."""
+    if isinstance(value, dict):
+        if key in KEYED_BY_DATA:
+            return {"*": sorted({json.dumps(_shape(item)) for item in value.values()})}
+        return {k: _shape(item, k) for k, item in value.items()}
+    if isinstance(value, list):
+        return sorted({json.dumps(_shape(item)) for item in value if isinstance(item, (dict, list))})
+    return "value"
+
+
+@pytest.mark.slow
+def test_the_recorded_results_have_the_shape_of_a_fresh_quick_run(quick_context):
+    # the fast tier renders from tests/fixtures/: a key the code adds must be recorded there too
+    for name in ("q1", "q2"):
+        assert _shape(recorded(f"{name}_metrics")) == _shape(quick_context[name]), \
+            f"record {name} again (tests/conftest.py says how)"
+    derivations = json.loads((QUICK_RESULTS / "derivations.json").read_text())
+    assert _shape(recorded("derivations")) == _shape(derivations), "record derivations again"

@@ -8,8 +8,9 @@ import subprocess
 import zipfile
 
 import pytest
+from conftest import SHIPPED_CONFIG
 
-from pipeline import config, paths
+from pipeline import config, paths, provenance
 from report import context, latex, render, submission
 
 QUICK = paths.ROOT / "results" / "quick"
@@ -26,15 +27,16 @@ def quick_results():
 
 
 def _report_for(student: dict, tmp_path, monkeypatch):
-    """A quick report typeset for `student`, and config.load answering with that student."""
-    real_load = config.load
-    monkeypatch.setattr(submission.config, "load", lambda *a, **k: {
-        **real_load(*a, **k), "student": config.Student(**student)})
-    ctx = context.build_context(config.load(quick=True), QUICK)
+    """A quick report typeset for `student`, and the config sections answering with that student."""
+    real_read = config.read_sections
+    monkeypatch.setattr(submission.config, "read_sections", lambda *a, **k: {
+        **real_read(*a, **k), "student": config.Student(**student)})
+    ctx = context.build_context(config.read_sections(QUICK), QUICK)
     build = tmp_path / "build"
     pdf = tmp_path / "report.pdf"
     pages = latex.typeset(build, pdf, render.render_all(ctx, build))
-    (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": pages}))
+    inputs = provenance.file_hashes(context.pdf_sources(QUICK, "mnist"))
+    (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": pages, "inputs": inputs}))
     return build, pdf
 
 
@@ -71,10 +73,9 @@ def test_an_eval_that_disagrees_with_the_pdf_leaves_no_zip(quick_results, tmp_pa
     assert not out.exists() and not list(tmp_path.glob(".hw1.zip*"))
 
 
-def test_a_quick_or_missing_report_is_refused(tmp_path, monkeypatch):
-    real_load = config.load
-    monkeypatch.setattr(submission.config, "load", lambda *a, **k: {
-        **real_load(*a, **k), "student": config.Student(name="Ann", id="1")})
+def test_a_quick_or_missing_report_is_refused(tmp_path, monkeypatch, shipped_sections):
+    monkeypatch.setattr(submission.config, "read_sections", lambda *a, **k: {
+        **shipped_sections, "student": config.Student(name="Ann", id="1")})
     build = tmp_path / "build"
     build.mkdir()
     (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": 2}))
@@ -99,3 +100,31 @@ def test_a_right_to_left_name_is_found_where_extraction_moves_its_neutrals():
     assert not submission.holds(extracted, 'שי \\xb """ O\'Neil')
     assert submission.holds(submission.normalized('Ann \\xa """ O\u2019Neil'), 'Ann \\xa """ O\'Neil')
     assert not submission.holds(submission.normalized('Ann xa \\ O\u2019Neil'), 'Ann \\xa O\'Neil')
+
+
+def _built_from(tmp_path, sources):
+    """A build.json recording `sources` (files in tmp_path) as what its PDF was built from."""
+    (tmp_path / "build").mkdir()
+    inputs = provenance.file_hashes(sources)
+    (tmp_path / "build" / "build.json").write_text(json.dumps({"quick": False, "body_pages": 2,
+                                                               "inputs": inputs}))
+    (tmp_path / "report.pdf").write_bytes(b"%PDF")
+    return tmp_path / "build", tmp_path / "report.pdf"
+
+
+def test_a_report_whose_sources_changed_since_it_was_built_is_refused(tmp_path, monkeypatch,
+                                                                      recorded_context):
+    template = tmp_path / "q1.tex.j2"
+    template.write_text("as built")
+    build, pdf = _built_from(tmp_path, [template])
+    monkeypatch.setattr(submission.config, "read_sections", lambda *a, **k: {
+        **config.load(SHIPPED_CONFIG, quick=False),
+        "student": config.Student(name="Ann", id="1")})
+    monkeypatch.setattr(submission.context, "build_context", lambda *a: recorded_context)
+    monkeypatch.setattr(submission.context, "pdf_sources", lambda *a: [template])
+    submission.check_report(tmp_path, build, pdf)  # as built: accepted
+    template.write_text("edited")
+    with pytest.raises(submission.SubmissionError) as err:
+        submission.check_report(tmp_path, build, pdf)
+    assert str(err.value) == (f"{paths.relative(pdf)} is stale: {paths.relative(template)} changed "
+                              f"since it ran; run `make report` to refresh it")
