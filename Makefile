@@ -24,7 +24,7 @@ PDF := report/report$(if $(ON),-quick).pdf
 # dataset, say), Make stops here with the message rather than running with empty prerequisite lists.
 PATHS_MK := results/.paths.mk
 include $(PATHS_MK)
-$(PATHS_MK): pipeline/tasks.py pipeline/paths.py pipeline/config.py hw1/common.py config.toml
+$(PATHS_MK): pipeline/tasks.py pipeline/paths.py pipeline/config.py hw1/names.py config.toml
 	@mkdir -p $(@D)
 	@python3 -m pipeline.config makefile > $@.tmp && mv $@.tmp $@
 

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from experiments import datasets, q1
-from hw1.common import DATASETS as TORCHVISION_CLASSES
+from hw1.names import DATASETS as TORCHVISION_CLASSES
 from hw1 import scratch_mlp as mlp
 from hw1 import task1
 from pipeline import cli, config, paths, provenance

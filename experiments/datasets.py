@@ -15,7 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from hw1 import common, data
+from hw1 import data, names
 from pipeline import cli, paths
 
 FETCH_COMMAND = "make data"
@@ -57,7 +57,7 @@ FASHION_MNIST = Dataset(
         "8181f5470baa50b63fa0f6fddb340f0a", "15d484375f8d13e6eb1aabb0c3f46965"))),
     sources=("debian", "torchvision"))
 DATASETS = {dataset.name: dataset for dataset in (MNIST, FASHION_MNIST)}
-assert set(DATASETS) == set(common.DATASETS), "hw1.common.DATASETS names the same datasets"
+assert set(DATASETS) == set(names.DATASETS), "hw1.names.DATASETS names the same datasets"
 
 
 class DatasetError(cli.UserError):

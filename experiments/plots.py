@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from hw1.common import atomic_write  # noqa: E402
+from hw1.atomic import atomic_write  # noqa: E402
 from pipeline import cli, config, paths  # noqa: E402
 from pipeline.tasks import TASKS  # noqa: E402
 

@@ -26,7 +26,9 @@ import torch
 from experiments import datasets
 from hw1 import scratch_mlp as mlp
 from hw1 import task1
-from hw1.common import atomic_folder, fixed_threads, weights_name
+from hw1.atomic import atomic_folder
+from hw1.names import weights_name
+from hw1.threads import fixed_threads
 from pipeline import cli, config, paths, provenance
 from pipeline.tasks import Q1
 

@@ -22,7 +22,8 @@ import time
 
 from experiments import datasets
 from hw1 import task2
-from hw1.common import atomic_folder, weights_name
+from hw1.atomic import atomic_folder
+from hw1.names import weights_name
 from pipeline import cli, config, paths, provenance
 from pipeline.tasks import Q2
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import common
+from . import names, script_cli
 
 
-def evaluate(task, files: common.ScriptFiles, data_folder=None, weights_file=None,
+def evaluate(task, files: names.ScriptFiles, data_folder=None, weights_file=None,
              dataset=None) -> float:
     """Test accuracy of the weights beside the script (or `weights_file`) on the test images under
     `data_folder` (default: the script's folder), by `task`'s (hw1.task1 or hw1.task2) own
@@ -16,10 +16,10 @@ def evaluate(task, files: common.ScriptFiles, data_folder=None, weights_file=Non
                          download=True, dataset=dataset)
 
 
-def main(task, files: common.ScriptFiles, doc: str, evaluate_hw1, note: str = "",
+def main(task, files: names.ScriptFiles, doc: str, evaluate_hw1, note: str = "",
          argv: list[str] | None = None) -> int:
     """Print the script's evaluate_hw1() on the data folder and dataset given on the command line."""
-    args = common.script_parser(doc, files, train=False).parse_args(argv)
+    args = script_cli.script_parser(doc, files, train=False).parse_args(argv)
     accuracy = evaluate_hw1(args.data, dataset=args.dataset)
     print(f"{task.TASK}: average test accuracy {accuracy:.4f}{note}")
     return 0

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import DEFAULT_DATASET, atomic_write
+from .atomic import atomic_write
+from .names import DEFAULT_DATASET
 
 FORMAT = 1
 # Deleting comes first: a damaged file newer than its sources looks up to date to Make.

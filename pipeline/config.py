@@ -23,7 +23,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from hw1.common import DATASETS, DEFAULT_DATASET, write_text
+from hw1.atomic import write_text
+from hw1.names import DATASETS, DEFAULT_DATASET
 from pipeline import cli, paths
 from pipeline.tasks import TASKS
 

@@ -1,6 +1,6 @@
 """Where every file of the pipeline lives: the one place that knows (as in showyourwork's paths.py).
 
-Only the standard library (and hw1.common and pipeline.tasks, themselves standard-library only)
+Only the standard library (and hw1.names and pipeline.tasks, themselves standard-library only)
 is imported, so the Makefile can ask with the system Python before the virtual environment exists;
 it asks through pipeline.config, which reads the dataset from config.toml:
 
@@ -9,7 +9,7 @@ it asks through pipeline.config, which reads the dataset from config.toml:
 import os
 from pathlib import Path
 
-from hw1.common import DATASETS, DEFAULT_DATASET
+from hw1.names import DATASETS, DEFAULT_DATASET
 from pipeline.tasks import BY_NAME, TASKS, Task
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ def submission_zip(student_id: str) -> Path:
 # Kept narrow: plumbing whose edits cannot change a number (cli, provenance, the config parser,
 # data fetching) is left out, so fixing a message re-runs nothing. experiments/datasets.py is in:
 # its MD5s say which data the tasks read, and metrics.json records its names.
-HW1_SHARED = ["hw1/common.py", "hw1/data.py", "hw1/weights.py", "experiments/datasets.py"]
+HW1_SHARED = ["hw1/threads.py", "hw1/data.py", "hw1/weights.py", "experiments/datasets.py"]
 CODE = {
     "derivations": ["derivations/softmax.py", "derivations/verify.py", "derivations/claims.py",
                     "derivations/notation.py", "derivations/build.py", "derivations/formula.py",

@@ -15,7 +15,7 @@ import platform
 import subprocess
 from pathlib import Path
 
-from hw1.common import write_text
+from hw1.atomic import write_text
 from pipeline import config, paths
 
 

@@ -7,7 +7,7 @@ module (experiments/q1.py), its figure command (`python -m experiments.plots q1`
 the graders' module, the code its numbers depend on, the files its run writes, its figures, and
 where its metrics hold the accuracy of the weights the graders receive.
 
-Standard library only (as is hw1.common): the Makefile reads these declarations with the system
+Standard library only (as is hw1.names): the Makefile reads these declarations with the system
 Python, through `python3 -m pipeline.config makefile`, before any environment exists.
 
 Adding a task: its entry in TASKS and its section class here, its section in config.toml, its
@@ -20,7 +20,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
-from hw1.common import DATASETS, weights_name
+from hw1.names import DATASETS, weights_name
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
 LOSSES = ("mse", "ce")

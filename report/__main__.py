@@ -6,7 +6,7 @@
 import json
 import time
 
-from hw1.common import write_text
+from hw1.atomic import write_text
 from pipeline import cli, paths, provenance
 from report import budget, context, latex, render
 

@@ -11,7 +11,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from hw1.common import DEFAULT_DATASET
+from hw1.names import DEFAULT_DATASET
 from pipeline import config, paths, provenance
 from pipeline.tasks import TASKS
 from report import claims

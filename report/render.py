@@ -21,7 +21,7 @@ from pathlib import Path
 import jinja2
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
-from hw1.common import write_text
+from hw1.atomic import write_text
 from pipeline import config, paths
 from report.errors import ReportError
 

@@ -30,8 +30,9 @@ import zipfile
 from pathlib import Path
 
 from experiments import datasets
-from hw1 import common, data
-from hw1.common import DEFAULT_DATASET, atomic_write
+from hw1 import data, names
+from hw1.atomic import atomic_write
+from hw1.names import DEFAULT_DATASET
 from hw1.weights import WeightsError
 from pipeline import cli, config, paths, provenance
 from pipeline.tasks import TASKS
@@ -108,8 +109,8 @@ def _load_weights(task, path: Path):
 
 def grader_code(prefix: str) -> dict[str, Path]:
     """The four scripts, renamed with the prefix, and the hw1 package they import."""
-    files = {common.script_name(task.name, kind, prefix): paths.GRADER_SCRIPTS / common.script_name(task.name, kind)
-             for task in TASKS for kind in common.SCRIPT_KINDS}
+    files = {names.script_name(task.name, kind, prefix): paths.GRADER_SCRIPTS / names.script_name(task.name, kind)
+             for task in TASKS for kind in names.SCRIPT_KINDS}
     files.update({f"hw1/{module.name}": module for module in paths.grader_modules()})
     return files
 
@@ -119,8 +120,8 @@ def contents(student: dict, results: Path, pdf: Path) -> dict[str, Path | bytes]
     prefix = f"hw1_{student['id']}_"
     files: dict[str, Path | bytes] = {f"{prefix}report.pdf": pdf, **grader_code(prefix)}
     for task in TASKS:
-        files[common.weights_name(task.name, prefix)] = paths.weights(task.name, DEFAULT_DATASET, results)
-    files[f"{prefix}{common.SETTINGS_NAME}"] = settings_file(student, results)
+        files[names.weights_name(task.name, prefix)] = paths.weights(task.name, DEFAULT_DATASET, results)
+    files[f"{prefix}{names.SETTINGS_NAME}"] = settings_file(student, results)
     return files
 
 
@@ -228,18 +229,18 @@ def verify(zip_path: Path, student: dict, metrics: dict, report: callable = prin
                 raise SubmissionError(f"{script.name} does not compile: {err}") from None
         report(f"  ok  {len(scripts)} Python files byte-compile")
         for task in TASKS:
-            _, meta = _load_weights(task, folder / common.weights_name(task.name, prefix))
-            report(f"  ok  {common.weights_name(task.name, prefix)} loads (weights_only=True): "
+            _, meta = _load_weights(task, folder / names.weights_name(task.name, prefix))
+            report(f"  ok  {names.weights_name(task.name, prefix)} loads (weights_only=True): "
                    f"{meta.get('layer_sizes') or meta.get('hidden')}")
         text = normalized(pdf_text(folder / f"{prefix}report.pdf"))
         for task in TASKS:
-            script = common.script_name(task.name, "eval", prefix)
+            script = names.script_name(task.name, "eval", prefix)
             _check_accuracy(folder, script, metrics[task.name], task, text, elsewhere)
             report(f"  ok  {script}: evaluate_hw1() in a fresh interpreter returns the PDF's "
                    f"{_printed(metrics[task.name], task)} %")
         for task in TASKS:
-            run_train(folder, common.script_name(task.name, "train", prefix), elsewhere)
-            report(f"  ok  {common.script_name(task.name, 'train', prefix)} --epochs 1 runs and saves")
+            run_train(folder, names.script_name(task.name, "train", prefix), elsewhere)
+            report(f"  ok  {names.script_name(task.name, 'train', prefix)} --epochs 1 runs and saves")
         for key in ("name", "id"):
             if not holds(text, student[key]):
                 raise SubmissionError(f"the PDF's text does not hold the [student] {key} "

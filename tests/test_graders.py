@@ -11,7 +11,7 @@ import torch
 from conftest import SHIPPED_CONFIG
 
 from experiments import datasets, fetch, q1
-from hw1 import common, task1, task2
+from hw1 import names, settings, task1, task2
 from hw1.weights import WeightsError
 from pipeline import config, paths
 from report import submission
@@ -86,9 +86,9 @@ def test_the_scripts_compile_and_carry_the_name_only_as_data(staged):
     for script in staged.glob("*.py"):
         compile(script.read_bytes(), script.name, "exec")
         assert "שלום" not in script.read_text()
-    settings = json.loads((staged / f"{PREFIX}settings.json").read_text(encoding="utf-8"))
-    files = common.ScriptFiles(staged / f"{PREFIX}q1_eval.py", "q1", "eval")
-    assert common.read_settings(files, "q1")["student"]["name"] == HOSTILE_NAME == settings["student"]["name"]
+    shipped = json.loads((staged / f"{PREFIX}settings.json").read_text(encoding="utf-8"))
+    files = names.ScriptFiles(staged / f"{PREFIX}q1_eval.py", "q1", "eval")
+    assert settings.read_settings(files, "q1")["student"]["name"] == HOSTILE_NAME == shipped["student"]["name"]
 
 
 def test_task1_scripts_obey_the_course_rules(staged):

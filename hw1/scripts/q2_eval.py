@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # hw1/ beside this script, from any folder
-from hw1 import common, eval_script, task2  # noqa: E402
+from hw1 import eval_script, names, script_cli, task2  # noqa: E402
 
-FILES = common.ScriptFiles(__file__, "q2", "eval")
+FILES = names.ScriptFiles(__file__, "q2", "eval")
 
 
 def evaluate_hw1(data_folder=None, weights_file=None, dataset=None) -> float:
@@ -25,5 +25,5 @@ def evaluate_hw1(data_folder=None, weights_file=None, dataset=None) -> float:
 
 
 if __name__ == "__main__":
-    raise SystemExit(common.run_script(lambda: eval_script.main(
+    raise SystemExit(script_cli.run_script(lambda: eval_script.main(
         task2, FILES, __doc__, evaluate_hw1, note=" (random labels: chance is 0.5)")))
