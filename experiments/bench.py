@@ -149,7 +149,7 @@ def run() -> dict:
     }, REPEATS)
     loader = _timed(lambda: dataloader_epoch(cfg, dataset.name))
     scratch = seconds["scratch"]
-    q1_metrics = paths.dataset_results(dataset.name) / "q1" / "metrics.json"
+    q1_metrics = paths.task_results("q1", dataset.name) / "metrics.json"
     result = {
         "scratch_epoch_s": scratch, "matmul_floor_epoch_s": seconds["matmul_floor"],
         "eval_epoch_s": seconds["eval"], "eval_matmul_floor_s": seconds["eval_matmul_floor"],

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hw1 import data, names
-from pipeline import cli, paths
+from pipeline import cli, config, paths
+from pipeline.tasks import Task
 
 FETCH_COMMAND = "make data"
 
@@ -110,11 +111,14 @@ def load_verified(dataset: Dataset, standardize: bool = True) -> dict:
     return {**data.load(paths.DATA, standardize, dataset=dataset.name), "data_md5": md5s}
 
 
-def evaluate_saved(task, weights_path: Path) -> float:
-    """Test accuracy of a task's saved network (task: hw1.task1 or hw1.task2) on the dataset it
-    was trained on, read from the weights file alone as the grader's eval script does; the test
-    files' MD5s are checked first, so a corrupted test set gives no number."""
+def evaluate_saved(task: Task, weights_path: Path | None = None) -> float:
+    """Test accuracy of a task's saved network (by default the one its run wrote for [data]
+    dataset) on the dataset it was trained on, read from the weights file alone as the grader's
+    eval script does; the test files' MD5s are checked first, so a corrupted test set gives no
+    number."""
     from hw1 import weights
-    dataset = DATASETS[weights.trained_on(task.load(weights_path)[1])]
+    grader = task.grader()
+    path = weights_path or paths.weights(task.name, config.read_dataset())
+    dataset = DATASETS[weights.trained_on(grader.load(path)[1])]
     verified(dataset, splits=("t10k",))
-    return task.evaluate(weights_path, paths.DATA)
+    return grader.evaluate(path, paths.DATA)

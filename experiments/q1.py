@@ -30,7 +30,9 @@ from hw1.atomic import atomic_folder
 from hw1.names import weights_name
 from hw1.threads import fixed_threads
 from pipeline import cli, config, paths, provenance
-from pipeline.tasks import Q1
+from pipeline.tasks import BY_NAME, Q1
+
+TASK = BY_NAME["q1"]
 
 
 class DivergedError(cli.UserError):
@@ -246,13 +248,6 @@ def _save_model(run: dict, data: dict, folder) -> float:
     return task1.evaluate(path, paths.DATA)
 
 
-def evaluate(weights_path=None) -> float:
-    """Test accuracy of the saved network on the dataset it was trained on, read from the weights
-    file alone (as the grader does)."""
-    path = weights_path or paths.weights("q1", config.read_dataset())
-    return datasets.evaluate_saved(task1, path)
-
-
 def _run_line(args) -> str:
     metrics = run()
     m = metrics["main"]
@@ -264,5 +259,6 @@ def _run_line(args) -> str:
 if __name__ == "__main__":
     cli.run("experiments.q1", __doc__, {
         "run": cli.Command(_run_line, "train the main configuration and the ablations"),
-        "evaluate": cli.Command(lambda args: f"q1: test accuracy {evaluate():.4f}",
-                                "test accuracy of the saved weights")})
+        "evaluate": cli.Command(
+            lambda args: f"q1: test accuracy {datasets.evaluate_saved(TASK):.4f}",
+            "test accuracy of the saved weights")})

@@ -25,7 +25,9 @@ from hw1 import task2
 from hw1.atomic import atomic_folder
 from hw1.names import weights_name
 from pipeline import cli, config, paths, provenance
-from pipeline.tasks import Q2
+from pipeline.tasks import BY_NAME, Q2
+
+TASK = BY_NAME["q2"]
 
 LOSS_THRESHOLDS = (0.1, 0.01, 0.001)
 LN2 = math.log(2)
@@ -111,13 +113,6 @@ def run(out_dir=None) -> dict:
     return metrics
 
 
-def evaluate(weights_path=None) -> float:
-    """Accuracy of the saved network on the dataset it was trained on, read from the weights file
-    alone (as the grader does)."""
-    path = weights_path or paths.weights("q2", config.read_dataset())
-    return datasets.evaluate_saved(task2, path)
-
-
 def _run_line(args) -> str:
     metrics = run()
     m = metrics["random"]
@@ -129,5 +124,6 @@ def _run_line(args) -> str:
 if __name__ == "__main__":
     cli.run("experiments.q2", __doc__, {
         "run": cli.Command(_run_line, "train the random-label, control and draft runs"),
-        "evaluate": cli.Command(lambda args: f"q2: random-label test accuracy {evaluate():.4f}",
-                                "accuracy of the saved weights on the random-labelled test set")})
+        "evaluate": cli.Command(
+            lambda args: f"q2: random-label test accuracy {datasets.evaluate_saved(TASK):.4f}",
+            "accuracy of the saved weights on the random-labelled test set")})

@@ -12,6 +12,8 @@ record them again:
     cp results/quick/q1/metrics.json tests/fixtures/q1_metrics.json    # likewise q2
 """
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -51,3 +53,20 @@ def recorded_context(shipped_sections):
     tasks = {task.name: recorded(f"{task.name}_metrics") for task in TASKS}
     figures = {name: f"{name}.pdf" for task in TASKS for name in task.figures}
     return context.context_from(shipped_sections, recorded("derivations"), tasks, figures)
+
+
+def repository_copy(folder: Path, linked=()) -> Path:
+    """The repository's files (tracked or not ignored) copied with their times, so that Make sees
+    the same setup as here, and the folders `linked` (.venv, data) linked: nothing is installed
+    or downloaded again, and what the copy writes never touches this repository."""
+    root = Path(__file__).resolve().parent.parent
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                            cwd=root, capture_output=True, text=True, check=True).stdout
+    for name in filter(None, listed.split("\0")):
+        if name.split("/")[0] in linked or not (root / name).is_file():
+            continue
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / name, folder / name)
+    for name in linked:
+        (folder / name).symlink_to(root / name)
+    return folder

@@ -4,14 +4,13 @@ Every test here reads a copy (the pinned shipped configuration, or a file it wri
 student's config.toml: the last test edits a copy of the repository the way a student would and
 runs this file there."""
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
-from conftest import NAMES_BY_SCRIPT, SHIPPED_CONFIG
+from conftest import NAMES_BY_SCRIPT, SHIPPED_CONFIG, repository_copy
 
-from pipeline import config, paths
+from pipeline import config
 
 
 def _write(tmp_path, text, complete=True):
@@ -200,19 +199,8 @@ def test_a_missing_or_damaged_section_file_names_the_command_that_writes_it(tmp_
         config.read_sections(tmp_path, ("q1",))
 
 
-def _repository_copy(folder):
-    """The repository's tracked files (and those not ignored), without results, data or .venv."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                            cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, listed.split("\0")):
-        if (paths.ROOT / name).is_file():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(paths.ROOT / name, folder / name)
-    return folder
-
-
 def test_a_students_valid_edit_of_config_toml_keeps_the_config_tests_green(tmp_path):
-    repo = _repository_copy(tmp_path / "repo")
+    repo = repository_copy(tmp_path / "repo")
     edited = repo / "config.toml"
     text, count = re.subn(r"(?m)^lr = 0\.01$", "lr = 0.05", edited.read_text(), count=1)
     assert count == 1, "the shipped config.toml has [q1] lr = 0.01 first"

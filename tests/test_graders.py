@@ -136,10 +136,10 @@ def test_a_damaged_weights_file_is_refused_in_one_line(tmp_path, mnist_slice, da
 
 
 def test_the_evaluate_command_gives_one_line_for_missing_weights(tmp_path, monkeypatch):
-    monkeypatch.setattr(q1.config, "read_dataset", lambda: "mnist")
-    monkeypatch.setattr(q1.paths, "weights", lambda task, dataset: tmp_path / "absent.pkl")
+    monkeypatch.setattr(datasets.config, "read_dataset", lambda: "mnist")
+    monkeypatch.setattr(datasets.paths, "weights", lambda task, dataset: tmp_path / "absent.pkl")
     with pytest.raises(WeightsError, match="missing"):
-        q1.evaluate()
+        datasets.evaluate_saved(q1.TASK)
 
 
 def test_truncated_weights_leave_no_zip(tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from experiments import q2
+from experiments import datasets, q2
 from hw1 import task2
 from hw1.random_label_net import build_net, random_labels
 from pipeline import config, tasks
@@ -101,4 +101,4 @@ def test_the_smoke_run_writes_metrics_and_evaluate_reproduces_them(tmp_path, mon
     assert metrics["random"]["final_train_loss_max"] < 0.01
     weights = out / "q2_weights.pkl"
     assert (out / "metrics.json").exists() and weights.exists()
-    assert q2.evaluate(weights) == metrics["random"]["saved_test_acc"]
+    assert datasets.evaluate_saved(q2.TASK, weights) == metrics["random"]["saved_test_acc"]

@@ -14,7 +14,7 @@ import subprocess
 import unicodedata
 
 import pytest
-from conftest import NAMES_BY_SCRIPT, recorded
+from conftest import NAMES_BY_SCRIPT, recorded, repository_copy
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
@@ -362,22 +362,6 @@ def test_a_template_edit_retypesets_without_rerunning_experiments(quick_context)
 
 # --- the same report on another dataset, from one line of config.toml ---------------------------
 
-def _repository_copy(folder):
-    """The repository's files (tracked or not ignored) copied with their times, so that Make sees
-    the same setup as here, and .venv/ and data/ linked: nothing is installed or downloaded again,
-    and the results and report of the copy never touch this repository's."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                            cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
-    for name in filter(None, listed.split("\0")):
-        if name.split("/")[0] in (".venv", "data") or not (paths.ROOT / name).is_file():
-            continue
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(paths.ROOT / name, folder / name)
-    for linked in (".venv", "data"):
-        (folder / linked).symlink_to(paths.ROOT / linked)
-    return folder
-
-
 def _switch_dataset(repo, dataset):
     path = repo / "config.toml"
     text, count = re.subn(r'(?m)^dataset = "[^"]*"', f'dataset = "{dataset}"', path.read_text())
@@ -393,7 +377,7 @@ def _make_in(repo, *targets, dry=False):
 
 @pytest.mark.slow
 def test_one_config_line_gives_the_whole_quick_report_on_fashion_mnist(tmp_path):
-    repo = _repository_copy(tmp_path / "repo")
+    repo = repository_copy(tmp_path / "repo", linked=(".venv", "data"))
     _switch_dataset(repo, "fashion-mnist")
     plan = _make_in(repo, "report", dry=True).stdout
     assert "ensure_tex" not in plan and "pip install" not in plan, "the copy must reuse .venv/"
