@@ -16,6 +16,7 @@ experiments/plots.py and templates/<name>.tex.j2.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass, field
 from typing import Callable
@@ -88,7 +89,7 @@ class Q1:
 
     def quick(self) -> "Q1":
         """QUICK=1: the same runs with two epochs and one seed."""
-        return _replace(self, epochs=min(self.epochs, 2), seeds=self.seeds[:1])
+        return dataclasses.replace(self, epochs=min(self.epochs, 2), seeds=self.seeds[:1])
 
 
 @dataclass(frozen=True)
@@ -110,16 +111,11 @@ class Q2:
         require(self.draft_optimizer in OPTIMIZERS, "draft_optimizer", f"one of {OPTIMIZERS}")
 
     def check_dataset(self, dataset: str, require: Require) -> None:
-        pass
+        """No key of [q2] is given per dataset."""
 
     def quick(self) -> "Q2":
         """QUICK=1: one seed (its 60 full-batch epochs take seconds)."""
-        return _replace(self, seeds=self.seeds[:1])
-
-
-def _replace(section, **changes):
-    import dataclasses
-    return dataclasses.replace(section, **changes)
+        return dataclasses.replace(self, seeds=self.seeds[:1])
 
 
 @dataclass(frozen=True)
@@ -132,14 +128,6 @@ class Task:
     outputs: tuple[str, ...]       # what its run writes into its folder besides the weights
     figures: tuple[str, ...]       # drawn by `python -m experiments.plots <name>`, as <figure>.pdf
     saved_acc: tuple[str, str]     # metrics.json [section][key]: the shipped weights' accuracy
-
-    @property
-    def experiment(self) -> str:
-        return f"experiments.{self.name}"
-
-    @property
-    def template(self) -> str:
-        return f"{self.name}.tex.j2"
 
     @property
     def weights(self) -> str:
