@@ -118,18 +118,27 @@ def test_evaluation_reads_the_activation_from_the_weights_not_the_config(tmp_pat
     assert task1.evaluate(path, mnist_slice) == as_trained != as_relu
 
 
-@pytest.mark.slow  # runs the scripts in fresh interpreters
-@pytest.mark.parametrize("damage", ["truncated", "empty", "not a pickle", "wrong task"])
-def test_a_damaged_weights_file_is_refused_in_one_line(tmp_path, mnist_slice, damage, staged):
+def _damaged_weights(tmp_path, mnist_slice, damage, target):
     path, _ = _train_small(tmp_path, mnist_slice, "relu")
-    target = staged / f"{PREFIX}q1_weights.pkl"
     content = {"truncated": path.read_bytes()[:100], "empty": b"", "not a pickle": b"hello"}
     if damage == "wrong task":
         torch.save({"W1": torch.zeros(2), "meta": {"task": "q2", "format": 1}}, target)
     else:
         target.write_bytes(content[damage])
+    return target
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not a pickle", "wrong task"])
+def test_a_damaged_weights_file_is_refused(tmp_path, mnist_slice, damage):
+    target = _damaged_weights(tmp_path, mnist_slice, damage, tmp_path / "damaged.pkl")
     with pytest.raises(WeightsError, match="re-create it"):
         task1.load(target)
+
+
+@pytest.mark.slow  # runs the script in a fresh interpreter
+def test_a_damaged_weights_file_is_refused_by_the_eval_script_in_one_line(tmp_path, mnist_slice,
+                                                                         staged):
+    _damaged_weights(tmp_path, mnist_slice, "truncated", staged / f"{PREFIX}q1_weights.pkl")
     done = _python(staged, f"{PREFIX}q1_eval.py")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1

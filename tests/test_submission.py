@@ -26,23 +26,31 @@ def quick_results():
     return QUICK
 
 
-def _report_for(student: dict, tmp_path, monkeypatch):
-    """A quick report typeset for `student`, and the config sections answering with that student."""
-    real_read = config.read_sections
-    monkeypatch.setattr(submission.config, "read_sections", lambda *a, **k: {
-        **real_read(*a, **k), "student": config.Student(**student)})
-    ctx = context.build_context(config.read_sections(QUICK), QUICK)
-    build = tmp_path / "build"
-    pdf = tmp_path / "report.pdf"
+@pytest.fixture(scope="module")
+def hostile_report(quick_results, tmp_path_factory):
+    """One quick report typeset for the HOSTILE student, shared by the packing tests."""
+    sections = {**config.read_sections(QUICK), "student": config.Student(**HOSTILE)}
+    ctx = context.build_context(sections, QUICK)
+    folder = tmp_path_factory.mktemp("report")
+    build, pdf = folder / "build", folder / "report.pdf"
     pages = latex.typeset(build, pdf, render.render_all(ctx, build))
     inputs = provenance.file_hashes(context.pdf_sources(QUICK, "mnist"))
     (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": pages, "inputs": inputs}))
     return build, pdf
 
 
+@pytest.fixture
+def as_hostile(hostile_report, monkeypatch):
+    """The report, and the config sections answering with its student."""
+    real_read = config.read_sections
+    monkeypatch.setattr(submission.config, "read_sections", lambda *a, **k: {
+        **real_read(*a, **k), "student": config.Student(**HOSTILE)})
+    return hostile_report
+
+
 @pytest.mark.slow
-def test_a_hostile_name_packs_a_zip_that_verifies(quick_results, tmp_path, monkeypatch):
-    build, pdf = _report_for(HOSTILE, tmp_path, monkeypatch)
+def test_a_hostile_name_packs_a_zip_that_verifies(quick_results, as_hostile, tmp_path):
+    build, pdf = as_hostile
     lines = []
     out = submission.pack(tmp_path / "hw1.zip", quick_results, build, pdf, allow_quick=True,
                           report=lines.append)
@@ -58,8 +66,9 @@ def test_a_hostile_name_packs_a_zip_that_verifies(quick_results, tmp_path, monke
 
 
 @pytest.mark.slow
-def test_an_eval_that_disagrees_with_the_pdf_leaves_no_zip(quick_results, tmp_path, monkeypatch):
-    build, pdf = _report_for({"name": "Ann Lee", "id": "123"}, tmp_path, monkeypatch)
+def test_an_eval_that_disagrees_with_the_pdf_leaves_no_zip(quick_results, as_hostile, tmp_path,
+                                                           monkeypatch):
+    build, pdf = as_hostile
     real_context = context.build_context
 
     def context_with_other_number(*args, **kwargs):
