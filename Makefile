@@ -23,26 +23,21 @@ ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
 PDF := report/report$(if $(ON),-quick).pdf
 
-# File names live in pipeline/paths.py alone, the dataset in config.toml. pipeline.config writes
-# them as Make variables (CODE_<name>, FIGURES_<task>, RESULTS_<task>, IDX_FILES, DATASET,
-# DATA_FILES, DATASET_DIR, MNIST_FILES, DATASET_OF_<folder>) into this file, rebuilt when either
-# changes; if that fails (an unknown [data] dataset, say), Make stops here with the message rather
-# than running with empty prerequisite lists.
+# The tasks are declared in pipeline/tasks.py, file names in pipeline/paths.py, the dataset in
+# config.toml. pipeline.config writes them as Make variables (TASKS, SECTIONS, CODE_<name>,
+# FIGURES_<task>, RESULTS_<task>, IDX_FILES, DATASET, DATA_FILES, DATASET_DIR, MNIST_FILES,
+# DATASET_OF_<folder>) into this file, rebuilt when any changes; if that fails (an unknown [data]
+# dataset, say), Make stops here with the message rather than running with empty prerequisite lists.
 PATHS_MK := results/.paths.mk
 include $(PATHS_MK)
-$(PATHS_MK): pipeline/paths.py pipeline/config.py hw1/common.py config.toml
+$(PATHS_MK): pipeline/tasks.py pipeline/paths.py pipeline/config.py hw1/names.py config.toml
 	@mkdir -p $(@D)
 	@python3 -m pipeline.config makefile > $@.tmp && mv $@.tmp $@
 
 # The tasks' results for [data] dataset (derivations, alike for every dataset, stay in $(R)).
 RD := $(R)$(DATASET_DIR)
-SECTIONS := $(addprefix $(R)/.config/,student.json data.json q1.json q2.json report.json)
-Q1_FIGS := $(addprefix $(RD)/q1/,$(FIGURES_q1))
-Q2_FIGS := $(addprefix $(RD)/q2/,$(FIGURES_q2))
-Q1_RESULTS := $(addprefix $(RD)/q1/,$(RESULTS_q1))
-Q2_RESULTS := $(addprefix $(RD)/q2/,$(RESULTS_q2))
-Q1_OUT := $(Q1_RESULTS) $(Q1_FIGS)
-Q2_OUT := $(Q2_RESULTS) $(Q2_FIGS)
+SECTION_FILES := $(foreach section,$(SECTIONS),$(R)/.config/$(section).json)
+TASKS_OUT := $(foreach task,$(TASKS),$(addprefix $(RD)/$(task)/,$(RESULTS_$(task)) $(FIGURES_$(task))))
 BUILD_JSON := report/build/$(if $(ON),quick,full)/build.json
 
 help:  ## list the targets
@@ -65,7 +60,7 @@ $(TEX): report/ensure_tex.sh | $(STAMP)
 	@touch $@
 
 data: | $(STAMP)  ## fetch [data] dataset into data/<dataset>/raw and verify its MD5s (a no-op when present)
-	$(STEP) experiments.fetch
+	$(STEP) experiments.fetch --dataset $(DATASET)
 
 # Any dataset's four files (data/MNIST/raw/..., data/FashionMNIST/raw/...), fetched together.
 $(addprefix data/%/raw/,$(IDX_FILES)) &: | $(STAMP)
@@ -80,8 +75,8 @@ $(addprefix data/%/raw/,$(IDX_FILES)) &: | $(STAMP)
 config.toml: | $(STAMP)
 	@$(RUN) pipeline.config sections
 
-.PRECIOUS: $(SECTIONS)  # a config typo must not delete them (that would re-run every experiment)
-$(SECTIONS) &: config.toml | $(STAMP)
+.PRECIOUS: $(SECTION_FILES)  # a config typo must not delete them (that would re-run every experiment)
+$(SECTION_FILES) &: config.toml | $(STAMP)
 	@$(RUN) pipeline.config sections
 
 derivations: $(R)/derivations.json  ## prove and verify the softmax gradients -> results/derivations.json
@@ -89,25 +84,23 @@ derivations: $(R)/derivations.json  ## prove and verify the softmax gradients ->
 $(R)/derivations.json: $(CODE_derivations) | $(STAMP)
 	$(STEP) derivations build
 
-experiments: $(Q1_OUT) $(Q2_OUT)  ## Task 1 and Task 2 on [data] dataset: metrics, weights, figures -> results/q1, results/q2
+experiments: $(TASKS_OUT)  ## Task 1 and Task 2 on [data] dataset: metrics, weights, figures -> results/q1, results/q2
 
-# The data are order-only: their content is fixed by MD5, so a re-fetch with new timestamps
-# re-runs nothing.
+# The rules of one task (pipeline/tasks.py), made for each of TASKS: its run writes all its results
+# at once from its code and its config section; its figures are drawn from its metrics. The data
+# are order-only: their content is fixed by MD5, so a re-fetch with new timestamps re-runs nothing.
 # Precious, although .DELETE_ON_ERROR: each step replaces its files itself, all at once and only
 # when it has finished (a results folder as a whole, a figure or the PDF by rename), so a failed,
 # diverged or interrupted run must leave the previous results whole, which make would delete.
-.PRECIOUS: $(Q1_OUT) $(Q2_OUT) $(R)/derivations.json $(PDF) $(BUILD_JSON)
-$(Q1_RESULTS) &: $(CODE_q1) $(R)/.config/q1.json | $(DATA_FILES) $(STAMP)
-	$(STEP) experiments.q1 run
+.PRECIOUS: $(TASKS_OUT) $(R)/derivations.json $(PDF) $(BUILD_JSON)
+define TASK_RULES
+$(addprefix $(RD)/$(1)/,$(RESULTS_$(1))) &: $(CODE_$(1)) $(R)/.config/$(1).json | $(DATA_FILES) $(STAMP)
+	$$(STEP) experiments.$(1) run
 
-$(Q2_RESULTS) &: $(CODE_q2) $(R)/.config/q2.json | $(DATA_FILES) $(STAMP)
-	$(STEP) experiments.q2 run
-
-$(Q1_FIGS) &: $(RD)/q1/metrics.json $(CODE_plots)
-	$(STEP) experiments.plots q1
-
-$(Q2_FIGS) &: $(RD)/q2/metrics.json $(CODE_plots)
-	$(STEP) experiments.plots q2
+$(addprefix $(RD)/$(1)/,$(FIGURES_$(1))) &: $(RD)/$(1)/metrics.json $(CODE_plots)
+	$$(STEP) experiments.plots $(1)
+endef
+$(foreach task,$(TASKS),$(eval $(call TASK_RULES,$(task))))
 
 report: $(PDF) $(BUILD_JSON)  ## everything: data, derivations, experiments, figures -> report/report.pdf
 
@@ -122,7 +115,7 @@ $(shell mkdir -p $(R)/.config && ls templates/*.tex.j2 2>/dev/null | cmp -s - $(
 $(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(TEMPLATE_LIST) $(CODE_report) \
         $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
-        $(Q1_OUT) $(Q2_OUT) | $(STAMP) $(TEX)
+        $(TASKS_OUT) | $(STAMP) $(TEX)
 	$(STEP) report build
 
 watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml; one line each (Ctrl-C stops)

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from experiments import datasets, q1
-from hw1.common import DATASETS as TORCHVISION_CLASSES
+from hw1.names import DATASETS as TORCHVISION_CLASSES
 from hw1 import scratch_mlp as mlp
 from hw1 import task1
 from pipeline import cli, config, paths, provenance
@@ -149,7 +149,7 @@ def run() -> dict:
     }, REPEATS)
     loader = _timed(lambda: dataloader_epoch(cfg, dataset.name))
     scratch = seconds["scratch"]
-    q1_metrics = paths.dataset_results(dataset.name) / "q1" / "metrics.json"
+    q1_metrics = paths.task_results("q1", dataset.name) / "metrics.json"
     result = {
         "scratch_epoch_s": scratch, "matmul_floor_epoch_s": seconds["matmul_floor"],
         "eval_epoch_s": seconds["eval"], "eval_matmul_floor_s": seconds["eval_matmul_floor"],

@@ -15,8 +15,9 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from hw1 import common, data
-from pipeline import cli, paths
+from hw1 import data, names
+from pipeline import cli, config, paths
+from pipeline.tasks import Task
 
 FETCH_COMMAND = "make data"
 
@@ -57,7 +58,7 @@ FASHION_MNIST = Dataset(
         "8181f5470baa50b63fa0f6fddb340f0a", "15d484375f8d13e6eb1aabb0c3f46965"))),
     sources=("debian", "torchvision"))
 DATASETS = {dataset.name: dataset for dataset in (MNIST, FASHION_MNIST)}
-assert set(DATASETS) == set(common.DATASETS), "hw1.common.DATASETS names the same datasets"
+assert set(DATASETS) == set(names.DATASETS), "hw1.names.DATASETS names the same datasets"
 
 
 class DatasetError(cli.UserError):
@@ -110,16 +111,19 @@ def load_verified(dataset: Dataset, standardize: bool = True) -> dict:
     return {**data.load(paths.DATA, standardize, dataset=dataset.name), "data_md5": md5s}
 
 
-def evaluate_saved(task, weights_path: Path) -> float:
-    """Test accuracy of a task's saved network (task: hw1.task1 or hw1.task2) on the dataset it
-    was trained on, read from the weights file alone as the grader's eval script does; the test
-    files' MD5s are checked first, so a corrupted test set gives no number."""
+def evaluate_saved(task: Task, weights_path: Path | None = None) -> float:
+    """Test accuracy of a task's saved network (by default the one its run wrote for [data]
+    dataset) on the dataset it was trained on, read from the weights file alone as the grader's
+    eval script does; the test files' MD5s are checked first, so a corrupted test set gives no
+    number."""
     from hw1 import weights
+    grader = task.grader()
+    path = weights_path or paths.weights(task.name, config.read_dataset())
     try:
-        dataset = DATASETS[weights.trained_on(task.load(weights_path)[1])]
+        dataset = DATASETS[weights.trained_on(grader.load(path)[1])]
     except weights.WeightsError as err:  # the graders' advice, replaced by the project's
         # deleting comes first: a damaged file newer than its sources looks up to date to Make
-        rebuild = paths.make_command("experiments", Path(weights_path).parent.parent)
+        rebuild = paths.make_command("experiments", Path(path).parent.parent)
         raise err.advising(f"delete it and run `{rebuild}`") from None
     verified(dataset, splits=("t10k",))
-    return task.evaluate(weights_path, paths.DATA)
+    return grader.evaluate(path, paths.DATA)

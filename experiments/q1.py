@@ -5,7 +5,7 @@ seeds, and its ablations.
     python -m experiments.q1 evaluate   # test accuracy of results/q1/q1_weights.pkl, as the grader's
                                         # hw1_<id>_q1_eval.py computes it
 
-(results/<dataset>/q1/ for a dataset other than MNIST: pipeline.paths.dataset_results.)
+(results/<dataset>/q1/ for a dataset other than MNIST: pipeline.paths.task_results.)
 Training and evaluation are hw1.task1's, the code the graders receive. The main configuration is
 `[q1]` of config.toml; each ablation changes one of activation, learning rate, loss or hidden layer
 sizes and runs over the same seeds. Runs are independent single-threaded processes, two at a time:
@@ -27,8 +27,13 @@ import torch
 from experiments import datasets
 from hw1 import scratch_mlp as mlp
 from hw1 import task1, weights
-from hw1.common import atomic_folder, fixed_threads, weights_name
+from hw1.atomic import atomic_folder
+from hw1.names import weights_name
+from hw1.threads import fixed_threads
 from pipeline import cli, config, paths, provenance
+from pipeline.tasks import BY_NAME, Q1
+
+TASK = BY_NAME["q1"]
 
 
 class DivergedError(cli.UserError):
@@ -45,14 +50,14 @@ def layers_name(hidden) -> str:
     return "-".join(str(size) for size in hidden)
 
 
-def settings_for(cfg: config.Q1, seed: int, **change) -> task1.Settings:
+def settings_for(cfg: Q1, seed: int, **change) -> task1.Settings:
     values = {"hidden": tuple(cfg.hidden), "activation": cfg.activation, "loss": cfg.loss,
               "lr": cfg.lr, "batch_size": cfg.batch_size, "epochs": cfg.epochs,
               "standardize": cfg.standardize, "seed": seed}
     return task1.Settings(**{**values, **change})
 
 
-def run_settings(cfg: config.Q1) -> list[task1.Settings]:
+def run_settings(cfg: Q1) -> list[task1.Settings]:
     """Main configuration and every one-factor ablation, over all seeds, without duplicates."""
     changes = [{}]
     changes += [{"activation": a} for a in cfg.ablate_activation]
@@ -110,7 +115,7 @@ def _value_name(value) -> str:
     return layers_name(value) if isinstance(value, tuple) else value
 
 
-def ablation_tables(by_variant: dict[str, dict], cfg: config.Q1) -> dict:
+def ablation_tables(by_variant: dict[str, dict], cfg: Q1) -> dict:
     """Each factor: the baseline value and the other values, keyed by the value as a string."""
     def table(factor, values):
         baseline = getattr(settings_for(cfg, 0), factor)
@@ -159,7 +164,7 @@ def _status(run: dict) -> str:
             f"{run['wall_time_s']:.1f} s")
 
 
-def run_all(cfg: config.Q1, data: dict, workers: int = 2) -> list[dict]:
+def run_all(cfg: Q1, data: dict, workers: int = 2) -> list[dict]:
     """Every run, two processes at a time on CPU; one summary line per finished run."""
     specs = run_settings(cfg)
     if cfg.device == "cuda" or workers == 1:
@@ -177,21 +182,21 @@ def _collect(finished) -> list[dict]:
     return runs
 
 
-def _check_device(cfg: config.Q1) -> None:
+def _check_device(cfg: Q1) -> None:
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise config.ConfigError("config.toml: [q1] device = 'cuda' but no CUDA device is "
                                  "available here; set device = 'cpu'")
 
 
-def load_data(cfg: config.Q1, dataset: datasets.Dataset) -> dict:
+def load_data(cfg: Q1, dataset: datasets.Dataset) -> dict:
     data = datasets.load_verified(dataset, cfg.standardize)
     return {k: v.to(cfg.device) if k[0] in "xy" else v for k, v in data.items()}
 
 
 def run(out_dir=None) -> dict:
-    sections = config.load()
+    sections = config.read_sections(names=("data", "q1"))
     cfg, dataset = sections["q1"], datasets.DATASETS[sections["data"].dataset]
-    out_dir = out_dir or paths.dataset_results(dataset.name) / "q1"
+    out_dir = out_dir or paths.task_results("q1", dataset.name)
     _check_device(cfg)
     start = time.perf_counter()
     data = load_data(cfg, dataset)
@@ -215,7 +220,7 @@ def run(out_dir=None) -> dict:
                      "saved_test_acc": saved_test_acc},
             "ablations": ablation_tables(summaries, cfg),
             # as run: the target of this dataset alone
-            "config": {**config.as_dict(cfg), "target_test_acc": target},
+            "config": {**dataclasses.asdict(cfg), "target_test_acc": target},
             "dataset": dataset.describe(),
             "layers": [data["x_train"].shape[1], *cfg.hidden, task1.N_CLASSES],
             "n_train": len(data["x_train"]), "n_test": len(data["x_test"]),
@@ -250,13 +255,6 @@ def _save_model(run: dict, data: dict, folder) -> float:
     return task1.evaluate(path, paths.DATA)
 
 
-def evaluate(weights_path=None) -> float:
-    """Test accuracy of the saved network on the dataset it was trained on, read from the weights
-    file alone (as the grader does)."""
-    path = weights_path or paths.weights("q1", paths.dataset_results(config.dataset()))
-    return datasets.evaluate_saved(task1, path)
-
-
 def _run_line(args) -> str:
     metrics = run()
     m = metrics["main"]
@@ -269,5 +267,6 @@ def _run_line(args) -> str:
 if __name__ == "__main__":
     cli.run("experiments.q1", __doc__, {
         "run": cli.Command(_run_line, "train the main configuration and the ablations"),
-        "evaluate": cli.Command(lambda args: f"q1: test accuracy {evaluate():.4f}",
-                                "test accuracy of the saved weights")})
+        "evaluate": cli.Command(
+            lambda args: f"q1: test accuracy {datasets.evaluate_saved(TASK):.4f}",
+            "test accuracy of the saved weights")})

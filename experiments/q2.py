@@ -11,25 +11,30 @@ as in Zhang et al. 2017) and
 `draft` (the draft's stated setting, plain SGD at lr 0.01 for 20 epochs). The test set is all
 10,000 test images; for `random` their labels are independent Bernoulli(1/2) draws from the same
 generator, after the training labels, so any seed reproduces them. The images are [data] dataset's
-(MNIST by default; results/<dataset>/q2/ for another, pipeline.paths.dataset_results).
+(MNIST by default; results/<dataset>/q2/ for another, pipeline.paths.task_results).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 import time
 
 from experiments import datasets
 from hw1 import task2, weights
-from hw1.common import atomic_folder, weights_name
+from hw1.atomic import atomic_folder
+from hw1.names import weights_name
 from pipeline import cli, config, paths, provenance
+from pipeline.tasks import BY_NAME, Q2
+
+TASK = BY_NAME["q2"]
 
 LOSS_THRESHOLDS = (0.1, 0.01, 0.001)
 LN2 = math.log(2)
 KINDS = ("random", "control", "draft")
 
 
-def settings_for(kind: str, seed: int, cfg: config.Q2) -> task2.Settings:
+def settings_for(kind: str, seed: int, cfg: Q2) -> task2.Settings:
     optimizer, lr, epochs = ((cfg.draft_optimizer, cfg.draft_lr, cfg.draft_epochs)
                              if kind == "draft" else (cfg.optimizer, cfg.lr, cfg.epochs))
     return task2.Settings(hidden=tuple(cfg.hidden), n_train=cfg.n_train, optimizer=optimizer,
@@ -37,7 +42,7 @@ def settings_for(kind: str, seed: int, cfg: config.Q2) -> task2.Settings:
                           labels="parity" if kind == "control" else "random")
 
 
-def train_one(kind: str, seed: int, cfg: config.Q2, data: dict) -> dict:
+def train_one(kind: str, seed: int, cfg: Q2, data: dict) -> dict:
     settings = settings_for(kind, seed, cfg)
     start = time.perf_counter()
     run = task2.train(settings, data)
@@ -80,9 +85,9 @@ def _status(r: dict) -> str:
 
 
 def run(out_dir=None) -> dict:
-    sections = config.load()
+    sections = config.read_sections(names=("data", "q2"))
     cfg, dataset = sections["q2"], datasets.DATASETS[sections["data"].dataset]
-    out_dir = out_dir or paths.dataset_results(dataset.name) / "q2"
+    out_dir = out_dir or paths.task_results("q2", dataset.name)
     start = time.perf_counter()
     loaded = datasets.load_verified(dataset)
     data = task2.prepare(loaded, cfg.n_train)
@@ -98,7 +103,7 @@ def run(out_dir=None) -> dict:
         metrics["random"]["saved_test_acc"] = task2.evaluate(path, paths.DATA)  # the grader's way
         metrics.update(
             ln2=LN2, layers=[data["x_train"].shape[1], *cfg.hidden, 2], n_train=cfg.n_train,
-            n_test=len(data["x_test"]), config=config.as_dict(cfg), dataset=dataset.describe(),
+            n_test=len(data["x_test"]), config=dataclasses.asdict(cfg), dataset=dataset.describe(),
             weights_sha256=weights.sha256(path),  # the report refuses to state them for others
             provenance=provenance.record("q2", config.section_hash(cfg), cfg.seeds,
                                          time.perf_counter() - start, dataset.name,
@@ -108,13 +113,6 @@ def run(out_dir=None) -> dict:
         provenance.write_json(staging / "history.json", history)
         provenance.write_json(staging / "metrics.json", metrics)
     return metrics
-
-
-def evaluate(weights_path=None) -> float:
-    """Accuracy of the saved network on the dataset it was trained on, read from the weights file
-    alone (as the grader does)."""
-    path = weights_path or paths.weights("q2", paths.dataset_results(config.dataset()))
-    return datasets.evaluate_saved(task2, path)
 
 
 def _run_line(args) -> str:
@@ -128,5 +126,6 @@ def _run_line(args) -> str:
 if __name__ == "__main__":
     cli.run("experiments.q2", __doc__, {
         "run": cli.Command(_run_line, "train the random-label, control and draft runs"),
-        "evaluate": cli.Command(lambda args: f"q2: random-label test accuracy {evaluate():.4f}",
-                                "accuracy of the saved weights on the random-labelled test set")})
+        "evaluate": cli.Command(
+            lambda args: f"q2: random-label test accuracy {datasets.evaluate_saved(TASK):.4f}",
+            "accuracy of the saved weights on the random-labelled test set")})

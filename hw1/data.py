@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import DATASETS, DEFAULT_DATASET
+from .names import DATASETS, DEFAULT_DATASET
 
 
 class DataError(Exception):

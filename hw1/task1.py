@@ -20,7 +20,9 @@ from typing import Callable
 from . import data as data_io
 from . import scratch_mlp as mlp
 from . import weights
-from .common import DEFAULT_DATASET, check_fields, fixed_threads
+from .names import DEFAULT_DATASET
+from .settings import check_fields
+from .threads import fixed_threads
 
 TASK = "q1"
 N_CLASSES = 10

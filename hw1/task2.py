@@ -19,7 +19,9 @@ from typing import Callable
 
 from . import data as data_io
 from . import weights
-from .common import DEFAULT_DATASET, check_fields, fixed_threads
+from .names import DEFAULT_DATASET
+from .settings import check_fields
+from .threads import fixed_threads
 from .random_label_net import build_net, full_batch_step, make_optimizer, random_labels
 
 TASK = "q2"

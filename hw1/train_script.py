@@ -5,21 +5,22 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from . import common
+from . import names, script_cli
+from .settings import SettingsError, read_settings, settings_from
 
 
 def main(task, script: str, doc: str, argv: list[str] | None = None) -> int:
     """Retrain `task` (hw1.task1 or hw1.task2) with the settings shipped beside `script`, print
     one line per epoch, and save the weights beside the script."""
-    files = common.ScriptFiles(script, task.TASK, "train")
-    parser = common.script_parser(doc, files, train=True)
+    files = names.ScriptFiles(script, task.TASK, "train")
+    parser = script_cli.script_parser(doc, files, train=True)
     parser.add_argument("--epochs", type=_positive, help="train this many epochs instead")
     parser.add_argument("--out", type=Path, help="where to save the weights")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
-        raise common.SettingsError(f"--data {args.data}: no such folder")
-    shipped = common.read_settings(files, task.TASK)
-    settings = common.settings_from(task.Settings, shipped["settings"], files.settings)
+        raise SettingsError(f"--data {args.data}: no such folder")
+    shipped = read_settings(files, task.TASK)
+    settings = settings_from(task.Settings, shipped["settings"], files.settings)
     out = args.out or files.weights
     if args.epochs is not None and args.epochs != settings.epochs:
         settings = dataclasses.replace(settings, epochs=args.epochs)

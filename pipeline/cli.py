@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from hw1.common import environment_error
+from hw1.messages import environment_error
 
 
 class UserError(Exception):

@@ -1,7 +1,11 @@
-"""config.toml: the one file a student edits. Parsed into dataclasses, validated before any work.
+"""config.toml: the one file a student edits, and the one module that reads it. Parsed into
+dataclasses, validated before any work.
 
     python -m pipeline.config sections    # write results/.config/<section>.json when it changed
     python3 -m pipeline.config makefile   # the Makefile's variables, for [data] dataset
+
+Only these two commands, which Make runs, parse config.toml; every step reads the section files
+(`read_sections`) that the first writes, the files Make tracks.
 
 Unknown keys and invalid values raise ConfigError naming the key, before any training starts.
 The per-section JSON files let Make re-run only what a section feeds: a `[student]` edit
@@ -16,16 +20,13 @@ import hashlib
 import json
 import tomllib
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from hw1.common import DATASETS, DEFAULT_DATASET, write_text
+from hw1.atomic import write_text
+from hw1.names import DATASETS, DEFAULT_DATASET
 from pipeline import cli, paths
-
-ACTIVATIONS = ("relu", "sigmoid", "tanh")
-LOSSES = ("mse", "ce")
-DEVICES = ("cpu", "cuda")
-OPTIMIZERS = ("sgd", "adam")
+from pipeline.tasks import TASKS
 
 
 class ConfigError(cli.UserError):
@@ -123,48 +124,16 @@ class Data:
 
 
 @dataclass(frozen=True)
-class Q1:
-    hidden: list[int] = field(default_factory=lambda: [128, 64])  # 784-128-64-10
-    activation: str = "relu"          # hidden layers; the output is always softmax
-    loss: str = "mse"                 # mse on the softmax outputs (sum over classes, mean over batch) or ce
-    lr: float = 0.01                  # plain SGD step
-    batch_size: int = 32
-    epochs: int = 10
-    standardize: bool = True          # (x - mean) / std with the training set's pixel mean and std
-    # 5 seeds: the fewest at which the permutation test of report/claims.py can reach alpha = 0.01
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
-    # "epochs to reach" this test accuracy, for the ablations, by dataset: Fashion-MNIST is harder
-    # (an MLP ends near 87 % where MNIST's is near 97 %), and a 2-epoch QUICK run reaches 80 % there
-    target_test_acc: dict[str, float] = field(
-        default_factory=lambda: {"mnist": 0.9, "fashion-mnist": 0.8})
-    device: str = "cpu"
-    ablate_activation: list[str] = field(default_factory=lambda: ["sigmoid"])
-    ablate_lr: list[float] = field(default_factory=lambda: [0.05, 0.1])
-    ablate_loss: list[str] = field(default_factory=lambda: ["ce"])
-    ablate_hidden: list[list[int]] = field(default_factory=lambda: [[64], [256, 128], [128, 64, 32]])
-
-
-@dataclass(frozen=True)
-class Q2:
-    hidden: list[int] = field(default_factory=lambda: [128, 64])  # 784-128-64-2
-    n_train: int = 128
-    optimizer: str = "adam"
-    lr: float = 0.001
-    epochs: int = 60
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    draft_optimizer: str = "sgd"      # the draft's stated setting, run as stated
-    draft_lr: float = 0.01
-    draft_epochs: int = 20
-
-
-@dataclass(frozen=True)
 class Report:
     appendix: bool = True             # verification table and provenance after the two-page body
     audit: str = "stop"               # a template's hand-typed number, relation or verdict: stop | warn
 
 
 AUDIT_MODES = ("stop", "warn")
-SECTIONS = {"student": Student, "data": Data, "q1": Q1, "q2": Q2, "report": Report}
+# Each task's section is declared with the task (pipeline/tasks.py), its checks beside its keys.
+SECTIONS = {"student": Student, "data": Data, **{task.name: task.section for task in TASKS},
+            "report": Report}
+TASK_SECTIONS = tuple(task.name for task in TASKS)
 # [student] alone may be left out: the report then shows its placeholders in a red box, and
 # `make submission` refuses them; so may [data], for MNIST, the homework's dataset. Any other
 # missing section is an error, never silent defaults.
@@ -202,40 +171,17 @@ def _validate_values(name: str, s) -> None:
     if name == "student":
         _check_student_name(s.name, k("name"))
         _check_student_id(s.id, k("id"))
-    if name in ("q1", "q2"):
-        _require(all(h > 0 for h in s.hidden) and s.hidden, k("hidden"), s.hidden, "positive sizes")
-        _require(s.lr > 0, k("lr"), s.lr, "must be > 0")
-        _require(s.epochs > 0, k("epochs"), s.epochs, "must be > 0")
-        _require(len(s.seeds) > 0, k("seeds"), s.seeds, "give at least one seed")
     if name == "data":
         _require(s.dataset in DATASETS, k("dataset"), s.dataset, f"one of {', '.join(DATASETS)}")
-    if name == "q1":
-        _require(s.activation in ACTIVATIONS, k("activation"), s.activation, f"one of {ACTIVATIONS}")
-        _require(s.loss in LOSSES, k("loss"), s.loss, f"one of {LOSSES}")
-        _require(s.batch_size > 0, k("batch_size"), s.batch_size, "must be > 0")
-        _require(s.device in DEVICES, k("device"), s.device, f"one of {DEVICES}")
-        _require(set(s.target_test_acc) <= set(DATASETS)
-                 and all(0 < v < 1 for v in s.target_test_acc.values()), k("target_test_acc"),
-                 s.target_test_acc, f"a fraction for each dataset ({', '.join(DATASETS)}), "
-                                    f"like {{mnist = 0.9, fashion-mnist = 0.8}}")
-        _require(set(s.ablate_activation) <= set(ACTIVATIONS), k("ablate_activation"),
-                 s.ablate_activation, f"each one of {ACTIVATIONS}")
-        _require(set(s.ablate_loss) <= set(LOSSES), k("ablate_loss"), s.ablate_loss,
-                 f"each one of {LOSSES}")
-        _require(all(v > 0 for v in s.ablate_lr), k("ablate_lr"), s.ablate_lr, "each > 0")
-        _require(all(_layer_sizes(h) for h in s.ablate_hidden), k("ablate_hidden"),
-                 s.ablate_hidden, "each a list of positive layer sizes, like [[64], [256, 128]]")
+    if name in TASK_SECTIONS:
+        s.check(_requirer(name, s))
     if name == "report":
         _require(s.audit in AUDIT_MODES, k("audit"), s.audit, f"one of {', '.join(AUDIT_MODES)}")
-    if name == "q2":
-        _require(0 < s.n_train <= 60000, k("n_train"), s.n_train, "between 1 and 60000")
-        _require(s.optimizer in OPTIMIZERS, k("optimizer"), s.optimizer, f"one of {OPTIMIZERS}")
-        _require(s.draft_optimizer in OPTIMIZERS, k("draft_optimizer"), s.draft_optimizer,
-                 f"one of {OPTIMIZERS}")
 
 
-def _layer_sizes(sizes: list) -> bool:
-    return bool(sizes) and all(type(size) is int and size > 0 for size in sizes)
+def _requirer(name: str, section):
+    """The `require(ok, key, what)` a task's section checks itself with (pipeline/tasks.py)."""
+    return lambda ok, key, what: _require(ok, f"[{name}] {key}", getattr(section, key), what)
 
 
 def _section(name: str, table: dict):
@@ -275,11 +221,9 @@ def _listed(items: list[str], conjunction: str) -> str:
 
 
 def _quick(sections: dict) -> dict:
-    """QUICK=1: the same pipeline with few epochs and one seed."""
-    q1, q2 = sections["q1"], sections["q2"]
-    sections["q1"] = dataclasses.replace(q1, epochs=min(q1.epochs, 2), seeds=q1.seeds[:1])
-    sections["q2"] = dataclasses.replace(q2, seeds=q2.seeds[:1])
-    return sections
+    """QUICK=1: the same pipeline with few epochs and one seed (each task says how)."""
+    return {name: section.quick() if name in TASK_SECTIONS else section
+            for name, section in sections.items()}
 
 
 def _read(path: Path) -> dict:
@@ -311,18 +255,13 @@ def load(path: Path = paths.CONFIG, quick: bool = paths.QUICK) -> dict:
 
 
 def _check_dataset_keys(sections: dict) -> None:
-    """The keys given per dataset must give one for [data] dataset."""
-    dataset, targets = sections["data"].dataset, sections["q1"].target_test_acc
-    _require(dataset in targets, "[q1] target_test_acc", targets,
-             f"it gives no target for [data] dataset = {dataset!r}; add {dataset} = <a fraction>")
-
-
-def as_dict(section) -> dict:
-    return dataclasses.asdict(section)
+    """The keys a task's section gives per dataset must give one for [data] dataset."""
+    for name in TASK_SECTIONS:
+        sections[name].check_dataset(sections["data"].dataset, _requirer(name, sections[name]))
 
 
 def section_hash(section) -> str:
-    text = json.dumps(as_dict(section), sort_keys=True)
+    text = json.dumps(dataclasses.asdict(section), sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -332,11 +271,38 @@ def write_sections(out_dir: Path = paths.CONFIG_SECTIONS, sections: dict | None 
     changed = []
     for name, section in (sections or load()).items():
         target = out_dir / f"{name}.json"
-        text = json.dumps({"quick": paths.QUICK, **as_dict(section)}, sort_keys=True, indent=1)
+        text = json.dumps({"quick": paths.QUICK, **dataclasses.asdict(section)}, sort_keys=True,
+                          indent=1)
         if not target.exists() or target.read_text() != text:
             write_text(target, text)
             changed.append(name)
     return changed
+
+
+def read_sections(results: Path = paths.RESULTS, names=tuple(SECTIONS)) -> dict:
+    """{section name: dataclass} as `make` last wrote them from config.toml, into
+    <results>/.config/<section>.json: what every step reads, so that config.toml is parsed once
+    per `make` run and each step sees exactly the section file that Make tracks."""
+    return {name: _read_section(results / ".config" / f"{name}.json", name, results)
+            for name in names}
+
+
+def read_dataset(results: Path = paths.RESULTS) -> str:
+    """[data] dataset, from its section file."""
+    return read_sections(results, ("data",))["data"].dataset
+
+
+def _read_section(path: Path, name: str, results: Path):
+    command = paths.make_command("report", results)
+    try:
+        table = json.loads(path.read_text(encoding="utf-8"))
+        table.pop("quick")
+    except FileNotFoundError:
+        raise ConfigError(f"{paths.relative(path)} is missing; run `{command}`, which writes it "
+                          f"from config.toml") from None
+    except (ValueError, KeyError, TypeError, AttributeError):  # truncated or hand-edited
+        raise ConfigError(f"{paths.relative(path)} is damaged; delete it and run `{command}`") from None
+    return _section(name, table)
 
 
 def _sections_line(args) -> str:
@@ -345,7 +311,7 @@ def _sections_line(args) -> str:
 
 
 def _makefile_lines(args) -> str:
-    return paths.makefile_variables(dataset()).rstrip("\n")
+    return paths.makefile_variables(dataset(), tuple(SECTIONS)).rstrip("\n")
 
 
 if __name__ == "__main__":

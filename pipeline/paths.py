@@ -1,15 +1,16 @@
 """Where every file of the pipeline lives: the one place that knows (as in showyourwork's paths.py).
 
-Only the standard library (and hw1.common, itself standard-library only) is imported, so the
-Makefile can ask with the system Python before the virtual environment exists; it asks through
-pipeline.config, which reads the dataset from config.toml:
+Only the standard library (and hw1.names and pipeline.tasks, themselves standard-library only)
+is imported, so the Makefile can ask with the system Python before the virtual environment exists;
+it asks through pipeline.config, which reads the dataset from config.toml:
 
     python3 -m pipeline.config makefile   # the Makefile's variables: code lists, figures, data files
 """
 import os
 from pathlib import Path
 
-from hw1.common import DATASETS, DEFAULT_DATASET, weights_name
+from hw1.names import DATASETS, DEFAULT_DATASET
+from pipeline.tasks import BY_NAME, TASKS, Task
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.toml"
@@ -17,9 +18,7 @@ DATA = ROOT / "data"                      # torchvision's layout: DATA/MNIST/raw
 DATA_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",  # the same for every dataset
               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 TEMPLATES = ROOT / "templates"
-GRADER_PACKAGE = ROOT / "hw1"             # shipped in the zip as hw1/: these modules, no others
-GRADER_MODULES = ("__init__", "common", "data", "weights", "scratch_mlp", "task1",
-                  "random_label_net", "task2", "train_script")
+GRADER_PACKAGE = ROOT / "hw1"             # shipped in the zip as hw1/, every module of it
 GRADER_SCRIPTS = GRADER_PACKAGE / "scripts"
 
 # QUICK=1 runs the same pipeline with few epochs and one seed; its outputs live apart so that a quick
@@ -32,15 +31,6 @@ DERIVATIONS_JSON = RESULTS / "derivations.json"   # the same for every dataset
 BENCH_JSON = ROOT / "results" / "bench.json"
 BUILD = ROOT / "report" / "build" / ("quick" if QUICK else "full")
 PDF = ROOT / "report" / ("report-quick.pdf" if QUICK else "report.pdf")
-
-# What each task's run writes into results/<task>/ (besides the figures); all or nothing.
-RESULT_FILES = {"q1": ("metrics.json", "history.json", "test_predictions.json", weights_name("q1")),
-                "q2": ("metrics.json", "history.json", weights_name("q2"))}
-
-# Figures per experiment, by name (the Jinja context's key) and file name in results/<task>/.
-FIGURES = {"q1": ("q1_accuracy", "q1_ablations", "q1_confusion", "q1_misclassified"),
-           "q2": ("q2_loss",)}
-
 
 def relative(path: Path) -> str:
     """A path as typed from the repository's root (absolute when it lies elsewhere)."""
@@ -68,14 +58,26 @@ def dataset_results(dataset: str, results: Path = RESULTS) -> Path:
     return results if dataset == DEFAULT_DATASET else results / dataset
 
 
-def figure(name: str, results: Path) -> Path:
-    """A figure of the dataset whose results folder (dataset_results) is `results`."""
-    return results / name.split("_")[0] / f"{name}.pdf"
+def task_results(task: str, dataset: str, results: Path = RESULTS) -> Path:
+    """The one place that says where a task's results live: results/<task>/ for MNIST,
+    results/<dataset>/<task>/ for another dataset (results/quick/... for QUICK=1)."""
+    return dataset_results(dataset, results) / task
 
 
-def weights(task: str, results: Path) -> Path:
-    """A task's weights in the dataset results folder `results` (dataset_results)."""
-    return results / task / weights_name(task)
+def figures(task: Task, dataset: str, results: Path = RESULTS) -> dict[str, Path]:
+    """A task's figures by name (the Jinja context's key): <task results>/<name>.pdf."""
+    folder = task_results(task.name, dataset, results)
+    return {name: folder / f"{name}.pdf" for name in task.figures}
+
+
+def weights(task: str, dataset: str, results: Path = RESULTS) -> Path:
+    """The weights file a task's run wrote (what the zip ships for it)."""
+    return task_results(task, dataset, results) / BY_NAME[task].weights
+
+
+def grader_modules() -> list[Path]:
+    """The hw1 package as the zip ships it."""
+    return sorted(GRADER_PACKAGE.glob("*.py"))
 
 
 def submission_zip(student_id: str) -> Path:
@@ -92,14 +94,13 @@ def source_zip(student_id: str) -> Path:
 # Kept narrow: plumbing whose edits cannot change a number (cli, provenance, the config parser,
 # data fetching) is left out, so fixing a message re-runs nothing. experiments/datasets.py is in:
 # its MD5s say which data the tasks read, and metrics.json records its names.
-HW1_SHARED = ["hw1/common.py", "hw1/data.py", "hw1/weights.py", "experiments/datasets.py"]
+HW1_SHARED = ["hw1/threads.py", "hw1/data.py", "hw1/weights.py", "experiments/datasets.py"]
 CODE = {
     "derivations": ["derivations/softmax.py", "derivations/identities.py", "derivations/verify.py",
                     "derivations/formula_check.py", "derivations/notation.py", "derivations/build.py",
                     "derivations/formula.py",
                     "derivations/formula_plain.lark", "derivations/formula_latex.lark"],
-    "q1": [*HW1_SHARED, "hw1/scratch_mlp.py", "hw1/task1.py", "experiments/q1.py"],
-    "q2": [*HW1_SHARED, "hw1/random_label_net.py", "hw1/task2.py", "experiments/q2.py"],
+    **{task.name: [*HW1_SHARED, *task.code] for task in TASKS},
     "plots": ["experiments/plots.py"],
     "report": ["report/render.py", "report/context.py", "report/latex.py", "report/claims.py",
                "report/errors.py", "report/budget.py", "report/__main__.py", "report/confine.lua",
@@ -108,15 +109,17 @@ CODE = {
 }
 
 
-def makefile_variables(dataset: str) -> str:
-    """As Make variable definitions: CODE_<name>, FIGURES_<task>, RESULTS_<task>, IDX_FILES (file
-    names), each dataset's name by its folder (DATASET_OF_<folder>), the course's data files
-    (MNIST_FILES), and for the configured `dataset` its name, data files and results folder below
-    results/ (DATASET, DATA_FILES, DATASET_DIR: empty for MNIST)."""
-    lines = [f"CODE_{name} := {' '.join(files)}" for name, files in CODE.items()]
-    lines += [f"FIGURES_{task} := {' '.join(f'{n}.pdf' for n in names)}"
-              for task, names in FIGURES.items()]
-    lines += [f"RESULTS_{task} := {' '.join(names)}" for task, names in RESULT_FILES.items()]
+def makefile_variables(dataset: str, sections: tuple[str, ...]) -> str:
+    """As Make variable definitions: TASKS and per task RESULTS_<task>, FIGURES_<task> (file
+    names), CODE_<name>, the config SECTIONS, IDX_FILES, each dataset's name by its folder
+    (DATASET_OF_<folder>), the course's data files (MNIST_FILES), and for the configured `dataset`
+    its name, data files and results folder below results/ (DATASET, DATA_FILES, DATASET_DIR:
+    empty for MNIST)."""
+    lines = [f"TASKS := {' '.join(task.name for task in TASKS)}",
+             f"SECTIONS := {' '.join(sections)}"]
+    lines += [f"CODE_{name} := {' '.join(files)}" for name, files in CODE.items()]
+    lines += [f"FIGURES_{task.name} := {' '.join(f'{n}.pdf' for n in task.figures)}" for task in TASKS]
+    lines += [f"RESULTS_{task.name} := {' '.join(task.results)}" for task in TASKS]
     lines.append(f"IDX_FILES := {' '.join(DATA_FILES)}")
     lines += [f"DATASET_OF_{folder} := {name}" for name, folder in DATASETS.items()]
     files = lambda name: " ".join(  # noqa: E731

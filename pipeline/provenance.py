@@ -1,8 +1,10 @@
 """What produced a results file: commit, dirty flag, code and config hashes, dataset and its MD5s,
 versions.
 
-Every results JSON carries this under "provenance"; the report refuses results whose code or
-config hash differs from the current files (they are stale) and says which target refreshes them.
+Every results JSON carries this under "provenance", and report/build/<mode>/build.json the hash
+of every file the PDF was built from. One judge (`stale`) compares what a file recorded with its
+sources now, for the report (results) and the submission (the PDF) alike, and says in one line
+which source changed and which command refreshes it.
 """
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ import platform
 import subprocess
 from pathlib import Path
 
-from hw1.common import write_text
-from pipeline import paths
+from hw1.atomic import write_text
+from pipeline import config, paths
 
 
 def _git(*args: str) -> str:
@@ -31,6 +33,37 @@ def code_hash(experiment: str) -> str:
     for rel in sorted(paths.CODE[experiment]):
         digest.update(rel.encode() + b"\0" + (paths.ROOT / rel).read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def file_hashes(files) -> dict[str, str]:
+    """{path as typed from the root: sha256 of its content} (missing files: "missing")."""
+    return {paths.relative(path): (hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+                                   if Path(path).is_file() else "missing") for path in files}
+
+
+def results_sources(name: str, sections: dict) -> dict:
+    """What a results file of `name` (derivations, a task) was made from: its code, and for a
+    task its config section and the dataset. {key in its provenance: (value now, its name)}."""
+    sources = {"code_hash": (code_hash(name), f"the code of {name} ({', '.join(paths.CODE[name])})")}
+    if name in sections:
+        sources["config_hash"] = (config.section_hash(sections[name]), f"[{name}] in config.toml")
+        sources["dataset"] = (sections["data"].dataset, "[data] dataset")
+    return sources
+
+
+def stale(path: Path, recorded: dict, sources: dict, command: str) -> str | None:
+    """None when every source is as `path` recorded it; otherwise the one line that says which
+    changed and which command refreshes it. `sources`: {key: (value now, how it is named)}, the
+    keys those of `recorded` (a results file's provenance, a build's input hashes)."""
+    for key, (now, what) in sources.items():
+        then = recorded.get(key)
+        if then == now:
+            continue
+        if key == "dataset":
+            return (f"{paths.relative(path)} holds results on {then}, but [data] dataset is {now}; "
+                    f"run `{command}` to refresh it")
+        return f"{paths.relative(path)} is stale: {what} changed since it ran; run `{command}` to refresh it"
+    return None
 
 
 def versions() -> dict[str, str]:

@@ -11,13 +11,12 @@ Its summary is printed and kept in report/build/<full|quick>/audit.txt.
 import json
 import time
 
-from hw1.common import write_text
-from pipeline import cli, paths
+from hw1.atomic import write_text
+from pipeline import cli, paths, provenance
 from report import audit as audit_mod
 from report import budget, context, fonts, latex, render
-from report.errors import ReportError
-
 from report.claims import ALPHA  # the level every comparison is decided at
+from report.errors import ReportError
 
 
 class AuditError(ReportError):
@@ -66,6 +65,8 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
             "audit": "failed" if found.findings else "passed", "audit_summary": summary,
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
+            # what the PDF was built from, by hash: the submission refuses it when any changed
+            "inputs": provenance.file_hashes(context.pdf_sources(paths.RESULTS, ctx["dataset"]["name"])),
             "layout": budget.measure(log), "warnings": latex.typeset_warnings(log, line_maps)}
     write_text(build_dir / "build.json", json.dumps(info, indent=1))
     return info

@@ -1,39 +1,39 @@
-"""The Jinja context: every number and equation the report shows, read from results/ and config.toml.
+"""The Jinja context: every number and equation the report shows, read from results/ and the
+config sections Make wrote there (results/.config/<section>.json).
 
 Results are refused when missing (naming the make command that writes them, QUICK=1 for the quick
-results) or stale (their recorded code or config hash differs from the current files, or they are
-another dataset's than [data] dataset).
+results) or stale (provenance.stale: their recorded code or config hash differs from the current
+files, or they are another dataset's than [data] dataset).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 from hw1 import weights
-from hw1.common import DEFAULT_DATASET
+from hw1.names import DEFAULT_DATASET, weights_name
 from pipeline import config, paths, provenance
+from pipeline.tasks import TASKS
 from report import claims
 from report import provenance_marks as marks
 from report.errors import ReportError
 
 
 def sources(results: Path, dataset: str) -> dict:
-    """results file -> (its path, config section, make command that writes it)."""
-    tasks = paths.dataset_results(dataset, results)
+    """results name (derivations, each task) -> (its file, the make command that writes it)."""
     experiments = paths.make_command("experiments", results)
-    return {"derivations": (results / "derivations.json", None, paths.make_command("derivations", results)),
-            "q1": (tasks / "q1" / "metrics.json", "q1", experiments),
-            "q2": (tasks / "q2" / "metrics.json", "q2", experiments)}
+    return {"derivations": (results / "derivations.json", paths.make_command("derivations", results)),
+            **{task.name: (paths.task_results(task.name, dataset, results) / "metrics.json", experiments)
+               for task in TASKS}}
 
 
 def figure_paths(results: Path, dataset: str) -> dict:
-    tasks = paths.dataset_results(dataset, results)
-    return {name: paths.figure(name, tasks) for names in paths.FIGURES.values() for name in names}
+    return {name: path for task in TASKS for name, path in paths.figures(task, dataset, results).items()}
 
 
 def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> dict:
-    dataset = sections["data"].dataset
-    path, section, target = sources(results, dataset)[name]
+    path, target = sources(results, sections["data"].dataset)[name]
     if not path.exists():
         raise ReportError(f"{paths.relative(path)} is missing; run `{target}` to produce it")
     try:
@@ -42,19 +42,16 @@ def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> di
     except (ValueError, KeyError, TypeError):  # truncated or hand-edited
         raise ReportError(f"{paths.relative(path)} is damaged; delete it and run `{target}` to "
                           f"write it again") from None
-    recorded = data["provenance"]
-    if recorded["code_hash"] != provenance.code_hash(name):
-        raise ReportError(f"{paths.relative(path)} is stale: the code of {name} ({', '.join(paths.CODE[name])}) "
-                          f"changed since it ran; run `{target}` to refresh it")
-    if section and recorded["config_hash"] != config.section_hash(sections[section]):
-        raise ReportError(f"{paths.relative(path)} is stale: [{section}] in config.toml changed since it "
-                          f"ran; run `{target}` to refresh it")
-    if section and recorded.get("dataset") != dataset:
-        raise ReportError(f"{paths.relative(path)} holds results on {recorded.get('dataset')}, but [data] "
-                          f"dataset is {dataset}; run `{target}` to refresh it")
-    if section:
-        check_weights(data, path, paths.weights(name, path.parent.parent), target)
+    why = provenance.stale(path, data["provenance"], provenance.results_sources(name, sections),
+                           target)
+    if why:
+        raise ReportError(why)
+    if name in TASK_NAMES:
+        check_weights(data, path, path.parent / weights_name(name), target)
     return data
+
+
+TASK_NAMES = {task.name for task in TASKS}
 
 
 def check_weights(metrics: dict, metrics_path: Path, weights_path: Path, target: str) -> None:
@@ -72,6 +69,17 @@ def check_weights(metrics: dict, metrics_path: Path, weights_path: Path, target:
     if weights.sha256(weights_path) != recorded:
         raise ReportError(f"{shown} is not the weights file {described_by} describes (its sha256 "
                           f"differs); delete {shown} and run `{target}` to train it again")
+
+
+def pdf_sources(results: Path, dataset: str) -> list[Path]:
+    """Every file the PDF is built from: the templates, the renderer's code, the config sections
+    it shows, the derivations, and each task's metrics and figures (build.json records their
+    hashes; the submission refuses a PDF whose sources changed since)."""
+    return [*sorted(paths.TEMPLATES.glob("*.tex.j2")), *sorted(paths.TEMPLATES.glob("*.bib")),
+            *(paths.ROOT / f for f in paths.CODE["report"]),
+            *(results / ".config" / f"{name}.json" for name in ("student", "data", "report")),
+            *(path for path, _ in sources(results, dataset).values()),
+            *figure_paths(results, dataset).values()]
 
 
 def load_figures(results: Path, dataset: str) -> dict:
@@ -129,26 +137,33 @@ WHY = {"verified": "only verified equations are typeset",
 
 
 def build_context(sections: dict | None = None, results: Path = paths.RESULTS) -> dict:
-    """Everything the templates may show; `results` is results/ or results/quick/. Every value is
-    tracked with its source and every equation and sentence marked, for the audit."""
-    sections = sections or config.load()
+    """Everything the templates may show; `results` is results/ or results/quick/."""
+    sections = sections or config.read_sections(results)
     derivations = load_results("derivations", sections, results)
-    q1, q2 = (load_results(name, sections, results) for name in ("q1", "q2"))
+    tasks = {task.name: load_results(task.name, sections, results) for task in TASKS}
+    return context_from(sections, derivations, tasks, load_figures(results, sections["data"].dataset))
+
+
+def context_from(sections: dict, derivations: dict, tasks: dict, figures: dict) -> dict:
+    """The context of results already loaded (and judged fresh): {task name: its metrics}. Every
+    value is tracked with its source and every equation and sentence marked, for the audit."""
+    q1 = tasks["q1"]  # the dataset and the quick mark are Task 1's (every task records them)
     eq, refuted, definition, records = equation_lookup(derivations)
     identities = [r for r in records.values() if r.get("kind") == "identity"]
     return {
-        "student": marks.track(config.as_dict(sections["student"]), "config.student"),
+        "student": marks.track(dataclasses.asdict(sections["student"]), "config.student"),
         "student_unset": config.unset_student_keys(sections["student"]),
-        "report": marks.track(config.as_dict(sections["report"]), "config.report"),
+        "report": marks.track(dataclasses.asdict(sections["report"]), "config.report"),
         "quick": q1["provenance"]["quick"],
-        "q1": marks.track(q1, "q1"), "q2": marks.track(q2, "q2"),
+        **{name: marks.track(data, name) for name, data in tasks.items()},
+        "tasks": list(tasks),
         "identities": [_pieces(r, "relation") for r in identities],
         "eq": eq, "refuted": refuted, "definition": definition,
-        "claims": marks.AuditedClaims(claims.Claims(q1, q2)),
-        "figures": load_figures(results, sections["data"].dataset),
+        "claims": marks.AuditedClaims(claims.Claims(**tasks)),
+        "figures": figures,
         "dataset": marks.track(q1["dataset"], "q1.dataset"),
         # the draft's numbers and the course's threshold are MNIST's: compared only there
         "draft_applies": q1["dataset"]["name"] == DEFAULT_DATASET,
-        "provenance": marks.track({"q1": q1["provenance"], "q2": q2["provenance"],
+        "provenance": marks.track({**{name: data["provenance"] for name, data in tasks.items()},
                                    "derivations": derivations["provenance"]}, "provenance"),
     }

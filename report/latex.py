@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from hw1.common import atomic_write, write_bytes
+from hw1.atomic import atomic_write, write_bytes
 from report.errors import ReportError
 
 ERROR_LINE = re.compile(r"^(?:\./)?([\w.-]+\.tex):(\d+): (.*)$")

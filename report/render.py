@@ -22,7 +22,7 @@ import jinja2
 import jinja2.sandbox
 from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
-from hw1.common import write_bytes, write_text
+from hw1.atomic import write_bytes, write_text
 from pipeline import config, paths
 from report import audit as audit_mod
 from report import provenance_marks as marks

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from hw1.common import atomic_write
+from hw1.atomic import atomic_write
 from pipeline import cli, config, paths
 from report import latex
 from report.errors import ReportError

@@ -34,24 +34,18 @@ import zipfile
 from pathlib import Path
 
 from experiments import datasets
-from hw1 import common, data, task1, task2
-from hw1.common import DEFAULT_DATASET, atomic_write
+from hw1 import data, names
+from hw1.atomic import atomic_write
+from hw1.names import DEFAULT_DATASET
 from hw1.weights import WeightsError
-from pipeline import cli, config, paths
+from pipeline import cli, config, paths, provenance
+from pipeline.tasks import TASKS
 from report import budget, context
 from report.errors import ReportError
 
 BODY_PAGE_LIMIT = 2
-TASKS = {"q1": task1, "q2": task2}
-SAVED_ACC = {"q1": ("main", "saved_test_acc"), "q2": ("random", "saved_test_acc")}
-# Run in a fresh interpreter inside the unzipped folder; the script's path is its only argument.
-EVAL_RUNNER = """import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("eval_script", sys.argv[1])
-script = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(script)
-import hw1
-print(json.dumps({"accuracy": script.evaluate_hw1(), "hw1": hw1.__file__}))
-"""
+# Runs each eval script in a fresh interpreter; the script's path is its only argument.
+EVAL_RUNNER = Path(__file__).with_name("eval_runner.py")
 
 
 class SubmissionError(ReportError):
@@ -99,7 +93,7 @@ def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
                  pdf: Path = paths.PDF, allow_quick: bool = False) -> dict:
     """Refuse an unset student, another dataset than the course's, or a missing, stale, quick or
     over-long report; return the context."""
-    sections = config.load(quick=False)
+    sections = config.read_sections(results)
     check_student(sections["student"])
     check_dataset(sections["data"])
     if not pdf.exists() or not (build / "build.json").exists():
@@ -113,12 +107,12 @@ def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
     if quick and not allow_quick:
         raise SubmissionError("the report is a quick run (QUICK=1); run `make report` for the full one")
     check_audit(info, build / "build.json")
-    ctx = context.build_context(config.load(quick=quick), results)  # raises when stale
-    newest = max(p.stat().st_mtime for p in [*paths.TEMPLATES.glob("*.j2"),
-                                             *(results / task / "metrics.json" for task in TASKS)])
-    if pdf.stat().st_mtime < newest:
-        raise SubmissionError(f"{paths.relative(pdf)} is older than its templates or results; "
-                              f"run `make report`")
+    ctx = context.build_context(sections, results)  # raises when the results are stale
+    sources = provenance.file_hashes(context.pdf_sources(results, sections["data"].dataset))
+    why = provenance.stale(pdf, info.get("inputs", {}), {f: (h, f) for f, h in sources.items()},
+                           paths.make_command("report", results))
+    if why:
+        raise SubmissionError(why)
     over_budget = budget.check(info, BODY_PAGE_LIMIT)
     if over_budget:
         raise SubmissionError(f"{over_budget}; the course allows {BODY_PAGE_LIMIT} pages")
@@ -128,14 +122,14 @@ def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
 def settings_file(student: dict, results: Path) -> bytes:
     """The student and the hyperparameters each shipped weights file was trained with, as JSON."""
     content = {"student": {"name": student["name"], "id": student["id"]}}
-    for task, module in TASKS.items():
-        content[task] = _load_weights(module, paths.weights(task, results))[1]["settings"]
+    for task in TASKS:
+        content[task.name] = _load_weights(task, paths.weights(task.name, DEFAULT_DATASET, results))[1]["settings"]
     return json.dumps(content, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def _load_weights(module, path: Path):
+def _load_weights(task, path: Path):
     try:
-        return module.load(path)
+        return task.grader().load(path)
     except WeightsError as err:  # the grader's advice replaced by the command that rebuilds it
         raise SubmissionError(f"{err.path} {err.problem}; delete it and run `make submission` "
                               f"again (it trains that task again)") from None
@@ -143,9 +137,9 @@ def _load_weights(module, path: Path):
 
 def grader_code(prefix: str) -> dict[str, Path]:
     """The four scripts, renamed with the prefix, and the hw1 package they import."""
-    files = {common.script_name(task, kind, prefix): paths.GRADER_SCRIPTS / common.script_name(task, kind)
-             for task in TASKS for kind in common.SCRIPT_KINDS}
-    files.update({f"hw1/{name}.py": paths.GRADER_PACKAGE / f"{name}.py" for name in paths.GRADER_MODULES})
+    files = {names.script_name(task.name, kind, prefix): paths.GRADER_SCRIPTS / names.script_name(task.name, kind)
+             for task in TASKS for kind in names.SCRIPT_KINDS}
+    files.update({f"hw1/{module.name}": module for module in paths.grader_modules()})
     return files
 
 
@@ -154,8 +148,8 @@ def contents(student: dict, results: Path, pdf: Path) -> dict[str, Path | bytes]
     prefix = f"hw1_{student['id']}_"
     files: dict[str, Path | bytes] = {f"{prefix}report.pdf": pdf, **grader_code(prefix)}
     for task in TASKS:
-        files[common.weights_name(task, prefix)] = paths.weights(task, results)
-    files[f"{prefix}{common.SETTINGS_NAME}"] = settings_file(student, results)
+        files[names.weights_name(task.name, prefix)] = paths.weights(task.name, DEFAULT_DATASET, results)
+    files[f"{prefix}{names.SETTINGS_NAME}"] = settings_file(student, results)
     return files
 
 
@@ -226,7 +220,7 @@ def _failure(done: subprocess.CompletedProcess) -> str:
 
 def run_eval(folder: Path, script: str, elsewhere: Path) -> dict:
     """evaluate_hw1() of one eval script, in a fresh interpreter whose only code is the zip's."""
-    done = _fresh_python(["-c", EVAL_RUNNER, str(folder / script)], elsewhere)
+    done = _fresh_python([str(EVAL_RUNNER), str(folder / script)], elsewhere)
     if done.returncode != 0:
         raise SubmissionError(f"{script}: evaluate_hw1() failed in a clean folder: {_failure(done)}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -287,19 +281,19 @@ def verify(zip_path: Path, student: dict, metrics: dict, report: callable = prin
             except SyntaxError as err:
                 raise SubmissionError(f"{script.name} does not compile: {err}") from None
         report(f"  ok  {len(scripts)} Python files byte-compile")
-        for task, module in TASKS.items():
-            _, meta = _load_weights(module, folder / common.weights_name(task, prefix))
-            report(f"  ok  {common.weights_name(task, prefix)} loads (weights_only=True): "
+        for task in TASKS:
+            _, meta = _load_weights(task, folder / names.weights_name(task.name, prefix))
+            report(f"  ok  {names.weights_name(task.name, prefix)} loads (weights_only=True): "
                    f"{meta.get('layer_sizes') or meta.get('hidden')}")
         text = normalized(pdf_text(folder / f"{prefix}report.pdf"))
         for task in TASKS:
-            _check_accuracy(folder, common.script_name(task, "eval", prefix), metrics[task], task,
-                            text, elsewhere)
-            report(f"  ok  {common.script_name(task, 'eval', prefix)}: evaluate_hw1() in a fresh "
-                   f"interpreter returns the PDF's {_printed(metrics[task], task)} %")
+            script = names.script_name(task.name, "eval", prefix)
+            _check_accuracy(folder, script, metrics[task.name], task, text, elsewhere)
+            report(f"  ok  {script}: evaluate_hw1() in a fresh interpreter returns the PDF's "
+                   f"{_printed(metrics[task.name], task)} %")
         for task in TASKS:
-            run_train(folder, common.script_name(task, "train", prefix), elsewhere)
-            report(f"  ok  {common.script_name(task, 'train', prefix)} --epochs 1 runs and saves")
+            run_train(folder, names.script_name(task.name, "train", prefix), elsewhere)
+            report(f"  ok  {names.script_name(task.name, 'train', prefix)} --epochs 1 runs and saves")
         for key in ("name", "id"):
             if not holds(text, student[key]):
                 raise SubmissionError(f"the PDF's text does not hold the [student] {key} "
@@ -307,13 +301,12 @@ def verify(zip_path: Path, student: dict, metrics: dict, report: callable = prin
         report("  ok  the PDF's text holds the student's name and ID")
 
 
-def _printed(metrics: dict, task: str) -> str:
+def _printed(metrics: dict, task) -> str:
     """The saved model's accuracy as the report prints it (a percentage with two decimals)."""
-    section, key = SAVED_ACC[task]
-    return f"{100 * metrics[section][key]:.2f}"
+    return f"{100 * task.saved_accuracy(metrics):.2f}"
 
 
-def _check_accuracy(folder: Path, script: str, metrics: dict, task: str, pdf_text_: str,
+def _check_accuracy(folder: Path, script: str, metrics: dict, task, pdf_text_: str,
                     elsewhere: Path) -> None:
     returned = run_eval(folder, script, elsewhere)["accuracy"]
     printed = _printed(metrics, task)
@@ -324,10 +317,10 @@ def _check_accuracy(folder: Path, script: str, metrics: dict, task: str, pdf_tex
                               f"prints {printed} %; delete {metrics_file} and run `make "
                               f"submission` again (it trains {task} again)")
     if printed not in pdf_text_:
-        section, key = SAVED_ACC[task]
-        raise SubmissionError(f"the PDF does not print the saved {task} weights' accuracy, "
+        section, key = task.saved_acc
+        raise SubmissionError(f"the PDF does not print the saved {task.name} weights' accuracy, "
                               f"{printed} %, which the graders check; keep "
-                              f"((( {task}.{section}.{key}|pct(2) ))) in templates/{task}.tex.j2")
+                              f"((( {task.name}.{section}.{key}|pct(2) ))) in templates/{task.name}.tex.j2")
 
 
 def pack(out: Path | None = None, results: Path = paths.RESULTS, build: Path = paths.BUILD,
@@ -342,7 +335,7 @@ def pack(out: Path | None = None, results: Path = paths.RESULTS, build: Path = p
         with atomic_write(out) as tmp:
             write_zip(tmp, contents(student, results, pdf))
             report(f"submission: verifying {out.name} from an empty folder with MNIST beside it")
-            verify(tmp, student, {"q1": ctx["q1"], "q2": ctx["q2"]}, report)
+            verify(tmp, student, {task.name: ctx[task.name] for task in TASKS}, report)
     except BaseException:
         out.unlink(missing_ok=True)  # an older zip would pass for this one
         raise

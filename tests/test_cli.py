@@ -87,6 +87,11 @@ def test_ctrl_c_while_torch_loads_is_one_line():
 
 @pytest.mark.slow
 def test_ctrl_c_during_training_is_one_line_and_keeps_the_results_as_they_were():
+    # the run reads its sections from the files that make writes from config.toml
+    sections = subprocess.run(["make", "--no-print-directory", "results/quick/.config/q1.json"],
+                              cwd=paths.ROOT, env={**os.environ, "QUICK": "1"}, capture_output=True,
+                              text=True)
+    assert sections.returncode == 0, sections.stderr
     metrics = paths.QUICK_RESULTS / "q1" / "metrics.json"
     before = metrics.stat().st_mtime_ns if metrics.exists() else None
     code, err = _interrupt(["experiments.q1", "run"], after=0.5, wait_for="q1: ")  # workers running

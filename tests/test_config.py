@@ -1,6 +1,14 @@
-"""config.toml: typos and invalid values fail before any work, naming the key."""
+"""config.toml: typos and invalid values fail before any work, naming the key.
+
+Every test here reads a copy (the pinned shipped configuration, or a file it writes), never the
+student's config.toml: the last test edits a copy of the repository the way a student would and
+runs this file there."""
+import re
+import subprocess
+import sys
+
 import pytest
-from conftest import NAMES_BY_SCRIPT
+from conftest import NAMES_BY_SCRIPT, SHIPPED_CONFIG, repository_copy
 
 from pipeline import config
 
@@ -14,9 +22,9 @@ def _write(tmp_path, text, complete=True):
     return path
 
 
-def test_the_repository_config_is_valid_and_quick_trims_it():
-    full = config.load(quick=False)
-    quick = config.load(quick=True)
+def test_the_shipped_config_is_valid_and_quick_trims_it():
+    full = config.load(SHIPPED_CONFIG, quick=False)
+    quick = config.load(SHIPPED_CONFIG, quick=True)
     assert full["q1"].activation == "relu" and full["q1"].loss == "mse" and full["q1"].lr == 0.01
     assert quick["q1"].epochs <= 2 and len(quick["q1"].seeds) == 1 and len(quick["q2"].seeds) == 1
 
@@ -97,8 +105,8 @@ def test_without_student_the_placeholders_stand_and_are_flagged(tmp_path):
 
 
 def test_a_key_left_out_takes_the_value_the_shipped_config_gives_it():
-    # what the README promises: the dataclass defaults are the repository's config.toml
-    shipped = config.load(quick=False)
+    # what the README promises: the dataclass defaults are the repository's config.toml as shipped
+    shipped = config.load(SHIPPED_CONFIG, quick=False)
     for name in ("q1", "q2", "report"):
         assert shipped[name] == config.SECTIONS[name](), f"[{name}] defaults differ from config.toml"
 
@@ -173,3 +181,34 @@ def test_a_section_written_as_a_plain_key_is_named(tmp_path):
     path = _write(tmp_path, 'q1 = 3\n[q2]\n[report]\n', complete=False)
     with pytest.raises(config.ConfigError, match=r"q1 = 3 must be a section"):
         config.load(path)
+
+
+def test_sections_read_back_as_they_were_written(tmp_path):
+    sections = config.load(SHIPPED_CONFIG, quick=False)
+    config.write_sections(tmp_path / ".config", sections)
+    assert config.read_sections(tmp_path) == sections
+    assert config.read_dataset(tmp_path) == "mnist"
+
+
+def test_a_missing_or_damaged_section_file_names_the_command_that_writes_it(tmp_path):
+    with pytest.raises(config.ConfigError, match=r"\.config/q1\.json is missing; run `make report`"):
+        config.read_sections(tmp_path, ("q1",))
+    (tmp_path / ".config").mkdir()
+    (tmp_path / ".config" / "q1.json").write_text('{"quick": false, "lr": ')
+    with pytest.raises(config.ConfigError, match=r"q1\.json is damaged; delete it and run"):
+        config.read_sections(tmp_path, ("q1",))
+
+
+def test_a_students_valid_edit_of_config_toml_keeps_the_config_tests_green(tmp_path):
+    repo = repository_copy(tmp_path / "repo")
+    edited = repo / "config.toml"
+    text, count = re.subn(r"(?m)^lr = 0\.01$", "lr = 0.05", edited.read_text(), count=1)
+    assert count == 1, "the shipped config.toml has [q1] lr = 0.01 first"
+    edited.write_text(text)
+    assert config.load(edited, quick=False)["q1"].lr == 0.05, "the edit is valid and in [q1]"
+    # -p no:cacheprovider: nothing written beside the copy; its own modules come first on the path
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/test_config.py", "-k", "not students_valid_edit"],
+                          cwd=repo, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and " failed" not in done.stdout

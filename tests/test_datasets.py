@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from experiments import datasets, fetch
-from hw1 import common
+from hw1 import names
 from pipeline import paths
 
 N_TRAIN, N_TEST = 12, 5
@@ -28,7 +28,7 @@ def md5s_of(folder):
 def small_dataset(root, record=datasets.MNIST, seed=0):
     """A torchvision-layout copy of `record` with 12 training and 5 test images under root, the
     record with their MD5s, and the images and labels written."""
-    raw = root / common.DATASETS[record.name] / "raw"
+    raw = root / names.DATASETS[record.name] / "raw"
     raw.mkdir(parents=True)
     rng = np.random.default_rng(seed)
     train = _write_split(raw, "train", N_TRAIN, rng)
@@ -42,7 +42,7 @@ def small(tmp_path):
 
 
 def test_every_dataset_has_its_files_md5s_classes_and_a_source():
-    assert set(datasets.DATASETS) == set(common.DATASETS) == {"mnist", "fashion-mnist"}
+    assert set(datasets.DATASETS) == set(names.DATASETS) == {"mnist", "fashion-mnist"}
     for record in datasets.DATASETS.values():
         assert list(record.md5) == list(paths.DATA_FILES) and len(record.classes) == 10
         assert record.sources and all(len(md5) == 32 for md5 in record.md5.values())

@@ -218,6 +218,7 @@ def _cli(*args):
                           text=True, cwd=paths.ROOT, timeout=120)
 
 
+@pytest.mark.slow  # two of its runs verify against autograd: each imports torch anew
 def test_check_command_exit_codes():
     ok = _cli("check", "y_i*(KroneckerDelta(i,k) - y_k)")
     assert ok.returncode == 0 and ok.stdout.startswith("verified")

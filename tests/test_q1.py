@@ -16,7 +16,7 @@ from conftest import repository_copy
 from experiments import q1
 from hw1 import scratch_mlp as mlp
 from hw1 import task1
-from pipeline import cli, config
+from pipeline import cli, config, tasks
 
 FORBIDDEN_MODULES = ("torch.nn", "torch.optim", "torch.autograd", "torch.func")
 FORBIDDEN_CALLS = {"backward", "relu", "sigmoid", "softmax", "log_softmax", "tanh", "grad",
@@ -150,7 +150,7 @@ def _tiny_data(n=64, seed=0):
 
 
 def _tiny_cfg(**changes):
-    return dataclasses.replace(config.Q1(), **{"epochs": 3, "batch_size": 16, "seeds": [0, 1], **changes})
+    return dataclasses.replace(tasks.Q1(), **{"epochs": 3, "batch_size": 16, "seeds": [0, 1], **changes})
 
 
 def _settings(seed=0, **changes):
@@ -190,7 +190,7 @@ def test_a_diverging_main_configuration_ends_in_one_line_and_keeps_the_previous_
     cfg = _tiny_cfg(seeds=[0], ablate_activation=[], ablate_lr=[], ablate_loss=[])
     data = _tiny_data()
     data["x_train"] = data["x_train"] * 1e38  # overflows in the first epoch, as lr = 1000 with ce does
-    monkeypatch.setattr(config, "load", lambda: {"q1": cfg, "data": config.Data()})
+    monkeypatch.setattr(config, "read_sections", lambda **k: {"q1": cfg, "data": config.Data()})
     monkeypatch.setattr(q1, "load_data", lambda cfg, dataset: data)
     out = tmp_path / "q1"
     out.mkdir()
@@ -223,7 +223,7 @@ def test_the_speed_measure_separates_variants_that_reach_the_target_in_the_same_
 
 
 def test_run_specs_cover_main_and_each_ablation_over_every_seed():
-    cfg = config.Q1()
+    cfg = tasks.Q1()
     variants = [q1.variant(s) for s in q1.run_settings(cfg)]
     assert list(dict.fromkeys(variants)) == [
         "relu-mse-lr0.01-h128-64", "sigmoid-mse-lr0.01-h128-64", "relu-mse-lr0.05-h128-64",
@@ -236,7 +236,7 @@ def test_run_specs_cover_main_and_each_ablation_over_every_seed():
 
 
 def test_the_width_and_depth_ablation_has_one_row_per_hidden_layout():
-    cfg = config.Q1()
+    cfg = tasks.Q1()
     summaries = {q1.variant(s): {"variant": q1.variant(s)} for s in q1.run_settings(cfg)}
     hidden = q1.ablation_tables(summaries, cfg)["hidden"]
     assert hidden["baseline"] == "128-64"
@@ -300,7 +300,7 @@ def _result_bytes(repo) -> dict:
 
 @pytest.mark.slow
 def test_through_make_the_last_good_results_survive_divergence_ctrl_c_and_kill_9(tmp_path):
-    repo = repository_copy(tmp_path / "repo")
+    repo = repository_copy(tmp_path / "repo", linked=(".venv", "data"))
     _set_q1(repo, **TINY_Q1)
     make = ["make", "--no-print-directory", "results/q1/metrics.json"]
     first = subprocess.run(make, cwd=repo, capture_output=True, text=True)

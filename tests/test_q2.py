@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from experiments import q2
+from experiments import datasets, q2
 from hw1 import task2
 from hw1.random_label_net import build_net, random_labels
-from pipeline import config
+from pipeline import config, tasks
 
 
 def _data(n_train=16, n_test=40, seed=0):
@@ -21,7 +21,7 @@ def _data(n_train=16, n_test=40, seed=0):
 
 
 def _cfg(**changes):
-    return dataclasses.replace(config.Q2(), **{"epochs": 30, "draft_epochs": 3, "seeds": [0],
+    return dataclasses.replace(tasks.Q2(), **{"epochs": 30, "draft_epochs": 3, "seeds": [0],
                                                **changes})
 
 
@@ -94,11 +94,11 @@ def test_control_labels_are_the_digit_parity():
 @pytest.mark.slow
 def test_the_smoke_run_writes_metrics_and_evaluate_reproduces_them(tmp_path, monkeypatch):
     cfg = _cfg(epochs=40)
-    monkeypatch.setattr(q2.config, "load", lambda: {"q2": cfg, "data": config.Data()})
+    monkeypatch.setattr(q2.config, "read_sections", lambda **k: {"q2": cfg, "data": config.Data()})
     out = tmp_path / "q2"
     metrics = q2.run(out)
     assert {"random", "control", "draft", "ln2", "provenance"} <= set(metrics)
     assert metrics["random"]["final_train_loss_max"] < 0.01
     weights = out / "q2_weights.pkl"
     assert (out / "metrics.json").exists() and weights.exists()
-    assert q2.evaluate(weights) == metrics["random"]["saved_test_acc"]
+    assert datasets.evaluate_saved(q2.TASK, weights) == metrics["random"]["saved_test_acc"]

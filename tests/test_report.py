@@ -1,6 +1,7 @@
 """The report: rendering, guards, error messages, page budget, and the Make graph.
 
-The context comes from the quick pipeline (results/quick/), built once per session with
+The fast tests render from the recorded results (conftest.recorded_context). The slow ones
+typeset, from the quick pipeline (results/quick/), built once per session with
 `make experiments derivations QUICK=1` (a no-op when up to date).
 """
 import dataclasses
@@ -15,14 +16,14 @@ import unicodedata
 
 import pytest
 import torch
-from conftest import NAMES_BY_SCRIPT, repository_copy
+from conftest import NAMES_BY_SCRIPT, recorded, repository_copy
 from fontTools.ttLib import TTFont
 from pypdf import PdfReader
 
 from experiments import q1 as task1_runs
 from experiments.datasets import FASHION_MNIST
 from hw1 import task1, weights
-from pipeline import config, paths
+from pipeline import config, paths, provenance, tasks
 from report import audit, budget, claims, context, fonts, latex, render, submission
 from report.errors import ReportError
 from report.submission import SubmissionError
@@ -43,7 +44,7 @@ def _make(*targets, dry=False):
 def quick_context():
     done = _make("experiments", "derivations")
     assert done.returncode == 0, done.stderr
-    return context.build_context(config.load(quick=True), QUICK_RESULTS)
+    return context.build_context(config.read_sections(QUICK_RESULTS), QUICK_RESULTS)
 
 
 @pytest.fixture(scope="session")
@@ -105,7 +106,7 @@ def test_a_hostile_student_name_builds_and_reads_back(quick_context, tmp_path):
 
 @pytest.mark.slow
 def test_an_unset_student_shows_on_the_title(quick_context, tmp_path):
-    ctx = {**quick_context, "student": config.as_dict(config.Student()),
+    ctx = {**quick_context, "student": dataclasses.asdict(config.Student()),
            "student_unset": config.unset_student_keys(config.Student())}
     pdf, _ = _build(ctx, tmp_path)
     assert _flat("[student] name and [student] id are not set in config.toml") in _flat(_first_page_text(pdf))
@@ -180,10 +181,10 @@ def test_an_over_long_body_still_builds_and_says_by_how_much(quick_context, tmp_
                               f"templates/summary.tex.j2 ")
 
 
-def test_an_undefined_variable_names_itself_and_the_line(quick_context, tmp_path):
+def test_an_undefined_variable_names_itself_and_the_line(recorded_context, tmp_path):
     templates = _templates_with(tmp_path, "summary.tex.j2", 3, "((( q1.main.no_such_key )))")
     with pytest.raises(ReportError) as err:
-        render.render_all(quick_context, tmp_path / "build", templates)
+        render.render_all(recorded_context, tmp_path / "build", templates)
     assert str(err.value).startswith("templates/summary.tex.j2:3: undefined variable:")
     assert "no_such_key" in str(err.value)
 
@@ -197,33 +198,64 @@ def test_line_map_points_each_rendered_line_at_its_template_line():
     assert origin == [1, 3, 5]
 
 
-def test_only_verified_identities_are_typeset(quick_context):
+def test_only_verified_identities_are_typeset(recorded_context):
     with pytest.raises(ReportError, match="'draft_diagonal' is refuted"):
-        quick_context["eq"]("draft_diagonal")
+        recorded_context["eq"]("draft_diagonal")
     with pytest.raises(ReportError) as err:
-        quick_context["eq"]("no_such_identity")
+        recorded_context["eq"]("no_such_identity")
     message = str(err.value)
     assert "no such identity; the verified ones are softmax_jacobian, softmax_weight" in message
     assert "make derivations" not in message  # the id is a typo: re-running would not help
-    assert quick_context["eq"]("softmax_jacobian")["status"] == "verified"
+    assert recorded_context["eq"]("softmax_jacobian")["status"] == "verified"
     with pytest.raises(ReportError, match="the refuted ones are draft_diagonal, draft_offdiagonal"):
-        quick_context["refuted"]("no_such_claim")
+        recorded_context["refuted"]("no_such_claim")
+    with pytest.raises(ReportError, match="'softmax_jacobian' is shown as refuted but .* says verified"):
+        recorded_context["refuted"]("softmax_jacobian")
 
 
-def test_stale_and_missing_results_name_the_command_that_refreshes_them(tmp_path, quick_context):
-    sections = config.load(quick=True)
-    changed = {**sections, "q2": config.Q2(lr=0.5)}
-    with pytest.raises(ReportError, match=r"stale: \[q2\] in config.toml changed.*`QUICK=1 make experiments`"):
-        context.load_results("q2", changed, QUICK_RESULTS)
+def _recorded_results(folder, sections):
+    """Task 2's recorded metrics in folder/q2/, as if made by this code from `sections`."""
+    metrics = recorded("q2_metrics")
+    metrics["provenance"].update(code_hash=provenance.code_hash("q2"),
+                                 config_hash=config.section_hash(sections["q2"]), dataset="mnist")
+    (folder / "q2").mkdir(parents=True)
+    (folder / "q2" / "metrics.json").write_text(json.dumps(metrics))
+    return folder
+
+
+def test_stale_and_missing_results_name_the_command_that_refreshes_them(tmp_path, shipped_sections):
+    results = _recorded_results(tmp_path / "results", shipped_sections)
+    assert context.load_results("q2", shipped_sections, results)["random"]
+    changed = {**shipped_sections, "q2": tasks.Q2(lr=0.5)}
+    with pytest.raises(ReportError, match=r"q2/metrics.json is stale: \[q2\] in config.toml changed "
+                                          r"since it ran; run `make experiments` to refresh it"):
+        context.load_results("q2", changed, results)
+    fashion = {**shipped_sections, "data": config.Data(dataset="fashion-mnist")}
+    (results / "fashion-mnist").mkdir()
+    (results / "q2").rename(results / "fashion-mnist" / "q2")
+    with pytest.raises(ReportError, match="holds results on mnist, but \\[data\\] dataset is fashion-mnist"):
+        context.load_results("q2", fashion, results)
     with pytest.raises(ReportError, match="missing; run `make experiments`"):
-        context.load_results("q1", sections, tmp_path)
+        context.load_results("q1", shipped_sections, tmp_path)
+    # the quick results are refreshed by the quick pipeline
+    assert paths.make_command("experiments", paths.QUICK_RESULTS) == "QUICK=1 make experiments"
 
 
-def test_a_missing_student_section_is_marked_on_the_title(quick_context):
-    sections = {**config.load(quick=True), "student": config.Student()}  # as without [student]
-    ctx = context.build_context(sections, QUICK_RESULTS)
+def test_changed_code_makes_results_stale(tmp_path, shipped_sections, monkeypatch):
+    results = _recorded_results(tmp_path / "results", shipped_sections)
+    monkeypatch.setattr(provenance, "code_hash", lambda name: "another")
+    with pytest.raises(ReportError, match=r"stale: the code of q2 \(hw1/threads.py, .*experiments/q2.py\) "
+                                          r"changed since it ran; run `make experiments`"):
+        context.load_results("q2", shipped_sections, results)
+
+
+def test_a_missing_student_section_is_marked_on_the_title(recorded_context, shipped_sections):
+    sections = {**shipped_sections, "student": config.Student()}  # as without [student]
+    ctx = context.context_from(sections, recorded("derivations"),
+                               {"q1": recorded_context["q1"], "q2": recorded_context["q2"]},
+                               recorded_context["figures"])
     assert ctx["student_unset"] == ["[student] name", "[student] id"]
-    assert context.build_context(config.load(quick=True), QUICK_RESULTS)["student_unset"] == []
+    assert recorded_context["student_unset"] == []
 
 
 # --- the prose of every valid configuration ------------------------------------------------------
@@ -242,20 +274,20 @@ def _made_up_run(settings, lr_helps: bool) -> dict:
             "wall_time_s": 1.0}
 
 
-def _context_for(quick_context, lr_helps=True, **q1_config):
+def _context_for(base_context, lr_helps=True, **q1_config):
     """The quick context with Task 1's metrics as experiments/q1.py summarises made-up runs of
     a [q1] section with these values."""
-    cfg = dataclasses.replace(config.Q1(), epochs=4, **q1_config)
+    cfg = dataclasses.replace(tasks.Q1(), epochs=4, **q1_config)
     runs = {}
     for settings in task1_runs.run_settings(cfg):
         runs.setdefault(task1_runs.variant(settings), []).append(_made_up_run(settings, lr_helps))
     target = cfg.target_test_acc["mnist"]
     summaries = {name: task1_runs.summarise(each, target) for name, each in runs.items()}
     main = summaries[task1_runs.variant(task1_runs.run_settings(cfg)[0])]
-    q1 = {**quick_context["q1"], "main": {**quick_context["q1"]["main"], **main},
+    q1 = {**base_context["q1"], "main": {**base_context["q1"]["main"], **main},
           "ablations": task1_runs.ablation_tables(summaries, cfg),
-          "config": {**config.as_dict(cfg), "target_test_acc": target}}
-    return {**quick_context, "q1": q1, "claims": claims.Claims(q1, quick_context["q2"])}
+          "config": {**dataclasses.asdict(cfg), "target_test_acc": target}}
+    return {**base_context, "q1": q1, "claims": claims.Claims(q1, base_context["q2"])}
 
 
 # [q1] values, what Task 1's prose and the summary must say, and what they must not
@@ -282,9 +314,10 @@ VALID_Q1 = {
 
 
 @pytest.mark.parametrize("case", VALID_Q1)
-def test_every_valid_q1_section_renders_prose_that_follows_its_numbers(quick_context, tmp_path, case):
+def test_every_valid_q1_section_renders_prose_that_follows_its_numbers(recorded_context, tmp_path,
+                                                                      case):
     values, says, never = VALID_Q1[case]
-    ctx = _context_for(quick_context, **values)
+    ctx = _context_for(recorded_context, **values)
     render.render_all(ctx, tmp_path)
     prose = " ".join((tmp_path / f"{name}.tex").read_text() for name in ("q1", "summary"))
     prose = " ".join(prose.split())
@@ -295,11 +328,24 @@ def test_every_valid_q1_section_renders_prose_that_follows_its_numbers(quick_con
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", VALID_Q1)
-def test_every_valid_q1_section_typesets(quick_context, tmp_path, case):
-    values, says, _ = VALID_Q1[case]
-    pdf, _ = _build(_context_for(quick_context, **values), tmp_path)
-    assert all(_flat(phrase) in _flat(_text(pdf)) for phrase in says)
+def test_every_valid_q1_section_typesets(quick_context, tmp_path):
+    # One document holding every case's Task 1 section and summary: one LaTeX run, not one a case
+    build = tmp_path / "build"
+    line_maps = render.render_all(quick_context, build)
+    sections = {"q1": [], "summary": []}
+    for number, (values, _, _) in enumerate(VALID_Q1.values()):
+        render.render_all(_context_for(quick_context, **values), build / f"case{number}")
+        for name, inputs in sections.items():
+            inputs.append(rf"\input{{case{number}/{name}}}")
+    main = (build / "main.tex").read_text()
+    for name, inputs in sections.items():
+        assert main.count(rf"\input{{{name}}}") == 1, name
+        main = main.replace(rf"\input{{{name}}}", "\n".join(inputs))
+    (build / "main.tex").write_text(main)
+    latex.typeset(build, tmp_path / "report.pdf", line_maps)
+    text = _flat(_text(tmp_path / "report.pdf"))
+    for case, (_, says, _) in VALID_Q1.items():
+        assert all(_flat(phrase) in text for phrase in says), case
 
 
 def test_escaping_and_number_filters():
@@ -353,7 +399,7 @@ def _make_in(repo, *targets, dry=False):
 
 @pytest.mark.slow
 def test_one_config_line_gives_the_whole_quick_report_on_fashion_mnist(tmp_path):
-    repo = repository_copy(tmp_path / "repo")
+    repo = repository_copy(tmp_path / "repo", linked=(".venv", "data"))
     _switch_dataset(repo, "fashion-mnist")
     plan = _make_in(repo, "report", dry=True).stdout
     assert "ensure_tex" not in plan and "pip install" not in plan, "the copy must reuse .venv/"
@@ -402,27 +448,27 @@ SANDBOX_ESCAPES = [
 
 
 @pytest.mark.parametrize("line", SANDBOX_ESCAPES)
-def test_a_template_cannot_reach_python_internals(quick_context, tmp_path, line):
+def test_a_template_cannot_reach_python_internals(recorded_context, tmp_path, line):
     marker = tmp_path / "ran"
     templates = _templates_with(tmp_path, "summary.tex.j2", 3, line.format(marker=marker))
     with pytest.raises(ReportError) as err:
-        render.render_all(quick_context, tmp_path / "build", templates)
+        render.render_all(recorded_context, tmp_path / "build", templates)
     assert str(err.value).startswith("templates/summary.tex.j2:3: refused: access to attribute")
     assert str(err.value).endswith("not Python's internals")
     assert not marker.exists()
 
 
 @pytest.mark.parametrize("name", ["lipsum", "range", "dict", "cycler"])
-def test_jinjas_default_globals_are_gone(quick_context, tmp_path, name):
+def test_jinjas_default_globals_are_gone(recorded_context, tmp_path, name):
     templates = _templates_with(tmp_path, "summary.tex.j2", 3, f"((( {name} )))")
     with pytest.raises(ReportError, match=f"summary.tex.j2:3: undefined variable: '{name}'"):
-        render.render_all(quick_context, tmp_path / "build", templates)
+        render.render_all(recorded_context, tmp_path / "build", templates)
 
 
-def test_an_include_of_a_system_file_is_refused(quick_context, tmp_path):
+def test_an_include_of_a_system_file_is_refused(recorded_context, tmp_path):
     templates = _templates_with(tmp_path, "summary.tex.j2", 3, '((* include "/etc/passwd" *))')
     with pytest.raises(ReportError, match=r"summary.tex.j2:3: no template '/etc/passwd'"):
-        render.render_all(quick_context, tmp_path / "build", templates)
+        render.render_all(recorded_context, tmp_path / "build", templates)
 
 
 def test_counts_have_their_noun_in_the_right_number():
@@ -480,26 +526,26 @@ def test_tex_still_writes_and_reads_its_own_build_folder(quick_context, tmp_path
     assert (tmp_path / "build" / "own.txt").read_text() == "kept" and "kept" in _text(pdf)
 
 
-def test_a_deleted_template_is_named_and_its_old_rendering_never_typeset(quick_context, tmp_path):
+def test_a_deleted_template_is_named_and_its_old_rendering_never_typeset(recorded_context, tmp_path):
     build = tmp_path / "build"
-    render.render_all(quick_context, build)
+    render.render_all(recorded_context, build)
     templates = tmp_path / "templates"
     shutil.copytree(paths.TEMPLATES, templates)
     (templates / "summary.tex.j2").unlink()
     with pytest.raises(ReportError) as err:
-        render.render_all(quick_context, build, templates)
+        render.render_all(recorded_context, build, templates)
     assert re.match(r"templates/main.tex.j2:\d+: \\input\{summary\}, but there is no "
                     r"templates/summary.tex.j2 \(deleted or renamed\?\); restore it", str(err.value))
     assert not (build / "summary.tex").exists(), "the stale rendering is gone"
     (templates / "q2.tex.j2").rename(templates / "random_labels.tex.j2")  # renamed: also named
     with pytest.raises(ReportError, match=r"\\input\{q2\}, but there is no templates/q2.tex.j2"):
-        render.render_all(quick_context, build, templates)
+        render.render_all(recorded_context, build, templates)
 
 
 @pytest.mark.slow
 def test_make_notices_a_deleted_template(quick_context, tmp_path):
     assert _make("report").returncode == 0
-    repo = repository_copy(tmp_path / "repo")
+    repo = repository_copy(tmp_path / "repo", linked=(".venv", "data"))
     for built in ("results", "report/build", "report/report-quick.pdf"):  # with their times
         copy = shutil.copytree if (paths.ROOT / built).is_dir() else shutil.copy2
         copy(paths.ROOT / built, repo / built, **({"symlinks": True} if copy is shutil.copytree else {}))
@@ -512,6 +558,7 @@ def test_make_notices_a_deleted_template(quick_context, tmp_path):
                      r"templates/summary.tex.j2", done.stderr), done.stderr
 
 
+@pytest.mark.slow
 def test_figures_are_copied_into_the_build_where_tex_may_read_them(quick_context, tmp_path):
     render.render_all(quick_context, tmp_path / "build")
     q2 = (tmp_path / "build" / "q2.tex").read_text()
@@ -525,9 +572,9 @@ def test_figures_are_copied_into_the_build_where_tex_may_read_them(quick_context
 report_build = importlib.import_module("report.__main__")
 
 
-def test_the_shipped_templates_pass_the_audit_with_zero_findings(quick_context, tmp_path):
+def test_the_shipped_templates_pass_the_audit_with_zero_findings(recorded_context, tmp_path):
     found = audit.Audit()
-    render.render_all({**quick_context, "typed_numbers": found.typed_table}, tmp_path, audit=found)
+    render.render_all({**recorded_context, "typed_numbers": found.typed_table}, tmp_path, audit=found)
     assert [str(f) for f in found.sorted_findings()] == []
     assert found.count("relation", "definition") >= 20 and found.count("claim") >= 10
     # the two facts from elsewhere, listed in the appendix with their template lines
@@ -542,12 +589,12 @@ def test_the_shipped_templates_pass_the_audit_with_zero_findings(quick_context, 
     ("theory.tex.j2", 20, r"Also $\partial L / \partial z_k = \hat{y}_k + y_k$.",
      "is a relation typed by hand in math"),
 ])
-def test_make_report_stops_with_every_finding_and_typesets_nothing(quick_context, tmp_path, name,
+def test_make_report_stops_with_every_finding_and_typesets_nothing(recorded_context, tmp_path, name,
                                                                     line_no, text, expected):
     templates = _templates_with(tmp_path, name, line_no, text)
     pdf = tmp_path / "report.pdf"
     with pytest.raises(report_build.AuditError) as err:
-        report_build.build(quick_context, templates, tmp_path / "build", pdf)
+        report_build.build(recorded_context, templates, tmp_path / "build", pdf)
     first, *findings = str(err.value).split("\n")
     assert first.startswith("the audit found 1 thing(s) typed by hand in the templates, so no PDF")
     assert len(findings) == 1 and findings[0].startswith(f"  templates/{name}:{line_no}: ")

@@ -8,9 +8,9 @@ import subprocess
 import zipfile
 
 import pytest
-from conftest import repository_copy
+from conftest import SHIPPED_CONFIG, repository_copy
 
-from pipeline import config, paths
+from pipeline import config, paths, provenance
 from report import context, latex, render, submission
 
 QUICK = paths.ROOT / "results" / "quick"
@@ -26,22 +26,31 @@ def quick_results():
     return QUICK
 
 
-def _report_for(student: dict, tmp_path, monkeypatch):
-    """A quick report typeset for `student`, and config.load answering with that student."""
-    real_load = config.load
-    monkeypatch.setattr(submission.config, "load", lambda *a, **k: {
-        **real_load(*a, **k), "student": config.Student(**student)})
-    ctx = context.build_context(config.load(quick=True), QUICK)
-    build = tmp_path / "build"
-    pdf = tmp_path / "report.pdf"
+@pytest.fixture(scope="module")
+def hostile_report(quick_results, tmp_path_factory):
+    """One quick report typeset for the HOSTILE student, shared by the packing tests."""
+    sections = {**config.read_sections(QUICK), "student": config.Student(**HOSTILE)}
+    ctx = context.build_context(sections, QUICK)
+    folder = tmp_path_factory.mktemp("report")
+    build, pdf = folder / "build", folder / "report.pdf"
     pages = latex.typeset(build, pdf, render.render_all(ctx, build))
-    (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": pages}))
+    inputs = provenance.file_hashes(context.pdf_sources(QUICK, "mnist"))
+    (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": pages, "inputs": inputs}))
     return build, pdf
 
 
+@pytest.fixture
+def as_hostile(hostile_report, monkeypatch):
+    """The report, and the config sections answering with its student."""
+    real_read = config.read_sections
+    monkeypatch.setattr(submission.config, "read_sections", lambda *a, **k: {
+        **real_read(*a, **k), "student": config.Student(**HOSTILE)})
+    return hostile_report
+
+
 @pytest.mark.slow
-def test_a_hostile_name_packs_a_zip_that_verifies(quick_results, tmp_path, monkeypatch):
-    build, pdf = _report_for(HOSTILE, tmp_path, monkeypatch)
+def test_a_hostile_name_packs_a_zip_that_verifies(quick_results, as_hostile, tmp_path):
+    build, pdf = as_hostile
     lines = []
     out = submission.pack(tmp_path / "hw1.zip", quick_results, build, pdf, allow_quick=True,
                           report=lines.append)
@@ -57,8 +66,9 @@ def test_a_hostile_name_packs_a_zip_that_verifies(quick_results, tmp_path, monke
 
 
 @pytest.mark.slow
-def test_an_eval_that_disagrees_with_the_pdf_leaves_no_zip(quick_results, tmp_path, monkeypatch):
-    build, pdf = _report_for({"name": "Ann Lee", "id": "123"}, tmp_path, monkeypatch)
+def test_an_eval_that_disagrees_with_the_pdf_leaves_no_zip(quick_results, as_hostile, tmp_path,
+                                                           monkeypatch):
+    build, pdf = as_hostile
     real_context = context.build_context
 
     def context_with_other_number(*args, **kwargs):
@@ -72,10 +82,9 @@ def test_an_eval_that_disagrees_with_the_pdf_leaves_no_zip(quick_results, tmp_pa
     assert not out.exists() and not list(tmp_path.glob(".hw1.zip*"))
 
 
-def test_a_quick_or_missing_report_is_refused(tmp_path, monkeypatch):
-    real_load = config.load
-    monkeypatch.setattr(submission.config, "load", lambda *a, **k: {
-        **real_load(*a, **k), "student": config.Student(name="Ann", id="1")})
+def test_a_quick_or_missing_report_is_refused(tmp_path, monkeypatch, shipped_sections):
+    monkeypatch.setattr(submission.config, "read_sections", lambda *a, **k: {
+        **shipped_sections, "student": config.Student(name="Ann", id="1")})
     build = tmp_path / "build"
     build.mkdir()
     (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": 2}))
@@ -154,7 +163,7 @@ def test_a_killed_submissions_verification_folder_is_swept_and_a_running_ones_ke
 ])
 def test_make_submission_refuses_quick_or_another_dataset_at_once_and_keeps_the_zip(
         tmp_path, setup, refusal):
-    repo = repository_copy(tmp_path / "repo")
+    repo = repository_copy(tmp_path / "repo", linked=(".venv", "data"))
     verified = repo / "report" / "hw1_206202384.zip"
     verified.write_bytes(b"the last verified zip")
     env = {**os.environ, "QUICK": "1" if setup == "quick" else ""}
@@ -167,3 +176,31 @@ def test_make_submission_refuses_quick_or_another_dataset_at_once_and_keeps_the_
     assert verified.read_bytes() == b"the last verified zip"
     for work in ("experiments.q1", "experiments.fetch", "report build", "derivations build"):
         assert work not in done.stdout, done.stdout
+
+
+def _built_from(tmp_path, sources):
+    """A build.json recording `sources` (files in tmp_path) as what its PDF was built from."""
+    (tmp_path / "build").mkdir()
+    inputs = provenance.file_hashes(sources)
+    (tmp_path / "build" / "build.json").write_text(json.dumps({"quick": False, "body_pages": 2,
+                                                               "inputs": inputs}))
+    (tmp_path / "report.pdf").write_bytes(b"%PDF")
+    return tmp_path / "build", tmp_path / "report.pdf"
+
+
+def test_a_report_whose_sources_changed_since_it_was_built_is_refused(tmp_path, monkeypatch,
+                                                                      recorded_context):
+    template = tmp_path / "q1.tex.j2"
+    template.write_text("as built")
+    build, pdf = _built_from(tmp_path, [template])
+    monkeypatch.setattr(submission.config, "read_sections", lambda *a, **k: {
+        **config.load(SHIPPED_CONFIG, quick=False),
+        "student": config.Student(name="Ann", id="1")})
+    monkeypatch.setattr(submission.context, "build_context", lambda *a: recorded_context)
+    monkeypatch.setattr(submission.context, "pdf_sources", lambda *a: [template])
+    submission.check_report(tmp_path, build, pdf)  # as built: accepted
+    template.write_text("edited")
+    with pytest.raises(submission.SubmissionError) as err:
+        submission.check_report(tmp_path, build, pdf)
+    assert str(err.value) == (f"{paths.relative(pdf)} is stale: {paths.relative(template)} changed "
+                              f"since it ran; run `make report` to refresh it")

@@ -13,24 +13,17 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # hw1/ beside this script, from any folder
-from hw1 import common, task2  # noqa: E402
+from hw1 import eval_script, names, script_cli, task2  # noqa: E402
 
-FILES = common.ScriptFiles(__file__, "q2", "eval")
+FILES = names.ScriptFiles(__file__, "q2", "eval")
 
 
 def evaluate_hw1(data_folder=None, weights_file=None, dataset=None) -> float:
     """Average test accuracy (0 to 1) of the saved network; it trains nothing. `dataset`
     ("mnist" or "fashion-mnist") defaults to the one the weights were trained on."""
-    return task2.evaluate(Path(weights_file or FILES.weights), Path(data_folder or FILES.folder),
-                          download=True, dataset=dataset)
-
-
-def main(argv=None) -> int:
-    args = common.script_parser(__doc__, FILES, train=False).parse_args(argv)
-    accuracy = evaluate_hw1(args.data, dataset=args.dataset)
-    print(f"q2: average test accuracy {accuracy:.4f} (random labels: chance is 0.5)")
-    return 0
+    return eval_script.evaluate(task2, FILES, data_folder, weights_file, dataset)
 
 
 if __name__ == "__main__":
-    raise SystemExit(common.run_script(main))
+    raise SystemExit(script_cli.run_script(lambda: eval_script.main(
+        task2, FILES, __doc__, evaluate_hw1, note=" (random labels: chance is 0.5)")))

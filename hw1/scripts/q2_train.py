@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # hw1/ beside this script, from any folder
-from hw1 import common, task2, train_script  # noqa: E402
+from hw1 import script_cli, task2, train_script  # noqa: E402
 
 if __name__ == "__main__":
-    raise SystemExit(common.run_script(lambda: train_script.main(task2, __file__, __doc__)))
+    raise SystemExit(script_cli.run_script(lambda: train_script.main(task2, __file__, __doc__)))

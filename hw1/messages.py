@@ -1,0 +1,35 @@
+"""Messages that stay one line: a long reason cut at a word, and an OSError the environment causes
+(read-only, full or forbidden) as what to do rather than a traceback."""
+from __future__ import annotations
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut at a word (never inside one), with … if cut."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit - 1]
+    return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,;:") + "…"
+
+
+# What to do about an OSError the environment causes, by errno name, rather than a traceback.
+ENVIRONMENT_ERRORS = {
+    "EROFS": "it is on a read-only file system; work in a copy you can write to",
+    "ENOSPC": "the disk is full; free some space, then run it again",
+    "EDQUOT": "your disk quota is used up; free some space, then run it again",
+    "EACCES": "you have no permission to write there; change its owner or mode (ls -ld shows "
+              "them), or work in a copy of your own",
+    "EPERM": "you have no permission to write there; change its owner or mode (ls -ld shows "
+             "them), or work in a copy of your own",
+}
+
+
+def environment_error(err: OSError) -> str | None:
+    """One line naming the path and what to do, for a read-only, full or forbidden place; None
+    for any other OSError (a bug, left to show its traceback)."""
+    import errno
+    advice = ENVIRONMENT_ERRORS.get(errno.errorcode.get(err.errno, ""))
+    if advice is None:
+        return None
+    where = err.filename or "a file"
+    return f"cannot write {where} ({err.strerror}): {advice}"
