@@ -9,6 +9,7 @@ typeset ([report] audit = "warn" typesets a draft whose first page says it faile
 Its summary is printed and kept in report/build/<full|quick>/audit.txt.
 """
 import json
+import os
 import time
 
 from hw1.atomic import write_text
@@ -28,7 +29,8 @@ def warn_on_first_page(build_dir, findings: list) -> None:
     main = build_dir / "main.tex"
     box = (r"\noindent\fcolorbox{red}{red!8}{\parbox{\dimexpr\linewidth-2\fboxsep-2\fboxrule}"
            rf"{{\bfseries AUDIT FAILED: {len(findings)} number(s), relation(s) or comparison(s) "
-           r"typed by hand in the templates (report/build/audit.txt). Not for submission.}}\par")
+           rf"typed by hand in the templates ({render.escape(paths.relative(build_dir / 'audit.txt'))})."
+           r" Not for submission.}}\par")
     text = main.read_text()
     write_text(main, text.replace("\\begin{document}\n", "\\begin{document}\n" + box + "\n", 1))
 
@@ -45,30 +47,37 @@ def record_audit(found: audit_mod.Audit, build_dir) -> str:
 
 def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BUILD,
           pdf=paths.PDF) -> dict:
-    start = time.perf_counter()
+    start, started_at = time.perf_counter(), time.time()
     found = audit_mod.Audit()
     ctx = {**(ctx or context.build_context()), "typed_numbers": found.typed_table}
+    # what the PDF is built from, by hash, read before rendering: an edit saved during the build
+    # makes the PDF stale (the submission compares these hashes)
+    inputs = provenance.file_hashes(context.pdf_sources(paths.RESULTS, ctx["dataset"]["name"]))
     fonts.ensure(ctx["student"]["name"])  # installs a font the name needs, or says how
     line_maps = render.render_all(ctx, build_dir, templates, audit=found)
     summary = record_audit(found, build_dir)
-    if found.findings and ctx["report"]["audit"] != "warn":
+    findings = [str(f) for f in found.sorted_findings()]
+    if findings and ctx["report"]["audit"] != "warn":
         raise AuditError(
-            f"the audit found {len(found.findings)} thing(s) typed by hand in the templates, so no "
+            f"the audit found {len(findings)} thing(s) typed by hand in the templates, so no "
             f"PDF was typeset (the last one is kept); write each as suggested, or set [report] "
             f'audit = "warn" in config.toml for a draft marked as failing:\n'
-            + "\n".join(f"  {f}" for f in found.sorted_findings()))
-    if found.findings:
-        warn_on_first_page(build_dir, found.findings)
+            + "\n".join(f"  {f}" for f in findings) + f"\n{summary}")
+    if findings:
+        warn_on_first_page(build_dir, findings)
     body_pages = latex.typeset(build_dir, pdf, line_maps)
     log = latex.read_log(build_dir)
     info = {"pdf": paths.relative(pdf), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
-            "audit": "failed" if found.findings else "passed", "audit_summary": summary,
+            "audit": "failed" if findings else "passed", "audit_summary": summary,
+            "audit_findings": findings,
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
-            # what the PDF was built from, by hash: the submission refuses it when any changed
-            "inputs": provenance.file_hashes(context.pdf_sources(paths.RESULTS, ctx["dataset"]["name"])),
+            "inputs": inputs,
             "layout": budget.measure(log), "warnings": latex.typeset_warnings(log, line_maps)}
     write_text(build_dir / "build.json", json.dumps(info, indent=1))
+    # dated when the templates were read: Make sees a template saved during the build as newer
+    for built in (pdf, build_dir / "build.json"):
+        os.utime(built, (started_at, started_at))
     return info
 
 
@@ -78,7 +87,7 @@ def _build_line(args) -> str:
             f"in {info['seconds']} s\n{info['audit_summary']}")
     over_budget = budget.check(info)
     # a draft over budget is normal while writing; `make submission` refuses it
-    warnings = ([over_budget] if over_budget else []) + info["warnings"]
+    warnings = ([over_budget] if over_budget else []) + info["audit_findings"] + info["warnings"]
     return "\n".join([line] + [f"warning: {warning}" for warning in warnings])
 
 

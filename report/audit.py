@@ -29,44 +29,71 @@ from report.provenance_marks import CLOSE, MARK, Record, checksum
 
 # Words that state a direction or a verdict: `claims` chooses them from the numbers.
 VERDICT_WORDS = re.compile(
-    r"\b(faster|slower|fastest|slowest|quicker|quickest|beats?|beaten|ahead|behind|"
-    r"confirm(?:ed|s)?|contradict(?:ed|s)?|outperform\w*|better|best|worse|worst|higher|"
-    r"highest|lower|lowest|superior|inferior|(?:more|less|most|least) accurate)\b",
-    re.IGNORECASE)
-VERDICT_CALLS = {  # the claims call that words each kind of verdict
-    "confirm": 'claims.draft_claims() (each verdict\'s .full)',
-    "contradict": 'claims.draft_claims() (each verdict\'s .full)',
-}
+    r"\b(faster|slower|fastest|slowest|quicker|quickest|sooner|beats?|beaten|ahead|behind|"
+    r"confirm(?:ed|s|ing|ation)?|contradict(?:ed|s|ing|ion)?|outperform\w*|better|best|worse|"
+    r"worst|higher|highest|lower|lowest|greater|larger|smaller|superior|inferior|improv(?:e|es|ed|"
+    r"ing|ement)|exceed\w*|surpass\w*|wins?|dominat\w*|lag(?:s|ged|ging)?|speed-?ups?|"
+    r"(?:more|less|most|least) accurate|as (?:fast|slow|quickly))\b", re.IGNORECASE)
+DRAFT_CALL = 'verdict.full ))) for each verdict in ((( claims.draft_claims()'
+VERDICT_CALLS = {"confirm": DRAFT_CALL, "contradict": DRAFT_CALL}
 RANKING_CALL = 'claims.rankings()|join(" ") ))) or ((( claims.fastest()'
 
 PLACEHOLDER = re.compile("\x1a(\\d+)\x1b")
-# LaTeX parameters, blanked before numbers are looked for
-DIMENSION = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)\s*(?:pt|mm|cm|in|ex|em|bp|pc|sp|dd|cc|mu|fil{1,3})\b"
-                       r"|[-+]?(?:\d+\.?\d*|\.\d+)\s*\\[a-zA-Z]*(?:width|height|skip|sep|indent|size)\b")
+NUMBER_TEXT = r"(?:\d+(?:(?:[.,]|\\,|\{,\})\d+)*|\.\d+)"
+# A number typed in prose: not part of a word or name (q1, ResNet-50, 2D), not a macro parameter
+# (#1), with its percent sign if it has one.
+NUMBER = re.compile(r"(?<![\w\\.#])(?<![A-Za-z][-−])[-−]?" + NUMBER_TEXT +
+                    r"(?![A-Za-z_\d])(?:\s*(?:\\,|~)?\s*(?:\\%|\\percent|%))?")
+# LaTeX parameters, blanked before numbers are looked for: a length relative to another
+# (0.4\textwidth), the numbers TeX's own parameters take (\penalty10000, \kern-2pt, \hskip 3pt,
+# \looseness=-1), colour mixes (red!8), labels tied to a capitalised word (Task~1, Figure~2)
+RELATIVE_LENGTH = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)\s*\\[a-zA-Z]*(?:width|height|skip|sep|indent|size)\b")
+TEX_PARAMETER = re.compile(
+    r"(\\(?:[a-z]*penalty|[a-z]*demerits|kern|[hv]skip|[hv]fuzz|looseness|tolerance|"
+    r"emergencystretch|raise|lower|move(?:left|right)|[a-z]*skip|[a-z]*sep|[a-z]*indent|"
+    r"[a-z]*width|[a-z]*height)\s*=?\s*)([-+]?(?:\d+\.?\d*|\.\d+)(?:\s*(?:pt|mm|cm|in|ex|em|bp|"
+    r"pc|sp|dd|cc|mu)\b)?(?:\s*(?:plus|minus)\s*[-+]?[\d.]+\s*(?:pt|mm|cm|em|ex|fil+)\b)*)")
 COLOUR_MIX = re.compile(r"![0-9.]+")
-TIED_LABEL = re.compile(r"(?<=[A-Za-z])~\d+(?:\.\d+)*")
-NUMBER = re.compile(r"(?<![\w\\.])[-−]?\d+(?:(?:[.,]|\\,|\{,\})\d+)*(?:\s*(?:~?\\%|\\percent|%))?")
-# Commands whose brace arguments are parameters (how many of them), not prose
+ASSIGNMENT = re.compile(r"(?<=[a-zA-Z])\s*=(?=\s*[-+]?[\d.])")  # \looseness=-1: TeX's, not a relation
+TIED_LABEL = re.compile(r"(\b[A-Z][A-Za-z]*~)(\d+(?:\.\d+)*)")
+# Commands whose first brace arguments are parameters (how many of them), not prose
 PARAMETER_ARGS = {
-    "vspace": 1, "hspace": 1, "setlength": 2, "addtolength": 2, "setcounter": 2,
-    "addtocounter": 2, "multicolumn": 2, "multirow": 2, "rule": 2, "raisebox": 1, "scalebox": 1,
-    "resizebox": 2, "fontsize": 2, "linespread": 1, "includegraphics": 1, "input": 1,
-    "include": 1, "label": 1, "ref": 1, "eqref": 1, "pageref": 1, "autoref": 1, "cref": 1,
-    "cite": 1, "parencite": 1, "textcite": 1, "citep": 1, "citet": 1, "autocite": 1,
-    "href": 1, "url": 1, "hypersetup": 1, "sisetup": 1, "definecolor": 3, "color": 1,
-    "textcolor": 1, "colorbox": 1, "fcolorbox": 2, "makebox": 0, "parbox": 1,
-    "begin": 1, "end": 1,
-    "columnbreak": 0, "enlargethispage": 1, "needspace": 1, "arraystretch": 0,
-    "budgetpart": 1, "babelprovide": 1, "babelfont": 2, "usepackage": 1,
+    "vspace": 1, "hspace": 1, "setlength": 2, "addtolength": 2, "multicolumn": 2, "multirow": 2,
+    "rule": 2, "raisebox": 1, "scalebox": 1, "resizebox": 2, "fontsize": 2, "linespread": 1,
+    "includegraphics": 1, "input": 1, "include": 1, "label": 1, "ref": 1, "eqref": 1,
+    "pageref": 1, "autoref": 1, "cref": 1, "cite": 1, "parencite": 1, "textcite": 1, "citep": 1,
+    "citet": 1, "autocite": 1, "href": 1, "url": 1, "hypersetup": 1, "sisetup": 1,
+    "captionsetup": 1, "definecolor": 3, "color": 1, "textcolor": 1, "colorbox": 1,
+    "fcolorbox": 2, "parbox": 1, "end": 1, "enlargethispage": 1, "needspace": 1,
+    "budgetpart": 1, "babelprovide": 1, "babelfont": 2, "usepackage": 1, "cline": 1,
+    "cmidrule": 1, "specialrule": 3, "addlinespace": 0, "newcounter": 1, "setcounter": 1,
+    "addtocounter": 1, "stepcounter": 1, "bibliographystyle": 1, "bibliography": 1,
 }
+# LaTeX's own counters: a value set for them is a setting (\setcounter{secnumdepth}{0})
+LATEX_COUNTERS = {"secnumdepth", "tocdepth", "page", "section", "subsection", "figure", "table",
+                  "equation", "footnote", "enumi", "enumii", "topnumber", "bottomnumber",
+                  "totalnumber", "dbltopnumber"}
+# Environments and the brace arguments they take (column specs, widths)
+ENVIRONMENT_ARGS = {"tabular": 1, "tabular*": 2, "tabularx": 2, "array": 1, "minipage": 1,
+                    "multicols": 1, "wrapfigure": 2, "subfigure": 1, "longtable": 1,
+                    "alignat": 1, "alignat*": 1, "tabulary": 2}
+# Optional arguments that are prose, not settings
+PROSE_OPTIONS = {"item", "caption", "section", "subsection", "subsubsection", "paragraph",
+                 "chapter", "footnote", "title", "author", "textbf", "emph"}
 CONTROL_WORD = re.compile(r"\\([a-zA-Z]+)\*?")
 # In math, digits are notation unless they measure: a decimal, three digits or more, a
-# percentage, a power of ten (10^{-3}) or a factor (4\times)
-MEASURED_IN_MATH = (r"(?<![\w.])\d+\.\d+|(?<![\w.])\d{3,}|\d+\s*\\%|(?<![\w.])10\s*\^"
-                    r"|(?<![\w.])\d+\s*\\times")
-DEFINITIONS = ("newcommand", "renewcommand", "providecommand")
+# percentage, a power of ten (10^{-3}), a factor (4\times, \times 4), or a number of two digits
+# or more that a variable is set to (n = 60)
+MEASURED_IN_MATH = (r"(?<![\w.])\d+[.,]\d+|(?<![\w.])\d+\{,\}\d+|(?<![\w.])\d{3,}"
+                    r"|\d+\s*(?:\\[,;!:]\s*)?\\%|(?<![\w.])10\s*\^"
+                    r"|(?<![\w.])\d+\s*(?:\\[,;!:]\s*)?\{?\\times|\\times\s*\d+|=\s*\d{2,}")
+DEFINITIONS = ("newcommand", "renewcommand", "providecommand", "def", "gdef", "edef")
+# LaTeX's own macros that hold a number (\renewcommand{\arraystretch}{1.2} sets a parameter)
+PARAMETER_MACROS = re.compile(r"\\(?:[a-z]*stretch|[a-z]*fraction|[a-z]*penalty|[a-z]*number)$")
 COMMENT = re.compile(r"(?<!\\)%[^\n]*")
 LINE_BREAK = re.compile(r"\\\\\*?(\[[^\]\n]*\])?")  # \\ and \\[2pt]
+# Relations typed in prose, outside math (z = Wx + b, ≤, ≈)
+PROSE_RELATION = re.compile(r"[=≠≤≥≈<>]")
 
 
 @dataclass
@@ -129,8 +156,9 @@ def _spans(text: str) -> tuple[str, list[tuple[int, Record]], list[Record]]:
         if match.group() != CLOSE:
             kind, source, check = match.group(1), match.group(2), match.group(3)
             close = _closing(text, match.end())
-            if checksum(text[match.end():close]) != check:
-                kind = "altered"  # changed by a filter after it was inserted
+            if close is None or checksum(text[match.end():close]) != check:
+                kind = "altered"  # changed by a filter after it was inserted, or forged
+                close = match.end() if close is None else close
             record = Record(kind, source, MARK.sub("", text[match.end():close]))
             if not stack:
                 out.append(f"\x1a{len(outermost)}\x1b")
@@ -144,14 +172,14 @@ def _spans(text: str) -> tuple[str, list[tuple[int, Record]], list[Record]]:
     return "".join(out), met, outermost
 
 
-def _closing(text: str, start: int) -> int:
+def _closing(text: str, start: int) -> int | None:
     """Where the piece whose text starts at `start` ends (its own CLOSE, past nested pieces)."""
     depth = 1
     for match in MARK.finditer(text, start):
         depth += -1 if match.group() == CLOSE else 1
         if depth == 0:
             return match.start()
-    return len(text)
+    return None  # its end was cut off (a slice): not a piece any more
 
 
 def _blank(text: str, start: int, end: int) -> str:
@@ -179,57 +207,109 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
+# Commands that take settings in [...] (any other command's [...] is prose: \item[97 %])
+OPTION_COMMANDS = {"includegraphics", "usepackage", "documentclass", "linebreak", "pagebreak",
+                   "nolinebreak", "nopagebreak", "addlinespace", "cite", "parencite", "textcite",
+                   "citep", "citet", "autocite", "makebox", "framebox", "parbox", "raisebox",
+                   "color", "textcolor", "colorbox", "babelprovide", "babelfont", "hypersetup",
+                   "vspace", "hspace", "newline", "enlargethispage", "captionof", "subcaption"}
+
+
 def blank_parameters(text: str) -> str:
-    """Blank what LaTeX reads as parameters: options, layout arguments, dimensions, comments."""
-    text = _mask(COMMENT, text)
-    text = _mask(LINE_BREAK, text)
+    """Blank what LaTeX reads as parameters: options, layout arguments, lengths, comments."""
+    text = _mask(LINE_BREAK, _mask(COMMENT, text))
     pos = 0
     while True:
         match = CONTROL_WORD.search(text, pos)
         if match is None:
             break
         name, pos = match.group(1), match.end()
-        args = PARAMETER_ARGS.get(name, 0)
-        environment = name == "begin"
-        if name in DEFINITIONS:  # the macro's name is a parameter; its body is prose, unless a bare number
+        if name in DEFINITIONS:
             text, pos = _blank_definition(text, pos)
-            continue
-        while True:  # options after any command are parameters; so are a layout command's arguments
-            at = _skip_space(text, pos)
-            if at < len(text) and text[at] == "[":
-                end = _group_end(text, at, "[", "]")
-                text, pos = _blank(text, at, end), end
-            elif at < len(text) and text[at] == "{" and (args > 0 or environment):
-                end = _group_end(text, at, "{", "}")
-                text, pos = _blank(text, at, end), end
-                args -= 1
-            else:
-                break
-    for pattern in (DIMENSION, COLOUR_MIX, TIED_LABEL):
+        elif name == "begin":
+            text, pos = _blank_environment(text, pos)
+        else:
+            text, pos = _blank_arguments(text, pos, name)
+    text = _mask(ASSIGNMENT, text)
+    text = TEX_PARAMETER.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
+    text = TIED_LABEL.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
+    for pattern in (RELATIVE_LENGTH, COLOUR_MIX):
         text = _mask(pattern, text)
     return text
+
+
+def _blank_group(text: str, pos: int, opener: str, closer: str, skip_space: bool = True):
+    """Blank the group that opens at `pos` (after spaces, if allowed); (text, pos, blanked?)."""
+    at = _skip_space(text, pos) if skip_space else pos
+    if at < len(text) and text[at] == opener:
+        end = _group_end(text, at, opener, closer)
+        return _blank(text, at, end), end, True
+    return text, pos, False
+
+
+def _blank_arguments(text: str, pos: int, name: str) -> tuple[str, int]:
+    """A command's settings: its [options] if it takes settings, its first layout arguments."""
+    if name == "cmidrule":  # \cmidrule(lr){2-3}
+        text, pos, _ = _blank_group(text, pos, "(", ")", skip_space=False)
+    if name in ("setcounter", "addtocounter"):  # the value of one of LaTeX's own counters
+        at = _skip_space(text, pos)
+        counter = text[at + 1:_group_end(text, at, "{", "}") - 1].strip() if text[at:at + 1] == "{" else ""
+        text, pos, _ = _blank_group(text, pos, "{", "}")
+        if counter in LATEX_COUNTERS:
+            text, pos, _ = _blank_group(text, pos, "{", "}")
+        return text, pos
+    args = PARAMETER_ARGS.get(name, 0)
+    while True:
+        blanked = False
+        if name in OPTION_COMMANDS:
+            text, pos, blanked = _blank_group(text, pos, "[", "]", skip_space=False)
+        if not blanked and args > 0:
+            text, pos, blanked = _blank_group(text, pos, "{", "}")
+            args -= blanked
+        if not blanked:
+            return text, pos
+
+
+def _blank_environment(text: str, pos: int) -> tuple[str, int]:
+    r"""\begin{name}: its name, its [position] and the arguments it takes (column spec, width)."""
+    at = _skip_space(text, pos)
+    name = text[at + 1:_group_end(text, at, "{", "}") - 1].strip() if text[at:at + 1] == "{" else ""
+    text, pos, _ = _blank_group(text, pos, "{", "}")
+    args = ENVIRONMENT_ARGS.get(name, 0)
+    while True:
+        text, pos, blanked = _blank_group(text, pos, "[", "]", skip_space=False)
+        if not blanked and args > 0:
+            text, pos, blanked = _blank_group(text, pos, "{", "}", skip_space=False)
+            args -= blanked
+        if not blanked:
+            return text, pos
 
 
 def readable(latex: str) -> str:
     """A number as the reader sees it: \\qty{97}{\\percent} -> 97 %, \\num{9} -> 9, 97~\\% -> 97 %."""
     text = re.sub(r"\\qty\{([^}]*)\}\{\\percent\}", r"\1 %", latex)
     text = re.sub(r"\\(?:num|qty)\{([^}]*)\}", r"\1", text)
-    text = re.sub(r"\s*~?\\%|\s*\\percent|\s*%", " %", text)
+    text = re.sub(r"\s*(?:\\,|~)?\s*(?:\\%|\\percent|%)", " %", text)
     return text.replace("+-", "±").strip()
 
 
 def _blank_definition(text: str, pos: int) -> tuple[str, int]:
-    """After \\newcommand: blank its {\\name} and [options]; its body stays to be read, except a
-    bare number (\\renewcommand{\\arraystretch}{1.2} sets a parameter)."""
-    for opener, closer in (("{", "}"), ("[", "]"), ("[", "]")):
-        at = _skip_space(text, pos)
-        if at < len(text) and text[at] == opener:
-            end = _group_end(text, at, opener, closer)
-            text, pos = _blank(text, at, end), end
+    r"""After \newcommand or \def: blank the macro's name and [options]; its body stays to be read,
+    unless it sets one of LaTeX's numeric macros (\renewcommand{\arraystretch}{1.2})."""
     at = _skip_space(text, pos)
-    if at < len(text) and text[at] == "{":
+    if text[at:at + 1] == "{":
         end = _group_end(text, at, "{", "}")
-        if re.fullmatch(r"\{\s*[-+]?[\d.]+\s*(?:pt|mm|cm|em|ex|in)?\s*\}", text[at:end]):
+        macro = text[at + 1:end - 1].strip()
+    else:
+        found = re.match(r"\\[a-zA-Z@]+", text[at:])
+        end, macro = (at + len(found.group()), found.group()) if found else (at, "")
+    text, pos = _blank(text, at, end), end
+    for _ in range(2):
+        text, pos, _ = _blank_group(text, pos, "[", "]")
+    at = _skip_space(text, pos)
+    if text[at:at + 1] == "{" and PARAMETER_MACROS.match(macro):
+        end = _group_end(text, at, "{", "}")
+        if re.fullmatch(r"\{\s*[-+]?[\d.]+\s*\}", text[at:end]):
             text, pos = _blank(text, at, end), end
     return text, pos
 
@@ -257,39 +337,102 @@ class Scanner:
 
     def scan(self, text: str, template: str, origin: list[int], audit: Audit,
              body_start: int = 0) -> None:
-        """Record what the template inserted (from body_start on) and report what it typed."""
+        """Record what the template inserted (from body_start on) and report what it typed; in
+        the preamble before body_start, the bodies of the macros it defines are read too."""
         skeleton, met, pieces = _spans(text)
         line_of = _line_finder(text, origin)
         for offset, record in met:
             if offset >= body_start:
                 audit.used.append((template, line_of(offset), record))
-                if record.kind == "untracked":  # typed into a ((( ))) expression
-                    audit.findings.append(Finding(template, line_of(offset),
-                                                  _number_message(record.text, self.suggest(record))))
-                if record.kind == "altered":
-                    audit.findings.append(Finding(template, line_of(offset), (
-                        f"what {record.source} printed was changed in the template (by a filter "
-                        f"or a slice) into \"{record.text[:60]}\"; print it as it is")))
-        body_offset = _skeleton_offset(text, skeleton, body_start)
+                message = self._inserted(record)
+                if message:
+                    audit.findings.append(Finding(template, line_of(offset), message))
         skeleton_line = _line_finder(skeleton, origin)
-        for kind, start, segment in math_audit.segments(_mask(COMMENT, skeleton[body_offset:])):
-            found = (self._math(segment, pieces) if kind == "math" else self._prose(segment))
-            for at, message in found:
-                audit.findings.append(Finding(template, skeleton_line(body_offset + start + at), message))
+        for at in (m.start() for m in TAMPERED.finditer(skeleton)):
+            audit.findings.append(Finding(template, skeleton_line(at), TAMPERED_MESSAGE))
+        skeleton = _mask(TAMPERED, skeleton)
+        body_offset = _skeleton_offset(text, skeleton, body_start)
+        found = [(at, message) for at, body in _preamble_definitions(skeleton[:body_offset])
+                 for at_in, message in self._prose(body) + self._math(body, pieces, notation_only=True)
+                 for at in [at + at_in]]
+        body = _mask(COMMENT, skeleton[body_offset:])
+        for kind, start, segment in math_audit.segments(body):
+            parts = self._math(segment, pieces) if kind == "math" else self._prose(segment)
+            found += [(body_offset + start + at, message) for at, message in parts]
+        audit.findings += [Finding(template, skeleton_line(at), message) for at, message in found]
 
-    def _math(self, segment: str, pieces: list[Record]) -> list[tuple[int, str]]:
-        """A typed result, and numbers that measure, in one stretch of math."""
+    def _inserted(self, record: Record) -> str | None:
+        """What is wrong with an inserted piece, if anything."""
+        if record.kind == "untracked":  # typed into a ((( ))) expression
+            return _number_message(record.text, self.suggest(record))
+        if record.kind == "altered":
+            return (f"what {record.source} printed was changed in the template (by a filter or a "
+                    f"slice) into \"{record.text[:60]}\"; print it as it is")
+        return None
+
+    def _math(self, segment: str, pieces: list[Record], notation_only: bool = False):
+        """A typed result, numbers that measure, and the prose inside \text{}, in one stretch of
+        math; `notation_only` (a macro body that may be used in math or prose) skips the rules
+        that need to know it is math."""
         segment = _mask(LINE_BREAK, segment)
-        found = [(0, message) for message in math_audit.check(segment, pieces.__getitem__)]
+        found = []
+        for match in TEXT_IN_MATH.finditer(segment):
+            found += [(match.start(1) + at, message) for at, message in self._prose(match.group(1))]
+        segment = _mask(TEXT_IN_MATH, segment)
+        if not re.search(r"[\\^_=]", segment) and notation_only:
+            return found
+        found += [(0, message) for message in math_audit.check(segment, pieces.__getitem__)]
+        if notation_only:
+            return found
+        if re.fullmatch(r"\s*[-−]?\d+(?:[.,]\d+)?\s*", segment):  # $9$ epochs: a number set in math
+            return found + [(0, _number_message(segment.strip(), None))]
         return found + [(m.start(), _number_message(m.group(), None))
                         for m in re.finditer(MEASURED_IN_MATH, _mask(PLACEHOLDER, segment))]
 
     def _prose(self, segment: str) -> list[tuple[int, str]]:
-        """Numbers and verdict words typed in one stretch of prose."""
+        """Numbers, relations and verdict words typed in one stretch of prose."""
         prose = _mask(CONTROL_WORD, _mask(PLACEHOLDER, blank_parameters(segment)))
-        numbers = [(m.start(), _number_message(m.group(), self.suggest(Record("untracked", "", m.group()))))
-                   for m in NUMBER.finditer(prose)]
-        return numbers + [(m.start(), _verdict_message(m.group())) for m in VERDICT_WORDS.finditer(prose)]
+        found = [(m.start(), _number_message(m.group(), self.suggest(Record("untracked", "", m.group()))))
+                 for m in NUMBER.finditer(prose)]
+        found += [(m.start(), PROSE_RELATION_MESSAGE) for m in PROSE_RELATION.finditer(prose)]
+        letters, offsets = _letters_only(_mask(PLACEHOLDER, blank_parameters(segment)))
+        return found + [(offsets[m.start()], _verdict_message(m.group()))
+                        for m in VERDICT_WORDS.finditer(letters)]
+
+
+# Marks whose header a filter changed (|upper, a slice): never a valid piece
+TAMPERED = re.compile("[\x02\x1f\x1e\x03][^\x02\x03]{0,200}?(?:\x1e|(?=\x03))|[\x02\x03\x1e\x1f]")
+TAMPERED_MESSAGE = ("the invisible marks of an inserted piece were changed (by a filter such as upper, "
+                    "or a slice); print results, equations and claims as they are")
+PROSE_RELATION_MESSAGE = ("a relation typed in prose, outside math, which nothing verified; "
+                          'typeset it with ((( eq("id").latex ))) or ((( definition("id").latex ))) in math')
+TEXT_IN_MATH = re.compile(r"\\(?:text|textrm|textit|textbf|mbox|textnormal)\{([^{}]*)\}")
+INVISIBLE = re.compile("\\\\-|\u00ad|[\u200b-\u200d\u2060]")
+
+
+def _letters_only(text: str) -> tuple[str, list[int]]:
+    """The text with control words, braces, discretionary hyphens and invisible characters taken
+    out (so f\\textbf{aster}, fas\\-ter and \\mbox{fast}er read "faster"), and for each character
+    left its offset in `text`."""
+    drop = [False] * len(text)
+    for pattern in (CONTROL_WORD, INVISIBLE, re.compile(r"[{}]")):
+        for match in pattern.finditer(text):
+            drop[match.start():match.end()] = [True] * (match.end() - match.start())
+    kept = [i for i, dropped in enumerate(drop) if not dropped]
+    return "".join(text[i] for i in kept), kept + [len(text)]
+
+
+def _preamble_definitions(preamble: str) -> list[tuple[int, str]]:
+    r"""The bodies of the macros the preamble defines (\newcommand, \def; not internal ones with
+    @, nor redefinitions of LaTeX's own), each with its offset."""
+    out = []
+    for match in re.finditer(r"\\(?:newcommand|providecommand|def)\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?"
+                             r"(?:\s*\[[^\]]*\])*\s*(?=\{)", preamble):
+        if "@" in match.group(1):
+            continue
+        end = _group_end(preamble, match.end(), "{", "}")
+        out.append((match.end() + 1, preamble[match.end() + 1:end - 1]))
+    return out
 
 
 def _mask(pattern: re.Pattern, text: str) -> str:
@@ -325,7 +468,7 @@ class Suggestions:
     def __call__(self, record: Record) -> str | None:
         typed = record.text
         percent = bool(re.search(r"%|\\percent", typed))
-        digits = re.sub(r"\\,|\{,\}|,", "", re.sub(r"\\(num|qty)\{|\}\{\\percent\}|\}", "", typed))
+        digits = re.sub(r"\\(num|qty)\{|\}\{\\percent\}|\}", "", re.sub(r"\\,|\{,\}|,", "", typed))
         found = re.search(r"-?\d+(?:\.\d+)?", digits.replace("−", "-"))
         if found is None:
             return None

@@ -19,7 +19,7 @@ import statistics
 from dataclasses import dataclass
 
 from report import permutation
-from report.render import display, escape, num, pct, sci
+from report.render import counted, display, escape, num, pct, sci
 
 ALPHA = 0.01   # the level at which a comparison calls a difference
 
@@ -261,7 +261,7 @@ class Claims:
         a, b = (variants[v]["epochs_to_target_mean"] for v in (fast, slow))
         names = {v: display(v) for v in (fast, slow)}
         target = pct(self.q1["config"]["target_test_acc"], 0)
-        within = f"within {self.q1['config']['epochs']} epochs"
+        within = f"within {counted(self.q1['config']['epochs'], 'epoch')}"
         if a is not None and b is not None and a <= FIRST_EVALUATION:
             # the first evaluation is after epoch 1: reaching the target there bounds the ratio
             return (rf"to reach {target}, {names[slow]} needed {num(b, 1)} epochs on average and "

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 
 MATH_ENVIRONMENTS = ("equation", "equation*", "align", "align*", "gather", "gather*", "multline",
                      "multline*", "displaymath", "math", "eqnarray", "eqnarray*", "flalign",
-                     "flalign*")
+                     "flalign*", "alignat", "alignat*", "dmath", "dmath*")
 RELATIONS = {"=", "<", ">", "ne", "neq", "le", "leq", "ge", "geq", "approx", "equiv", "propto",
              "sim", "simeq", "cong", "leqslant", "geqslant", "coloneqq", "doteq", "lesssim",
              "gtrsim", "ll", "gg"}
-MEMBERSHIP = {"in", "notin", "subset", "subseteq", "mapsto", "to", "colon"}
+MEMBERSHIP = {"in", "notin", "subset", "subseteq", "mapsto", "to", "colon", ":"}
 OPERATORS = {"+", "-", "*", "/", "cdot", "times", "div", "pm", "mp", "sum", "prod", "int",
              "circ", "otimes", "odot", "oplus", "nabla", "partial", "frac", "dfrac", "tfrac",
              "sqrt", "binom"}
@@ -37,8 +37,10 @@ FUNCTIONS = {"ln", "log", "exp", "sin", "cos", "tan", "tanh", "sinh", "cosh", "m
              "mathrm", "text", "textrm", "mathit", "mathsf", "mathtt", "textnormal"}
 DECORATIONS = {"hat", "widehat", "bar", "overline", "tilde", "widetilde", "vec", "dot", "ddot",
                "mathbf", "boldsymbol", "bm", "mathbb", "mathcal", "mathscr", "mathfrak"}
+SEPARATORS = {"quad", "qquad", "mid", "text"}   # between the items of a list: x_1, \quad x_2
 NEUTRAL = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
-           "quad", "qquad", "displaystyle", "textstyle", "scriptstyle", "top", "prime", "ldots",
+           "lVert", "rVert", "lvert", "rvert", "Vert", "vert", "langle", "rangle", "lbrace",
+           "rbrace", "displaystyle", "textstyle", "scriptstyle", "top", "prime", "ldots",
            "cdots", "dots", "vdots", "ddots", "limits", "nolimits", "mathstrut", "phantom",
            "infty", "label", "nonumber", "notag", "tag"}
 INDEX_LETTERS = set("ijklmn")
@@ -49,11 +51,16 @@ TOKEN = re.compile(r"\x1a(?P<ph>\d+)\x1b|\\(?P<word>[a-zA-Z]+)\*?|\\(?P<sym>.)|(
 def segments(text: str):
     """(kind, start, text) for each stretch of prose ("text") and math ("math"), in order."""
     pattern = re.compile(r"\\\\|\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]|\\begin\{(?P<b>[a-z*]+)\}"
-                         r"|\\end\{(?P<e>[a-z*]+)\}")
+                         r"|\\end\{(?P<e>[a-z*]+)\}|\\ensuremath\s*\{")
     out, pos, closer = [], 0, None
     for match in pattern.finditer(text):
         token = match.group()
-        if token in ("\\\\", "\\$"):
+        if token in ("\\\\", "\\$") or match.start() < pos:
+            continue
+        if closer is None and token.startswith("\\ensuremath"):
+            end = _brace_end(text, match.end() - 1)
+            out += [("text", pos, text[pos:match.start()]), ("math", match.end(), text[match.end():end - 1])]
+            pos = end
             continue
         if closer is None:
             opener = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}.get(token)
@@ -66,7 +73,34 @@ def segments(text: str):
             out.append(("math", pos, text[pos:match.start()]))
             pos, closer = match.end(), None
     out.append(("math" if closer else "text", pos, text[pos:]))
-    return [s for s in out if s[2]]
+    return _joined([s for s in out if s[2]])
+
+
+def _brace_end(text: str, start: int) -> int:
+    """The index after the brace group that opens at text[start]."""
+    depth = 0
+    for index in range(start, len(text)):
+        if text[index] == "{" and text[index - 1] != "\\":
+            depth += 1
+        elif text[index] == "}" and text[index - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return len(text)
+
+
+def _joined(parts: list) -> list:
+    """Math split by nothing but space ($\\partial L$ $=$ $\\hat{y}$) read as one formula."""
+    out = []
+    for part in parts:
+        if (part[0] == "math" and len(out) >= 2 and out[-2][0] == "math" and out[-1][0] == "text"
+                and re.fullmatch(r"(?:\s|~|\\[,;: ])*", out[-1][2])):
+            gap = out.pop()
+            first = out.pop()
+            out.append(("math", first[1], f"{first[2]} {gap[2]} {part[2]}"))
+        else:
+            out.append(part)
+    return out
 
 
 @dataclass
@@ -97,13 +131,18 @@ def tokens(math: str) -> list[Token]:
                 out.append(Token("member", word))
             elif word in OPERATORS:
                 out.append(Token("op", word))
-            elif word in FUNCTIONS:
-                pos = _skip_group(math, pos) if word not in ("ln", "log", "exp", "sin", "cos", "tan",
-                                                             "tanh", "max", "min") else pos
-                out.append(Token("function", word))
-            elif word in DECORATIONS:
-                pos = _skip_group(math, pos)
-                out.append(Token("atom", word))
+            elif word in SEPARATORS and word != "text":
+                out.append(Token("sep", word))
+            elif word in FUNCTIONS or word in DECORATIONS:
+                # a name (\mathrm{CE}, \hat{y}) is one token; a font command around an
+                # expression (\mathit{-\hat{y}_i \hat{y}_k}) hides nothing: its content is read
+                end = _skip_group(math, pos) if word not in BARE_FUNCTIONS else pos
+                content = math[pos:end].strip().strip("{}")
+                if end > pos and not _is_name(content):
+                    out.extend(tokens(content))
+                else:
+                    out.append(Token("function" if word in FUNCTIONS else "atom", word))
+                pos = end
             elif word not in NEUTRAL:
                 out.append(Token("atom", word))
         elif match.group("sym"):
@@ -127,13 +166,24 @@ def tokens(math: str) -> list[Token]:
                 out.append(Token("open", char))
             elif char in ")]":
                 out.append(Token("close", char))
-            elif char in ",;":
+            elif char in ",;|":
                 out.append(Token("sep", char))
+            elif char == ":":
+                out.append(Token("member", char))
             elif char == "{":
                 out.append(Token("brace", "{"))
             elif char == "}":
                 out.append(Token("brace", "}"))
     return out
+
+
+BARE_FUNCTIONS = ("ln", "log", "exp", "sin", "cos", "tan", "tanh", "sinh", "cosh", "max", "min",
+                  "sup", "inf", "lim", "det", "arg", "argmax", "argmin", "Pr")
+
+
+def _is_name(content: str) -> bool:
+    """One symbol or one word: y, \\delta, W, CE, Bernoulli, fan-in."""
+    return bool(re.fullmatch(r"\\?[A-Za-z]+(?:-[A-Za-z]+)*|.", content.strip()))
 
 
 def _skip_group(math: str, pos: int) -> int:
@@ -158,9 +208,10 @@ def _skip_group(math: str, pos: int) -> int:
     return pos + 1
 
 
-def _sides(toks: list[Token]) -> list[list[Token]]:
-    """Split at the relations outside braces and brackets; what follows a membership is dropped."""
-    sides, current, depth = [], [], 0
+def _sides(toks: list[Token]) -> tuple[list[list[Token]], list[Token]]:
+    """Split at the relations outside braces and brackets (what follows a membership or a colon
+    is dropped: z \\in \\mathbb{R}^n, f: A \\to B); the sides and the relations between them."""
+    sides, relations, current, depth = [], [], [], 0
     for tok in toks:
         if tok.kind in ("open", "brace") and tok.text in "([{":
             depth += 1
@@ -170,11 +221,12 @@ def _sides(toks: list[Token]) -> list[list[Token]]:
             break
         if depth == 0 and tok.kind == "rel":
             sides.append(current)
+            relations.append(tok)
             current = []
         else:
             current.append(tok)
     sides.append(current)
-    return sides
+    return sides, relations
 
 
 FRACTIONS = ("frac", "dfrac", "tfrac")
@@ -196,29 +248,50 @@ def _is_piece(tok: Token, record_of) -> bool:
     return tok.kind == "placeholder" and record_of(tok.index).kind in PIECES
 
 
+def _items(side: list[Token]) -> list[list[Token]]:
+    """A side split at its top-level separators: x_1, \\dots, x_n is three items, not a product."""
+    items, current, depth = [], [], 0
+    for tok in side:
+        depth += {"open": 1, "close": -1}.get(tok.kind, 0)
+        if depth == 0 and tok.kind == "sep":
+            items.append(current)
+            current = []
+        else:
+            current.append(tok)
+    return items + [current]
+
+
 def is_expression(side: list[Token], record_of) -> bool:
     """Typed symbols joined into a product, sum, quotient or derivative, or an inserted identity
-    changed by a typed operator or symbol. The arguments of a function application of symbols
-    (f(x; w)) are names, not factors."""
-    typed_symbols, typed_operators, calculus, pieces, index = 0, 0, False, 0, 0
-    while index < len(side):
-        tok = side[index]
-        if tok.kind == "open" and index > 0 and side[index - 1].kind in ("atom", "function"):
-            end = _matching(side, index)
-            if not any(t.kind == "op" and t.text not in FRACTIONS for t in side[index + 1:end]):
+    changed by a typed operator or symbol, or two inserted pieces multiplied; in any item."""
+    return any(_item_is_expression(item, record_of) for item in _items(side))
+
+
+def _item_is_expression(item: list[Token], record_of) -> bool:
+    typed, operators, calculus, pieces, index = [], 0, 0, 0, 0
+    while index < len(item):
+        tok = item[index]
+        if tok.kind == "open" and index > 0 and item[index - 1].kind in ("atom", "function"):
+            end = _matching(item, index)
+            if not any(t.kind == "op" and t.text not in FRACTIONS for t in item[index + 1:end]):
                 index = end + 1  # an application: its arguments are names
                 continue
         if tok.kind == "atom":
-            typed_symbols += 1
+            typed.append(tok)
         elif _is_piece(tok, record_of):
             pieces += 1
         elif tok.kind == "op" and tok.text not in FRACTIONS:
-            typed_operators += 1
-            calculus = calculus or tok.text in CALCULUS
+            operators += 1
+            calculus += tok.text in CALCULUS
         index += 1
-    if pieces:
-        return typed_symbols + typed_operators > 0
-    return typed_symbols >= 2 or (typed_symbols == 1 and calculus)
+    if pieces:  # changed by hand, or two verified pieces multiplied
+        return bool(typed) or operators > 0 or pieces > 1
+    if typed and all(t.text in INDEX_LETTERS for t in typed) and operators == sum(
+            t.kind == "op" and t.text == "times" for t in item):
+        return False  # indices or sizes: (i, k), n \\times n
+    if len(typed) == 1 and operators == calculus == 1:
+        return False  # a derivative or gradient as a symbol: \\partial L, \\nabla_w L
+    return len(typed) >= 2 or (len(typed) == 1 and calculus > 0)
 
 
 def _is_single_atom(side) -> bool:
@@ -257,30 +330,41 @@ def _only_indices(side) -> bool:
                                     or t.kind in ("sep", "op") and t.text in ",+-" for t in meaningful)
 
 
-def _one_identity(sides, record_of) -> bool:
-    """Every side is one piece of one and the same identity (its lhs, then its rhs)."""
-    sources = set()
+def _one_identity(sides, relations, record_of) -> bool:
+    """`lhs = rhs` of one and the same identity: that identity, typeset in two pieces."""
+    if len(sides) != 2 or [r.text for r in relations] != ["="]:
+        return False
+    parts = []
     for side in sides:
         pieces = [t for t in side if t.kind != "brace"]
-        if len(pieces) != 1 or pieces[0].kind != "placeholder":
+        if len(pieces) != 1 or not _is_piece(pieces[0], record_of):
             return False
-        record = record_of(pieces[0].index)
-        if record.kind not in PIECES:
-            return False
-        sources.add(record.source.split(".")[0])
-    return len(sources) == 1
+        parts.append(record_of(pieces[0].index).source)
+    identity = parts[0].rsplit(".", 1)[0]
+    return parts == [f"{identity}.lhs", f"{identity}.rhs"]
+
+
+def _name_like(side, record_of) -> bool:
+    """What a value may be set beside: one symbol, indices, a function of a number (\\ln 2)."""
+    typed = [t for t in side if t.kind == "atom"]
+    return (not any(t.kind == "op" for t in side) and len(typed) <= 1
+            and not any(_is_piece(t, record_of) for t in side)) or _is_application(side)
 
 
 def _allowed_relation(left, right, record_of) -> bool:
+    if not left and not right:
+        return False  # a relation between words: ReLU $>$ sigmoid
     if not left or not right:
-        return True  # a relation continued from an inserted piece: `\approx` after a value
-    if _only_values(left, record_of) or _only_values(right, record_of):
-        return True
+        other = left or right
+        return _only_values(other, record_of) or _name_like(other, record_of)
+    if _only_values(left, record_of):
+        return _name_like(right, record_of)
+    if _only_values(right, record_of):
+        return _name_like(left, record_of)
     if _only_indices(left) and _only_indices(right):
         return True
-    if _is_single_atom(left) and (_is_single_atom(right) or _is_application(right) or _is_derivative(right)):
-        return True
-    return False
+    return _is_single_atom(left) and (_is_single_atom(right) or _is_application(right)
+                                      or _is_derivative(right))
 
 
 def _shown(math: str) -> str:
@@ -297,9 +381,9 @@ def check(math: str, record_of) -> list[str]:
     toks = tokens(math)
     if not toks:
         return []
-    sides = _sides(toks)
+    sides, relations = _sides(toks)
     if len(sides) > 1:
-        if _one_identity(sides, record_of):
+        if _one_identity(sides, relations, record_of):
             return []
         for left, right in zip(sides, sides[1:]):
             if not _allowed_relation(left, right, record_of):

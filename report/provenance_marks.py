@@ -11,8 +11,9 @@ is wrapped in invisible marks that say what it is and where it came from:
 
     \\x02 <kind> \\x1f <source> \\x1f <checksum of the LaTeX> \\x1e <the LaTeX inserted> \\x03
 
-The checksum catches a piece changed after it was marked: a filter such as `replace` applied to an
-equation's LaTeX keeps the marks but not the text they vouch for.
+The checksum (keyed by a secret drawn at start, so a template cannot compute one) catches a piece
+changed after it was marked, such as an equation's LaTeX put through `replace`, and a mark typed
+by hand (`"%c..."|format(2, ...)`).
 
 report/audit.py reads the marks back: what lies outside them was typed in the template, and is
 what it scans for numbers, relations and verdict words. The marks are removed before LaTeX sees
@@ -20,9 +21,13 @@ the text.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
-import zlib
+import secrets
+
+from report.errors import ReportError
 from dataclasses import dataclass
 
 OPEN, SEP, TEXT, CLOSE = "\x02", "\x1f", "\x1e", "\x03"
@@ -59,11 +64,19 @@ def _plain(value):
     return float(value) if isinstance(value, float) else int(value)
 
 
+# A result scaled to a unit (x 100 for percent points) is still the result; any other typed
+# operand makes a number the results do not hold, typed in part: it is no longer tracked.
+NEUTRAL_OPERANDS = {"*": (100, 1000, 1, 0.01), "/": (100, 1000, 1), "+": (0,), "-": (0,)}
+
+
 def _arithmetic(symbol: str, op, reflected: bool = False):
     def method(self, other=None):
         a, b = _plain(self), _plain(other)
         result = op(a) if other is None and op.__code__.co_argcount == 1 else (
             op(b, a) if reflected else op(a, b))
+        if other is not None and not isinstance(other, Tracked) and \
+                other not in NEUTRAL_OPERANDS.get(symbol, ()):
+            return result  # a number typed into the arithmetic: the audit reports it
         # a literal operand is named in the source too: `x * 0 + 97` shows what was typed
         other_source = getattr(other, "_source", "") or ("" if other is None else repr(_plain(other)))
         sources = [s for s in ((other_source, self._source) if reflected else
@@ -141,10 +154,14 @@ def track(value, source: str):
     return out
 
 
-def typed(value, what: str = "typed in a template"):
-    """A number from elsewhere (the draft's 89 %, a year), declared as such by the template."""
+def typed(value, what: str = ""):
+    """A number from elsewhere (the draft's 89 %, a year), declared as such by the template, with
+    what it is: the appendix lists it under that description."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"typed() takes a number, not {value!r}")
+        raise ReportError(f"typed takes a number, not {value!r}")
+    if not str(what).strip():
+        raise ReportError(f'typed needs to say what the number is: ((( {value}|typed("the draft\'s '
+                          f'test accuracy") )))')
     return _numeric(float(value) if isinstance(value, float) else int(value), what, typed=True)
 
 
@@ -161,8 +178,13 @@ def mark(kind: str, text: str, source: str) -> str:
     return f"{OPEN}{kind}{SEP}{CONTROL.sub(' ', str(source))}{SEP}{checksum(text)}{TEXT}{text}{CLOSE}"
 
 
+# A key drawn when the renderer starts: a template cannot know it, so it cannot forge a mark
+# (format() can type the control characters, not a valid checksum).
+KEY = secrets.token_bytes(16)
+
+
 def checksum(text: str) -> str:
-    return f"{zlib.crc32(str(text).encode()):08x}"
+    return hmac.new(KEY, str(text).encode(), hashlib.blake2s).hexdigest()[:8]
 
 
 def number(text: str, value) -> str:

@@ -292,6 +292,11 @@ def render_one(env: jinja2.Environment, name: str, context: dict) -> str:
     except ReportError as err:
         line = _template_line(err, name)
         raise ReportError(f"{where}:{line}: {err}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as err:
+        # a ((( ))) expression that cannot be computed: pct("x"), 1/0, a call with wrong arguments
+        line = _template_line(err, name)
+        raise ReportError(f"{where}:{line}: this expression cannot be computed: "
+                          f"{type(err).__name__}: {err}") from None
 
 
 def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATES,

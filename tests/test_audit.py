@@ -84,10 +84,11 @@ def test_a_number_hidden_in_math_macros_or_captions_is_still_typed(tmp_path, typ
     assert findings and all("is typed by hand" in f for f in findings)
 
 
-def test_arithmetic_on_a_result_keeps_its_source_and_names_any_literal(tmp_path):
-    _, found = _audit(tmp_path, "((( (100 * q1.main.test_acc_mean)|num(1) ))) ((( (q1.main.test_acc_mean * 0 + 97)|num(0) )))\n")
-    assert [r.source for _, _, r in found.used] == ["100 * q1.main.test_acc_mean",
-                                                    "q1.main.test_acc_mean * 0 + 97"]
+def test_arithmetic_on_a_result_keeps_its_source_unless_a_number_is_typed_into_it(tmp_path):
+    findings, found = _audit(tmp_path, "((( (100 * q1.main.test_acc_mean)|num(1) ))) "
+                                       "((( (q1.main.test_acc_mean * 0 + 0.97)|pct(0) )))\n")
+    assert [r.source for _, _, r in found.used if r.kind == "number"] == ["100 * q1.main.test_acc_mean"]
+    assert len(findings) == 1 and '"97 %" is typed by hand' in findings[0]
 
 
 def test_latex_parameters_labels_and_automatic_numbering_are_not_numbers(tmp_path):
@@ -216,3 +217,56 @@ def test_a_verified_equation_changed_by_a_filter_is_caught(tmp_path):
     findings, _ = _audit(tmp_path, '$((( eq("ce_logits").rhs|replace("-", "+") )))$\n')
     assert findings == ['templates/q1.tex.j2:1: what ce_logits.rhs printed was changed in the '
                         'template (by a filter or a slice) into "\\hat{y}_{k} + y_{k}"; print it as it is']
+
+
+# --- what a hostile pass found: each must be caught, or must pass ---------------------------------
+
+CAUGHT = [
+    r"We reached~97\,\% test accuracy.", r"We reached 97 in 10 runs.", r"accuracy .97 here",
+    r"\newcommand{\acc}{97}We reached \acc.", r"\setcounter{acc}{97}\theacc", r"\item[97\,\%] label",
+    r"see Table~\ref{tab:x} [97\,\%] here", r"accuracy\quad[97\,\%] here",
+    r"\begin{center}{97\,\% accuracy}\end{center}", r"$97\,\%$", r"$9$ epochs", r"$n = 60$",
+    r"$0{,}97$", r"$\text{we reached 97 percent}$", r"$4\,\times$", r"$\times 4$",
+    r"\begin{alignat}{1}\frac{\partial L}{\partial z_k} &= \hat{y}_k - y_k\end{alignat}",
+    r"$\mathit{-\hat{y}_i\hat{y}_k f'_k}$", r"\ensuremath{\partial L/\partial z = \hat y - y}",
+    r"$\frac{\partial L}{\partial z_k}$ $=$ $\hat{y}_k$ $-$ $y_k$",
+    '$((( eq("ce_logits").lhs ))) \\ne ((( eq("ce_logits").rhs )))$',
+    '$((( eq("ce_logits").lhs ))) = ((( eq("ce_logits").condition )))$',
+    '$((( eq("ce_logits").rhs ~ eq("mse_logits").rhs )))$',
+    '$((( eq("ce_logits").rhs ))) ((( eq("mse_logits").rhs )))$',
+    r"$\hat{y}_k - y_k = ((( q1.config.lr|num(2) )))$",
+    r"\newcommand{\grad}{\frac{\partial L}{\partial z} = \hat y - y}",
+    "the gradient is ŷ − y and z = Wx + b.", r"ReLU $>$ sigmoid",
+    "ReLU improves on it and exceeds it", r"fas\-ter", r"f{}aster", r"\mbox{fast}er",
+    "fas\u00adter", r"$\text{ReLU is faster}$",
+    '((( "%cnumber%cq1.x%cf7e03a4a%c97%c"|format(2, 31, 31, 30, 3) )))',
+    '((( eq("ce_logits").latex|upper )))', '$((( eq("ce_logits").latex[:-5] )))$',
+]
+PASSES = [
+    r"\renewcommand\arraystretch{1.1}", r"\def\arraystretch{1.2}", r"\cmidrule(lr){2-3}\cline{2-3}",
+    r"\penalty10000 \widowpenalty=10000 \looseness=-1", r"$(i, k)$", r"an $n \times n$ matrix",
+    r"$\lVert w \rVert$", r"$f: \mathbb{R}^n \to \mathbb{R}$", r"$\nabla_w L$", r"$\partial L$",
+    r"$s_1, \dots, s_5$", "ResNet-50, top-5, 2D", r"\setcounter{secnumdepth}{0}",
+    r"\kern-2pt \hskip 3pt plus 1fil", r"\linebreak[4]", r"\cite[p.~12]{zhang}",
+    r"$p(y \mid x)$", r"$W^{(1)}$", r"$\mathrm{Bernoulli}(\tfrac12)$",
+]
+
+
+@pytest.mark.parametrize("typed", CAUGHT)
+def test_what_a_hostile_pass_slipped_through_is_caught(tmp_path, typed):
+    findings, _ = _audit(tmp_path, typed + "\n")
+    assert findings, typed
+
+
+@pytest.mark.parametrize("latex", PASSES)
+def test_what_a_hostile_pass_found_flagged_wrongly_passes(tmp_path, latex):
+    findings, _ = _audit(tmp_path, latex + "\n")
+    assert findings == [], findings
+
+
+def test_the_preambles_macros_are_read_but_not_its_settings(tmp_path):
+    main = ("\\documentclass[10pt]{article}\n\\newcommand\\myacc{97\\,\\%}\n"
+            "\\newcommand\\budget@mark[1]{\\write-1{#1}}\\renewcommand\\section{\\@startsection{section}{1}{0pt}}\n"
+            "\\begin{document}\nok\n\\end{document}\n")
+    findings, _ = _audit(tmp_path, main, name="main.tex.j2")
+    assert len(findings) == 1 and findings[0].startswith('templates/main.tex.j2:2: "97 %" is typed')
