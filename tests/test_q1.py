@@ -151,8 +151,8 @@ def _settings(seed=0, **changes):
 
 
 def test_the_trainer_learns_without_autograd_or_grad_tensors(monkeypatch):
-    grad_mode, real_step = [], mlp.backward_sgd_step
-    monkeypatch.setattr(mlp, "backward_sgd_step", lambda *args: (
+    grad_mode, real_step = [], mlp.backward_sgd_layers
+    monkeypatch.setattr(mlp, "backward_sgd_layers", lambda *args: (
         grad_mode.append(torch.is_grad_enabled()), real_step(*args)))
     run = task1.train(_settings(lr=0.5, loss="ce"), _tiny_data())
     assert grad_mode and not any(grad_mode), "every step runs with autograd off"
