@@ -70,6 +70,19 @@ def scratch_epoch(cfg, data, order):
     return params
 
 
+def floor_inputs(x, rows, source):
+    """Each batch's input rows for matmul_floor, `rows` at a time over x (see there)."""
+    batch = torch.empty(rows, x.shape[1], dtype=x.dtype)
+    for i in range(0, len(x), rows):
+        n = min(rows, len(x) - i)
+        if source == CACHED:
+            yield x[:n]
+        elif source == COPIED:
+            yield batch[:n].copy_(x[i:i + n])
+        else:
+            yield x[i:i + n]
+
+
 def matmul_floor(cfg, x, rows, backward=True, source=IN_PLACE):
     """The matrix products alone, `rows` rows of x at a time: the forward products h_{l-1} W_l
     and, with `backward`, h_{l-1}^T dz_l (weight gradients) and dz_l W_l^T (l > 1), at the
@@ -81,20 +94,18 @@ def matmul_floor(cfg, x, rows, backward=True, source=IN_PLACE):
     weights = [torch.randn(fan_in, fan_out, generator=gen) / math.sqrt(fan_in)
                for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
     errors = [torch.randn(rows, fan_out, generator=gen) for fan_out in sizes[1:]]
-    batch = torch.empty(rows, x.shape[1])
-    for i in range(0, len(x), rows):
-        n = min(rows, len(x) - i)
-        h = [x[:n] if source == CACHED else batch[:n].copy_(x[i:i + n]) if source == COPIED
-             else x[i:i + n]]                                   # h[l]: (n, sizes[l])
+    transposed = [w.t() for w in weights]  # called as the trainer calls them, torch.mm on views
+    for rows_in in floor_inputs(x, rows, source):
+        n, h = len(rows_in), [rows_in]                          # h[l]: (n, sizes[l])
         for w in weights:
-            h.append(h[-1] @ w)
+            h.append(torch.mm(h[-1], w))
         if not backward:
             continue
         for l in reversed(range(len(weights))):
             dz = errors[l][:n]                                  # (n, fan_out)
-            h[l].T @ dz                                         # (fan_in, fan_out)
+            torch.mm(h[l].t(), dz)                              # (fan_in, fan_out)
             if l > 0:
-                dz @ weights[l].T                               # (n, fan_in)
+                torch.mm(dz, transposed[l])                     # (n, fan_in)
 
 
 @contextlib.contextmanager
@@ -133,11 +144,11 @@ def epoch_breakdown(cfg, data, order, epoch_s: float) -> dict:
     return {f"{part}_s": s for part, s in seconds.items()}
 
 
-def cpu_info() -> dict:
+def cpu_info(cpuinfo="/proc/cpuinfo") -> dict:
     """The CPU model and vector extensions (from /proc/cpuinfo where there is one) and the
     instruction set torch's own kernels were dispatched to."""
     try:
-        text = open("/proc/cpuinfo", encoding="utf-8", errors="replace").read()
+        text = open(cpuinfo, encoding="utf-8", errors="replace").read()
     except OSError:
         text = ""
     fields = {}
