@@ -32,6 +32,7 @@ import re
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -130,7 +131,8 @@ def epoch_breakdown(cfg, data, order, epoch_s: float) -> dict:
     """Seconds of the scratch epoch per part, from a torch profile of one epoch. Each operator's
     time is its fastest call of one shape times their number: the profiler reads the wall clock,
     and on a machine shared with other work many calls are stretched by whole time slices. Python
-    is what is left of the epoch's median CPU time `epoch_s` (with the dispatch between kernels)."""
+    is what is left of the epoch's median CPU time `epoch_s`: the Python side of every call into
+    torch, and on a shared machine what other work's use of the caches cost the kernels."""
     with _stderr_hidden(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU],
                                                   record_shapes=True) as profile:
         scratch_epoch(cfg, data, order)
@@ -148,7 +150,7 @@ def cpu_info(cpuinfo="/proc/cpuinfo") -> dict:
     """The CPU model and vector extensions (from /proc/cpuinfo where there is one) and the
     instruction set torch's own kernels were dispatched to."""
     try:
-        text = open(cpuinfo, encoding="utf-8", errors="replace").read()
+        text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
     except OSError:
         text = ""
     fields = {}
@@ -271,8 +273,8 @@ def run() -> dict:
 
 ROWS = [  # label, seconds key, ratio key, what the ratio divides
     ("scratch trainer", "scratch_epoch_s", None, ""),
-    ("compute floor", "matmul_floor_epoch_s", "ratio_scratch_vs_matmul_floor", "scratch / floor"),
-    ("data floor", "data_floor_epoch_s", "ratio_scratch_vs_data_floor", "scratch / floor"),
+    ("compute floor", "matmul_floor_epoch_s", "ratio_scratch_vs_matmul_floor", "scratch / compute"),
+    ("data floor", "data_floor_epoch_s", "ratio_scratch_vs_data_floor", "scratch / data floor"),
     ("evaluation", "eval_epoch_s", "ratio_eval_vs_epoch", "eval / scratch"),
     ("  its matmul floor", "eval_matmul_floor_s", "ratio_eval_matmul_floor_vs_epoch", "floor / scratch"),
     ("torch.nn + autograd", "torch_nn_epoch_s", "ratio_scratch_vs_torch_nn", "scratch / torch.nn"),
@@ -294,10 +296,14 @@ def _table(r: dict) -> list[str]:
     return lines
 
 
+PART_LABELS = {"gather_s": "gather", "matmuls_s": "matrix products", "elementwise_s": "elementwise",
+               "python_s": "Python and the rest"}
+
+
 def _breakdown_line(r: dict) -> str:
-    parts = r["breakdown"]
     return "where the scratch epoch goes (torch profile): " + ", ".join(
-        f"{part[:-2]} {s:.3f} s ({s / r['scratch_epoch_s']:.0%})" for part, s in parts.items())
+        f"{PART_LABELS[part]} {s:.3f} s ({s / r['scratch_epoch_s']:.0%})"
+        for part, s in r["breakdown"].items())
 
 
 def _bench_lines(args) -> str:

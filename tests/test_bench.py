@@ -99,5 +99,6 @@ def test_the_budget_of_1_3_is_held_against_the_data_floor_and_the_compute_floor_
 def test_the_breakdown_line_gives_each_part_in_seconds_and_share_of_the_epoch():
     r = _result(breakdown={"gather_s": 0.03, "matmuls_s": 0.36, "elementwise_s": 0.12, "python_s": 0.09})
     assert bench._breakdown_line(r) == ("where the scratch epoch goes (torch profile): gather 0.030 s (5%), "
-                                        "matmuls 0.360 s (60%), elementwise 0.120 s (20%), python 0.090 s (15%)")
+                                        "matrix products 0.360 s (60%), elementwise 0.120 s (20%), "
+                                        "Python and the rest 0.090 s (15%)")
 

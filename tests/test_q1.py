@@ -127,19 +127,18 @@ def test_evaluate_gives_the_whole_sets_loss_and_accuracy_whatever_the_chunk(loss
         assert abs(value - oracle_loss) < 1e-12 and acc == pytest.approx(oracle_acc, abs=1e-7)
 
 
-def test_the_chunked_epoch_takes_the_steps_of_one_gather_per_batch_bit_for_bit(monkeypatch):
+def test_an_epoch_on_its_layer_list_takes_the_steps_of_the_dict_api_bit_for_bit():
+    # the list of views made once per epoch must follow every in-place update of the weights
     gen = torch.Generator().manual_seed(1)
     x, labels = torch.randn(100, 784, generator=gen), torch.randint(0, 10, (100,), generator=gen)
     y, order = mlp.one_hot(labels, 10), torch.randperm(100, generator=gen)
-    monkeypatch.setattr(mlp, "GATHER_BATCHES", 3)  # chunks of 21 rows: a ragged last chunk and batch
-    chunked = mlp.init_params([784, 8, 4, 10], "relu", torch.Generator().manual_seed(0))
-    per_batch = {k: v.clone() for k, v in chunked.items()}
-    mlp.train_epoch(chunked, x, y, order, 7, "relu", "mse", 0.1)
+    epoch = mlp.init_params([784, 8, 4, 10], "relu", torch.Generator().manual_seed(0))
+    steps = {k: v.clone() for k, v in epoch.items()}
+    mlp.train_epoch(epoch, x, y, order, 7, "relu", "mse", 0.1)  # a ragged last batch of 2
     for batch in order.split(7):
-        cache = mlp.forward(per_batch, x.index_select(0, batch), "relu")
-        mlp.backward_sgd_step(per_batch, cache, y.index_select(0, batch), "relu", "mse", 0.1)
-    assert all(torch.equal(chunked[k], per_batch[k]) for k in chunked)
-
+        cache = mlp.forward(steps, x.index_select(0, batch), "relu")
+        mlp.backward_sgd_step(steps, cache, y.index_select(0, batch), "relu", "mse", 0.1)
+    assert all(torch.equal(epoch[k], steps[k]) for k in epoch)
 
 def test_softmax_and_sigmoid_are_stable_for_extreme_inputs():
     z = torch.tensor([[1000.0, 0.0, -1000.0]])
