@@ -2,8 +2,12 @@
 
     python -m experiments.bench
 
-1. scratch: this project's trainer (hw1.scratch_mlp.train_epoch);
-2. matmul_floor: the same epoch's matrix products alone, at the same shapes and batch count;
+1. scratch: this project's trainer (hw1.scratch_mlp.train_epoch), and where its epoch goes: a
+   torch profile split into gather, matrix products, elementwise kernels and Python (the rest);
+2. floors, the same epoch's matrix products alone at the same shapes and batch count:
+   matmul_floor (compute) on rows already in the cache, and data_floor, which also reads every
+   training row once, in order, into the batch (what a gather would cost if the order were not
+   shuffled: the least any epoch over the data must do);
 3. eval: the per-epoch evaluation, loss and accuracy over the test set and the fixed 10,000-image
    training subset (hw1.task1.train_monitor), beside its own matmul floor (the forward products over both sets, in the same chunks);
 4. torch_nn: the same network, loss, batch and batch order with torch.nn + autograd + optim.SGD;
@@ -13,14 +17,22 @@ All use one thread (as the suite's runs do), the main configuration of config.to
 [data] dataset (MNIST and Fashion-MNIST have the same shapes, so the same costs). All but
 the DataLoader alternate for REPEATS rounds and report their median CPU time: the machine may be
 shared, and alternating exposes every measurement to the same load.
-Budgets: scratch / torch_nn <= 1.0, scratch / matmul_floor <= 1.3, eval / scratch <= 0.25.
+Budgets: scratch / torch_nn <= 1.0, scratch / data_floor <= 1.3, eval / scratch <= 0.25.
+The CPU model and vector extensions are recorded beside the times: the ratios differ by CPU.
 """
 from __future__ import annotations
 
+import collections
+import contextlib
 import json
 import math
+import os
+import platform
+import re
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -32,8 +44,15 @@ from hw1 import task1
 from pipeline import cli, config, paths, provenance
 
 REPEATS = 5
-BUDGETS = {"ratio_scratch_vs_torch_nn": 1.0, "ratio_scratch_vs_matmul_floor": 1.3,
+BUDGETS = {"ratio_scratch_vs_torch_nn": 1.0, "ratio_scratch_vs_data_floor": 1.3,
            "ratio_eval_vs_epoch": 0.25}
+# Where each input batch of a floor comes from (see matmul_floor).
+CACHED, COPIED, IN_PLACE = "cached", "copied", "in place"
+# The profile's parts: torch operators by name; every other operator counts as elementwise
+# (views and reductions included), and the epoch's time outside all operators as Python.
+PROFILE_PARTS = {"gather": {"aten::index_select"},
+                 "matmuls": {"aten::mm", "aten::addmm", "aten::addmm_", "aten::matmul"}}
+VECTOR_EXTENSION = re.compile(r"(sse|ssse|avx|fma|f16c|amx|asimd|sve|neon)", re.IGNORECASE)
 
 
 def _timed(fn) -> float:
@@ -52,25 +71,99 @@ def scratch_epoch(cfg, data, order):
     return params
 
 
-def matmul_floor(cfg, x, rows, backward=True):
+def floor_inputs(x, rows, source):
+    """Each batch's input rows for matmul_floor, `rows` at a time over x (see there)."""
+    batch = torch.empty(rows, x.shape[1], dtype=x.dtype)
+    for i in range(0, len(x), rows):
+        n = min(rows, len(x) - i)
+        if source == CACHED:
+            yield x[:n]
+        elif source == COPIED:
+            yield batch[:n].copy_(x[i:i + n])
+        else:
+            yield x[i:i + n]
+
+
+def matmul_floor(cfg, x, rows, backward=True, source=IN_PLACE):
     """The matrix products alone, `rows` rows of x at a time: the forward products h_{l-1} W_l
     and, with `backward`, h_{l-1}^T dz_l (weight gradients) and dz_l W_l^T (l > 1), at the
-    network's shapes with fixed stand-in errors dz_l. No bias, activation, loss, gather or update."""
+    network's shapes with fixed stand-in errors dz_l. No bias, activation, loss or update.
+    Each batch's input: IN_PLACE the slice of x itself (as evaluation reads it), CACHED the first
+    rows again and again (arithmetic alone), COPIED the slice copied into one batch buffer (every
+    row read once, in order, and written where the products read it, as a gather does)."""
     sizes, gen = [x.shape[1], *cfg.hidden, 10], torch.Generator().manual_seed(0)
     weights = [torch.randn(fan_in, fan_out, generator=gen) / math.sqrt(fan_in)
                for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
     errors = [torch.randn(rows, fan_out, generator=gen) for fan_out in sizes[1:]]
-    for i in range(0, len(x), rows):
-        h = [x[i:i + rows]]                                     # h[l]: (rows, sizes[l])
+    transposed = [w.t() for w in weights]  # called as the trainer calls them, torch.mm on views
+    for rows_in in floor_inputs(x, rows, source):
+        n, h = len(rows_in), [rows_in]                          # h[l]: (n, sizes[l])
         for w in weights:
-            h.append(h[-1] @ w)
+            h.append(torch.mm(h[-1], w))
         if not backward:
             continue
         for l in reversed(range(len(weights))):
-            dz = errors[l][:len(h[0])]                          # (rows, fan_out)
-            h[l].T @ dz                                         # (fan_in, fan_out)
+            dz = errors[l][:n]                                  # (n, fan_out)
+            torch.mm(h[l].t(), dz)                              # (fan_in, fan_out)
             if l > 0:
-                dz @ weights[l].T                               # (rows, fan_in)
+                torch.mm(dz, transposed[l])                     # (n, fan_in)
+
+
+@contextlib.contextmanager
+def _stderr_hidden():
+    """The profiler's C++ library prints progress lines on stderr (file descriptor 2): kept off
+    the terminal while it runs."""
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(2)
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _profile_part(operator: str) -> str:
+    return next((part for part, names in PROFILE_PARTS.items() if operator in names), "elementwise")
+
+
+def epoch_breakdown(cfg, data, order, epoch_s: float) -> dict:
+    """Seconds of the scratch epoch per part, from a torch profile of one epoch. Each operator's
+    time is its fastest call of one shape times their number: the profiler reads the wall clock,
+    and on a machine shared with other work many calls are stretched by whole time slices. Python
+    is what is left of the epoch's median CPU time `epoch_s`: the Python side of every call into
+    torch, and on a shared machine what other work's use of the caches cost the kernels."""
+    with _stderr_hidden(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU],
+                                                  record_shapes=True) as profile:
+        scratch_epoch(cfg, data, order)
+    calls = collections.defaultdict(list)
+    for event in profile.events():
+        calls[event.name, str(event.input_shapes)].append(event.self_cpu_time_total)
+    seconds = dict.fromkeys([*PROFILE_PARTS, "elementwise"], 0.0)
+    for (operator, _), micros in calls.items():
+        seconds[_profile_part(operator)] += min(micros) * len(micros) / 1e6
+    seconds["python"] = max(epoch_s - sum(seconds.values()), 0.0)
+    return {f"{part}_s": s for part, s in seconds.items()}
+
+
+def cpu_info(cpuinfo="/proc/cpuinfo") -> dict:
+    """The CPU model and vector extensions (from /proc/cpuinfo where there is one) and the
+    instruction set torch's own kernels were dispatched to."""
+    try:
+        text = Path(cpuinfo).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    fields = {}
+    for line in text.splitlines():  # the first processor's fields: all are alike
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    model = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:  # a virtual machine may say only "AMD EPYC"
+        model += f" (family {fields['cpu family']}, model {fields['model']})"
+    flags = (fields.get("flags") or fields.get("Features") or "").split()
+    return {"cpu_model": model,
+            "cpu_vector_extensions": [f for f in flags if VECTOR_EXTENSION.match(f)],
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
 
 @torch.no_grad()
@@ -141,7 +234,8 @@ def run() -> dict:
     trained = scratch_epoch(cfg, data, order)  # evaluated below: a network one epoch in
     seconds = _alternating_medians({
         "scratch": lambda: scratch_epoch(cfg, data, order),
-        "matmul_floor": lambda: matmul_floor(cfg, data["x_train"], cfg.batch_size),
+        "matmul_floor": lambda: matmul_floor(cfg, data["x_train"], cfg.batch_size, source=CACHED),
+        "data_floor": lambda: matmul_floor(cfg, data["x_train"], cfg.batch_size, source=COPIED),
         "eval": lambda: eval_epoch(cfg, data, trained),
         "eval_matmul_floor": lambda: [matmul_floor(cfg, data[x], mlp.EVAL_CHUNK, backward=False)
                                       for x in ("x_monitor", "x_test")],
@@ -149,19 +243,24 @@ def run() -> dict:
     }, REPEATS)
     loader = _timed(lambda: dataloader_epoch(cfg, dataset.name))
     scratch = seconds["scratch"]
+    breakdown = epoch_breakdown(cfg, data, order, scratch)
     q1_metrics = paths.task_results("q1", dataset.name) / "metrics.json"
     result = {
         "scratch_epoch_s": scratch, "matmul_floor_epoch_s": seconds["matmul_floor"],
+        "data_floor_epoch_s": seconds["data_floor"],
+        "breakdown": breakdown,
         "eval_epoch_s": seconds["eval"], "eval_matmul_floor_s": seconds["eval_matmul_floor"],
         "torch_nn_epoch_s": seconds["torch_nn"],
         "dataloader_epoch_s": loader,
         "ratio_scratch_vs_matmul_floor": scratch / seconds["matmul_floor"],
+        "ratio_scratch_vs_data_floor": scratch / seconds["data_floor"],
         "ratio_eval_vs_epoch": seconds["eval"] / scratch,
         "ratio_eval_matmul_floor_vs_epoch": seconds["eval_matmul_floor"] / scratch,
         "ratio_scratch_vs_torch_nn": scratch / seconds["torch_nn"],
         "ratio_scratch_vs_dataloader": scratch / loader,
         "budget": BUDGETS,
         "batch_size": cfg.batch_size, "threads": torch.get_num_threads(), "repeats": REPEATS,
+        **cpu_info(),
         "q1_suite_wall_time_s": (json.loads(q1_metrics.read_text())["provenance"]["wall_time_s"]
                                  if q1_metrics.exists() else None),
         "provenance": provenance.record("q1", config.section_hash(cfg), [0],
@@ -174,7 +273,8 @@ def run() -> dict:
 
 ROWS = [  # label, seconds key, ratio key, what the ratio divides
     ("scratch trainer", "scratch_epoch_s", None, ""),
-    ("matmul floor", "matmul_floor_epoch_s", "ratio_scratch_vs_matmul_floor", "scratch / floor"),
+    ("compute floor", "matmul_floor_epoch_s", "ratio_scratch_vs_matmul_floor", "scratch / compute"),
+    ("data floor", "data_floor_epoch_s", "ratio_scratch_vs_data_floor", "scratch / data floor"),
     ("evaluation", "eval_epoch_s", "ratio_eval_vs_epoch", "eval / scratch"),
     ("  its matmul floor", "eval_matmul_floor_s", "ratio_eval_matmul_floor_vs_epoch", "floor / scratch"),
     ("torch.nn + autograd", "torch_nn_epoch_s", "ratio_scratch_vs_torch_nn", "scratch / torch.nn"),
@@ -196,11 +296,24 @@ def _table(r: dict) -> list[str]:
     return lines
 
 
+PART_LABELS = {"gather_s": "gather", "matmuls_s": "matrix products", "elementwise_s": "elementwise",
+               "python_s": "Python and the rest"}
+
+
+def _breakdown_line(r: dict) -> str:
+    return "where the scratch epoch goes (torch profile): " + ", ".join(
+        f"{PART_LABELS[part]} {s:.3f} s ({s / r['scratch_epoch_s']:.0%})"
+        for part, s in r["breakdown"].items())
+
+
 def _bench_lines(args) -> str:
     r = run()
     return "\n".join([f"bench: one Task 1 epoch, batch {r['batch_size']}, {r['threads']} thread, "
                       f"median CPU seconds of {r['repeats']} rounds",
-                      *(f"  {line}" for line in _table(r)), f"bench: wrote {paths.BENCH_JSON}"])
+                      f"  cpu: {r['cpu_model']}; torch kernels: {r['torch_cpu_capability']}; "
+                      f"vector extensions: {' '.join(r['cpu_vector_extensions']) or 'unknown'}",
+                      *(f"  {line}" for line in _table(r)), f"  {_breakdown_line(r)}",
+                      f"bench: wrote {paths.BENCH_JSON}"])
 
 
 if __name__ == "__main__":

@@ -51,8 +51,8 @@ ACTIVATIONS = {"relu": (relu, relu_grad), "sigmoid": (sigmoid, sigmoid_grad),
 
 def softmax(z):
     """exp(z_i) / sum_j exp(z_j), shifted by max z so that exp never overflows."""
-    e = torch.exp(z - z.amax(dim=1, keepdim=True))
-    return e / e.sum(dim=1, keepdim=True)
+    e = torch.exp(z - z.amax(dim=1, keepdim=True))            # (B, C)
+    return e.div_(e.sum(dim=1, keepdim=True))
 
 
 def log_softmax_of(z):
@@ -68,9 +68,9 @@ def mse_loss(z, p, y):
 
 
 def mse_dz(p, y):
-    dp = (p - y) * (2.0 / p.shape[0])                          # (B, C)
+    dp = (p - y).mul_(2.0 / p.shape[0])                        # (B, C)
     # softmax Jacobian dp_i/dz_k = p_i (delta_ik - p_k), applied without forming it
-    return p * (dp - (dp * p).sum(dim=1, keepdim=True))        # (B, C)
+    return (dp - (dp * p).sum(dim=1, keepdim=True)).mul_(p)    # (B, C)
 
 
 def ce_loss(z, p, y):
@@ -109,39 +109,65 @@ def n_layers(params):
     return len(params) // 2
 
 
-def forward(params, x, activation):
-    """Keep every intermediate for the backward pass: z_l pre-activations, h_l outputs."""
+def layers_of(params):
+    """[(W_l, b_l, W_l^T)] for l = 1..L. Views of params, which the SGD step updates in place, so
+    one list serves a whole epoch: no name lookups and no new transposed view per batch."""
+    return [(params[f"W{l}"], params[f"b{l}"], params[f"W{l}"].t())
+            for l in range(1, n_layers(params) + 1)]
+
+
+# torch.mm rather than @, and elementwise steps in place (add_, mul_, div_) on tensors just made:
+# a batch of 32 makes about 40 calls into torch, and after the matrix products the Python side of
+# those calls is the largest cost of an epoch; @ reaches the same kernel through one more layer.
+# The kernels, and so the numbers, are the same.
+
+def forward_layers(layers, x, activation):
+    """Every layer's output h_l (h_0 = x; the last, h_L, the softmax probabilities p) and
+    pre-activation z_l, kept for the backward pass."""
     act = ACTIVATIONS[activation][0]
-    cache = {"h0": x}                                          # (B, 784)
-    last = n_layers(params)
-    for l in range(1, last + 1):
-        z = cache[f"h{l-1}"] @ params[f"W{l}"] + params[f"b{l}"]  # (B, fan_out)
-        cache[f"z{l}"] = z
-        cache[f"h{l}"] = act(z) if l < last else softmax(z)
-    cache["p"] = cache[f"h{last}"]                             # (B, C) probabilities
+    hs, zs = [x], []                                           # hs[0]: (B, 784)
+    for l, (w, b, _) in enumerate(layers, start=1):
+        z = torch.mm(hs[-1], w).add_(b)                        # (B, fan_out)
+        zs.append(z)
+        hs.append(act(z) if l < len(layers) else softmax(z))
+    return hs, zs                                              # hs[-1]: (B, C)
+
+
+def forward(params, x, activation):
+    """forward_layers as one dict: h0..hL outputs, z1..zL pre-activations, p = hL."""
+    hs, zs = forward_layers(layers_of(params), x, activation)
+    cache = {f"h{l}": h for l, h in enumerate(hs)}
+    cache.update({f"z{l}": z for l, z in enumerate(zs, start=1)})
+    cache["p"] = hs[-1]                                        # (B, C) probabilities
     return cache
 
 
-def layer_errors(params, cache, y, activation, loss):
+def _cached_lists(params, cache):
+    return ([cache[f"h{l}"] for l in range(n_layers(params) + 1)],
+            [cache[f"z{l}"] for l in range(1, n_layers(params) + 1)])
+
+
+def layer_errors(layers, hs, zs, y, activation, loss):
     """Yield (l, h_{l-1}, dz_l) from the last layer down, dz_l = dL/dz_l; y is one-hot (B, C).
     Each layer's gradients follow: dW_l = h_{l-1}^T dz_l and db_l = dz_l summed over the batch.
     dz_{l-1} is formed before dz_l is yielded, so the caller may already update W_l in place."""
     act_grad = ACTIVATIONS[activation][1]
-    dz = LOSSES[loss][1](cache["p"], y)                        # (B, C)
-    for l in range(n_layers(params), 1, -1):
-        h_prev = cache[f"h{l-1}"]
-        dh = dz @ params[f"W{l}"].T                            # (B, fan_in)
-        dz_below = dh * act_grad(cache[f"z{l-1}"], h_prev)     # (B, fan_in)
+    dz = LOSSES[loss][1](hs[-1], y)                            # (B, C)
+    for l in range(len(layers), 1, -1):
+        h_prev = hs[l - 1]
+        dh = torch.mm(dz, layers[l - 1][2])                    # dz_l W_l^T: (B, fan_in)
+        dz_below = dh.mul_(act_grad(zs[l - 2], h_prev))        # (B, fan_in)
         yield l, h_prev, dz
         dz = dz_below
-    yield 1, cache["h0"], dz
+    yield 1, hs[0], dz
 
 
 def backward_pass(params, cache, y, activation, loss):
     """Gradients of the mean batch loss w.r.t. every W_l and b_l; y is one-hot (B, C)."""
     grads = {}
-    for l, h_prev, dz in layer_errors(params, cache, y, activation, loss):
-        grads[f"W{l}"] = h_prev.T @ dz                         # (fan_in, fan_out)
+    for l, h_prev, dz in layer_errors(layers_of(params), *_cached_lists(params, cache), y,
+                                      activation, loss):
+        grads[f"W{l}"] = torch.mm(h_prev.t(), dz)              # (fan_in, fan_out)
         grads[f"b{l}"] = dz.sum(dim=0)                         # (fan_out,)
     return grads
 
@@ -151,24 +177,31 @@ def sgd_step(params, grads, lr):
         params[name].add_(g, alpha=-lr)                        # p -= lr g, without a temporary lr g
 
 
-def backward_sgd_step(params, cache, y, activation, loss, lr):
+def backward_sgd_layers(layers, hs, zs, y, activation, loss, lr):
     """sgd_step(params, backward_pass(...), lr) in one sweep, each W_l -= lr h_{l-1}^T dz_l as
     one matrix product accumulated into W_l: the (fan_in, fan_out) gradient is never stored and
     read back (7 % of an epoch)."""
-    for l, h_prev, dz in layer_errors(params, cache, y, activation, loss):
-        params[f"W{l}"].addmm_(h_prev.T, dz, alpha=-lr)        # (fan_in, fan_out)
-        params[f"b{l}"].add_(dz.sum(dim=0), alpha=-lr)         # (fan_out,)
+    for l, h_prev, dz in layer_errors(layers, hs, zs, y, activation, loss):
+        w, b, _ = layers[l - 1]
+        w.addmm_(h_prev.t(), dz, alpha=-lr)                    # (fan_in, fan_out)
+        b.add_(dz.sum(dim=0), alpha=-lr)                       # (fan_out,)
+
+
+def backward_sgd_step(params, cache, y, activation, loss, lr):
+    """backward_sgd_layers on params and forward's cache."""
+    backward_sgd_layers(layers_of(params), *_cached_lists(params, cache), y, activation, loss, lr)
 
 
 def train_epoch(params, x, y_onehot, order, batch_size, activation, loss, lr):
-    """One epoch of mini-batch SGD, the batches taken in `order`."""
+    """One epoch of mini-batch SGD, the batches taken in `order`; params are updated in place."""
+    layers = layers_of(params)
     for batch in order.split(batch_size):
         # index_select, not x[batch]: advanced indexing took 2.5 times as long (7 % of the
-        # epoch). Gathering the whole epoch up front is slower still: a fresh copy of the
-        # training set, written out and read back.
+        # epoch). Gathering the whole epoch up front is slower still: a copy of the training set,
+        # written out and read back; gathering 32 batches at a time bought under 2 %.
         x_batch, y_batch = x.index_select(0, batch), y_onehot.index_select(0, batch)
-        cache = forward(params, x_batch, activation)
-        backward_sgd_step(params, cache, y_batch, activation, loss, lr)
+        hs, zs = forward_layers(layers, x_batch, activation)
+        backward_sgd_layers(layers, hs, zs, y_batch, activation, loss, lr)
 
 
 def one_hot(labels, n_classes, dtype=torch.float32):

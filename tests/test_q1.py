@@ -134,6 +134,19 @@ def test_evaluate_gives_the_whole_sets_loss_and_accuracy_whatever_the_chunk(loss
         assert abs(value - oracle_loss) < 1e-12 and acc == pytest.approx(oracle_acc, abs=1e-7)
 
 
+def test_an_epoch_on_its_layer_list_takes_the_steps_of_the_dict_api_bit_for_bit():
+    # the list of views made once per epoch must follow every in-place update of the weights
+    gen = torch.Generator().manual_seed(1)
+    x, labels = torch.randn(100, 784, generator=gen), torch.randint(0, 10, (100,), generator=gen)
+    y, order = mlp.one_hot(labels, 10), torch.randperm(100, generator=gen)
+    epoch = mlp.init_params([784, 8, 4, 10], "relu", torch.Generator().manual_seed(0))
+    steps = {k: v.clone() for k, v in epoch.items()}
+    mlp.train_epoch(epoch, x, y, order, 7, "relu", "mse", 0.1)  # a ragged last batch of 2
+    for batch in order.split(7):
+        cache = mlp.forward(steps, x.index_select(0, batch), "relu")
+        mlp.backward_sgd_step(steps, cache, y.index_select(0, batch), "relu", "mse", 0.1)
+    assert all(torch.equal(epoch[k], steps[k]) for k in epoch)
+
 def test_softmax_and_sigmoid_are_stable_for_extreme_inputs():
     z = torch.tensor([[1000.0, 0.0, -1000.0]])
     assert torch.isfinite(mlp.softmax(z)).all() and mlp.softmax(z)[0, 0] == 1.0
@@ -158,8 +171,8 @@ def _settings(seed=0, **changes):
 
 
 def test_the_trainer_learns_without_autograd_or_grad_tensors(monkeypatch):
-    grad_mode, real_step = [], mlp.backward_sgd_step
-    monkeypatch.setattr(mlp, "backward_sgd_step", lambda *args: (
+    grad_mode, real_step = [], mlp.backward_sgd_layers
+    monkeypatch.setattr(mlp, "backward_sgd_layers", lambda *args: (
         grad_mode.append(torch.is_grad_enabled()), real_step(*args)))
     run = task1.train(_settings(lr=0.5, loss="ce"), _tiny_data())
     assert grad_mode and not any(grad_mode), "every step runs with autograd off"
