@@ -68,6 +68,7 @@ PARAMETER_ARGS = {
     "budgetpart": 1, "babelprovide": 1, "babelfont": 2, "usepackage": 1, "cline": 1,
     "cmidrule": 1, "specialrule": 3, "addlinespace": 0, "newcounter": 1, "setcounter": 1,
     "addtocounter": 1, "stepcounter": 1, "bibliographystyle": 1, "bibliography": 1,
+    "typeout": 1, "message": 1, "write": 1, "PackageWarning": 2, "ClassWarning": 2,
 }
 # LaTeX's own counters: a value set for them is a setting (\setcounter{secnumdepth}{0})
 LATEX_COUNTERS = {"secnumdepth", "tocdepth", "page", "section", "subsection", "figure", "table",
@@ -379,7 +380,7 @@ class Scanner:
         for match in TEXT_IN_MATH.finditer(segment):
             found += [(match.start(1) + at, message) for at, message in self._prose(match.group(1))]
         segment = _mask(TEXT_IN_MATH, segment)
-        if not re.search(r"[\\^_=]", segment) and notation_only:
+        if notation_only and not MATH_INDICATORS.search(segment):
             return found
         found += [(0, message) for message in math_audit.check(segment, pieces.__getitem__)]
         if notation_only:
@@ -406,6 +407,8 @@ TAMPERED_MESSAGE = ("the invisible marks of an inserted piece were changed (by a
                     "or a slice); print results, equations and claims as they are")
 PROSE_RELATION_MESSAGE = ("a relation typed in prose, outside math, which nothing verified; "
                           'typeset it with ((( eq("id").latex ))) or ((( definition("id").latex ))) in math')
+# What makes a macro's body math (it may be used inside $...$)
+MATH_INDICATORS = re.compile(r"[\^_=]|\\(?:frac|partial|hat|sum|prod|nabla|cdot|times|delta|sigma)\b")
 TEXT_IN_MATH = re.compile(r"\\(?:text|textrm|textit|textbf|mbox|textnormal)\{([^{}]*)\}")
 INVISIBLE = re.compile("\\\\-|\u00ad|[\u200b-\u200d\u2060]")
 
