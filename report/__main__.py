@@ -49,11 +49,11 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
           pdf=paths.PDF) -> dict:
     start, started_at = time.perf_counter(), time.time()
     found = audit_mod.Audit()
-    ctx = {**(ctx or context.build_context()), "typed_numbers": found.typed_table}
+    ctx = ctx or context.build_context()
+    fonts.ensure(ctx["student"]["name"])  # installs a font the name needs, or says how
     # what the PDF is built from, by hash, read before rendering: an edit saved during the build
     # makes the PDF stale (the submission compares these hashes)
     inputs = provenance.file_hashes(context.pdf_sources(paths.RESULTS, ctx["dataset"]["name"]))
-    fonts.ensure(ctx["student"]["name"])  # installs a font the name needs, or says how
     line_maps = render.render_all(ctx, build_dir, templates, audit=found)
     summary = record_audit(found, build_dir)
     findings = [str(f) for f in found.sorted_findings()]

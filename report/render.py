@@ -233,11 +233,13 @@ def stage_figures(figures: dict, out_dir: Path) -> dict:
     staged = {}
     for name, source in figures.items():
         relative = f"{FIGURES_DIR}/{Path(source).name}"
+        staged[name] = relative
+        if not Path(source).is_file():
+            continue  # named only (the tests that render without typesetting): nothing to copy
         content = Path(source).read_bytes()
         target = out_dir / relative
         if not target.is_file() or target.read_bytes() != content:
             write_bytes(target, content)
-        staged[name] = relative
     return staged
 
 
@@ -307,6 +309,7 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
     hand goes to `audit.findings`, what it inserted to `audit.used`. Figures are copied into
     out_dir (stage_figures); .tex files no template wrote are removed."""
     audit = audit if audit is not None else audit_mod.Audit()
+    context = {"typed_numbers": audit.typed_table, **context}  # the appendix lists them
     env = environment(template_dir)
     scanner = audit_mod.Scanner(audit_mod.Suggestions(context))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from experiments import bench
-from pipeline import config
+from pipeline.tasks import Q1
 
 X86 = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -53,7 +53,7 @@ def test_the_data_floor_reads_every_row_once_in_order_and_the_compute_floor_none
 
 def _tiny(n=96):
     gen = torch.Generator().manual_seed(0)
-    cfg = dataclasses.replace(config.Q1(), hidden=[8, 4], batch_size=16)
+    cfg = dataclasses.replace(Q1(), hidden=[8, 4], batch_size=16)
     data = {"x_train": torch.randn(n, 784, generator=gen), "y_train": torch.randint(0, 10, (n,), generator=gen)}
     return cfg, data, torch.randperm(n, generator=gen)
 

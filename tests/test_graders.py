@@ -18,6 +18,7 @@ from experiments import datasets, fetch, q1
 from hw1 import atomic, messages, names, script_cli, settings, task1, task2, weights
 from hw1.weights import WeightsError
 from pipeline import config, paths
+from pipeline.tasks import BY_NAME
 from report import submission
 
 PREFIX = "hw1_123456789_"
@@ -313,7 +314,7 @@ def test_a_graders_weights_error_speaks_to_the_grader_and_the_projects_names_mak
     damaged.parent.mkdir(parents=True)
     damaged.write_bytes(b"hello")
     with pytest.raises(WeightsError) as err:
-        q1.evaluate(damaged)
+        datasets.evaluate_saved(BY_NAME["q1"], damaged)
     assert str(err.value).startswith(f"{damaged} cannot be read as a weights file")
     assert str(err.value).endswith("; delete it and run `make experiments`")
     assert "submission zip" not in str(err.value)

@@ -33,12 +33,13 @@ def quick_report():
 
 @pytest.fixture
 def build_copy(quick_report, tmp_path):
-    """The quick report's rendered .tex files, to be edited by a test (its figures stay where the
-    report's are)."""
+    """The quick report's rendered .tex files and the figures they include, to be edited by a
+    test."""
     folder = tmp_path / "build"
     folder.mkdir()
     for tex in source.rendered_tex(QUICK_BUILD):
         shutil.copy2(tex, folder / tex.name)
+    shutil.copytree(QUICK_BUILD / "figures", folder / "figures")
     return folder
 
 

@@ -182,7 +182,7 @@ def _built_from(tmp_path, sources):
     """A build.json recording `sources` (files in tmp_path) as what its PDF was built from."""
     (tmp_path / "build").mkdir()
     inputs = provenance.file_hashes(sources)
-    (tmp_path / "build" / "build.json").write_text(json.dumps({"quick": False, "body_pages": 2,
+    (tmp_path / "build" / "build.json").write_text(json.dumps({"quick": False, "body_pages": 2, "audit": "passed",
                                                                "inputs": inputs}))
     (tmp_path / "report.pdf").write_bytes(b"%PDF")
     return tmp_path / "build", tmp_path / "report.pdf"
