@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from report import math_audit
+from report.math_audit import group_end
 from report.provenance_marks import CLOSE, MARK, Record, checksum
 
 # Words that state a direction or a verdict: `claims` chooses them from the numbers.
@@ -187,21 +188,6 @@ def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
 
 
-def _group_end(text: str, start: int, opener: str, closer: str) -> int:
-    """The index after the group that opens at text[start] (an unbalanced one runs to the end)."""
-    depth = 0
-    for index in range(start, len(text)):
-        if text[index] == "\\":
-            continue
-        if text[index] == opener and (index == 0 or text[index - 1] != "\\"):
-            depth += 1
-        elif text[index] == closer and text[index - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return len(text)
-
-
 def _skip_space(text: str, pos: int) -> int:
     while pos < len(text) and text[pos] in " \t":
         pos += 1
@@ -243,7 +229,7 @@ def _blank_group(text: str, pos: int, opener: str, closer: str, skip_space: bool
     """Blank the group that opens at `pos` (after spaces, if allowed); (text, pos, blanked?)."""
     at = _skip_space(text, pos) if skip_space else pos
     if at < len(text) and text[at] == opener:
-        end = _group_end(text, at, opener, closer)
+        end = group_end(text, at, opener, closer)
         return _blank(text, at, end), end, True
     return text, pos, False
 
@@ -254,7 +240,7 @@ def _blank_arguments(text: str, pos: int, name: str) -> tuple[str, int]:
         text, pos, _ = _blank_group(text, pos, "(", ")", skip_space=False)
     if name in ("setcounter", "addtocounter"):  # the value of one of LaTeX's own counters
         at = _skip_space(text, pos)
-        counter = text[at + 1:_group_end(text, at, "{", "}") - 1].strip() if text[at:at + 1] == "{" else ""
+        counter = text[at + 1:group_end(text, at, "{", "}") - 1].strip() if text[at:at + 1] == "{" else ""
         text, pos, _ = _blank_group(text, pos, "{", "}")
         if counter in LATEX_COUNTERS:
             text, pos, _ = _blank_group(text, pos, "{", "}")
@@ -274,7 +260,7 @@ def _blank_arguments(text: str, pos: int, name: str) -> tuple[str, int]:
 def _blank_environment(text: str, pos: int) -> tuple[str, int]:
     r"""\begin{name}: its name, its [position] and the arguments it takes (column spec, width)."""
     at = _skip_space(text, pos)
-    name = text[at + 1:_group_end(text, at, "{", "}") - 1].strip() if text[at:at + 1] == "{" else ""
+    name = text[at + 1:group_end(text, at, "{", "}") - 1].strip() if text[at:at + 1] == "{" else ""
     text, pos, _ = _blank_group(text, pos, "{", "}")
     args = ENVIRONMENT_ARGS.get(name, 0)
     while True:
@@ -299,7 +285,7 @@ def _blank_definition(text: str, pos: int) -> tuple[str, int]:
     unless it sets one of LaTeX's numeric macros (\renewcommand{\arraystretch}{1.2})."""
     at = _skip_space(text, pos)
     if text[at:at + 1] == "{":
-        end = _group_end(text, at, "{", "}")
+        end = group_end(text, at, "{", "}")
         macro = text[at + 1:end - 1].strip()
     else:
         found = re.match(r"\\[a-zA-Z@]+", text[at:])
@@ -309,7 +295,7 @@ def _blank_definition(text: str, pos: int) -> tuple[str, int]:
         text, pos, _ = _blank_group(text, pos, "[", "]")
     at = _skip_space(text, pos)
     if text[at:at + 1] == "{" and PARAMETER_MACROS.match(macro):
-        end = _group_end(text, at, "{", "}")
+        end = group_end(text, at, "{", "}")
         if re.fullmatch(r"\{\s*[-+]?[\d.]+\s*\}", text[at:end]):
             text, pos = _blank(text, at, end), end
     return text, pos
@@ -433,7 +419,7 @@ def _preamble_definitions(preamble: str) -> list[tuple[int, str]]:
                              r"(?:\s*\[[^\]]*\])*\s*(?=\{)", preamble):
         if "@" in match.group(1):
             continue
-        end = _group_end(preamble, match.end(), "{", "}")
+        end = group_end(preamble, match.end(), "{", "}")
         out.append((match.end() + 1, preamble[match.end() + 1:end - 1]))
     return out
 

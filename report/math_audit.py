@@ -58,7 +58,7 @@ def segments(text: str):
         if token in ("\\\\", "\\$") or match.start() < pos:
             continue
         if closer is None and token.startswith("\\ensuremath"):
-            end = _brace_end(text, match.end() - 1)
+            end = group_end(text, match.end() - 1)
             out += [("text", pos, text[pos:match.start()]), ("math", match.end(), text[match.end():end - 1])]
             pos = end
             continue
@@ -76,13 +76,14 @@ def segments(text: str):
     return _joined([s for s in out if s[2]])
 
 
-def _brace_end(text: str, start: int) -> int:
-    """The index after the brace group that opens at text[start]."""
+def group_end(text: str, start: int, opener: str = "{", closer: str = "}") -> int:
+    """The index after the group that opens at text[start] (an unbalanced one runs to the end);
+    an escaped \\{ or \\} does not count."""
     depth = 0
     for index in range(start, len(text)):
-        if text[index] == "{" and text[index - 1] != "\\":
+        if text[index] == opener and (index == 0 or text[index - 1] != "\\"):
             depth += 1
-        elif text[index] == "}" and text[index - 1] != "\\":
+        elif text[index] == closer and text[index - 1] != "\\":
             depth -= 1
             if depth == 0:
                 return index + 1
@@ -193,15 +194,7 @@ def _skip_group(math: str, pos: int) -> int:
     if pos >= len(math):
         return pos
     if math[pos] == "{":
-        depth = 0
-        for index in range(pos, len(math)):
-            if math[index] == "{" and math[index - 1] != "\\":
-                depth += 1
-            elif math[index] == "}" and math[index - 1] != "\\":
-                depth -= 1
-                if depth == 0:
-                    return index + 1
-        return len(math)
+        return group_end(math, pos)
     if math[pos] == "\\":
         match = re.match(r"\\[a-zA-Z]+|\\.", math[pos:])
         return pos + len(match.group())
