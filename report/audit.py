@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from report import math_audit
@@ -34,7 +35,8 @@ VERDICT_WORDS = re.compile(
     r"confirm(?:ed|s|ing|ation)?|contradict(?:ed|s|ing|ion)?|outperform\w*|better|best|worse|"
     r"worst|higher|highest|lower|lowest|greater|larger|smaller|superior|inferior|improv(?:e|es|ed|"
     r"ing|ement)|exceed\w*|surpass\w*|wins?|dominat\w*|lag(?:s|ged|ging)?|speed-?ups?|"
-    r"(?:more|less|most|least) accurate|as (?:fast|slow|quickly))\b", re.IGNORECASE)
+    r"(?:more|less|most|least) accurate|as (?:fast|slow|quickly)|significant\w*|underperform\w*|"
+    r"outpac\w*|overtak\w*)\b", re.IGNORECASE)
 DRAFT_CALL = 'verdict.full ))) for each verdict in ((( claims.draft_claims()'
 VERDICT_CALLS = {"confirm": DRAFT_CALL, "contradict": DRAFT_CALL}
 RANKING_CALL = 'claims.rankings()|join(" ") ))) or ((( claims.fastest()'
@@ -44,7 +46,9 @@ NUMBER_TEXT = r"(?:\d+(?:(?:[.,]|\\,|\{,\})\d+)*|\.\d+)"
 # A number typed in prose: not part of a word or name (q1, ResNet-50, 2D), not a macro parameter
 # (#1), with its percent sign if it has one.
 NUMBER = re.compile(r"(?<![\w\\.#])(?<![A-Za-z][-−])[-−]?" + NUMBER_TEXT +
-                    r"(?![A-Za-z_\d])(?:\s*(?:\\,|~)?\s*(?:\\%|\\percent|%))?")
+                    r"(?!\d|(?:pt|mm|cm|in|ex|em|bp|pc|sp|dd|cc|mu|fil+|D)\b)"
+                    r"(?:\s*(?:\\,|~)?\s*(?:\\%|\\percent|%))?")
+MACRO_PARAMETER = re.compile(r"#\d")  # #1 in a macro's body
 # LaTeX parameters, blanked before numbers are looked for: a length relative to another
 # (0.4\textwidth), the numbers TeX's own parameters take (\penalty10000, \kern-2pt, \hskip 3pt,
 # \looseness=-1), colour mixes (red!8), labels tied to a capitalised word (Task~1, Figure~2)
@@ -56,7 +60,11 @@ TEX_PARAMETER = re.compile(
     r"pc|sp|dd|cc|mu)\b)?(?:\s*(?:plus|minus)\s*[-+]?[\d.]+\s*(?:pt|mm|cm|em|ex|fil+)\b)*)")
 COLOUR_MIX = re.compile(r"![0-9.]+")
 ASSIGNMENT = re.compile(r"(?<=[a-zA-Z])\s*=(?=\s*[-+]?[\d.])")  # \looseness=-1: TeX's, not a relation
-TIED_LABEL = re.compile(r"(\b[A-Z][A-Za-z]*~)(\d+(?:\.\d+)*)")
+# Words that name a numbered thing, tied to its number: Task~1, Fig.~2, Eq.~3, Tasks~1 and~2
+LABEL_WORDS = (r"(?:Tasks?|Homework|Questions?|Parts?|Figures?|Figs?\.|Tables?|Tabs?\.|Sections?|"
+               r"Secs?\.|Equations?|Eqs?\.|Appendix|Chapters?|Steps?|Pages?|pp?\.|Items?|Lines?|"
+               r"Layers?|Problems?|Exercises?|Lemmas?|Theorems?|and|or|to)")
+TIED_LABEL = re.compile(r"(\b" + LABEL_WORDS + r"~)(\d+(?:\.\d+)*)(?!\s*(?:\\,|~)?\s*(?:\\%|%|\\percent))")
 # Commands whose first brace arguments are parameters (how many of them), not prose
 PARAMETER_ARGS = {
     "vspace": 1, "hspace": 1, "setlength": 2, "addtolength": 2, "multicolumn": 2, "multirow": 2,
@@ -70,15 +78,19 @@ PARAMETER_ARGS = {
     "cmidrule": 1, "specialrule": 3, "addlinespace": 0, "newcounter": 1, "setcounter": 1,
     "addtocounter": 1, "stepcounter": 1, "bibliographystyle": 1, "bibliography": 1,
     "typeout": 1, "message": 1, "write": 1, "PackageWarning": 2, "ClassWarning": 2,
+    "newcolumntype": 2,
 }
 # LaTeX's own counters: a value set for them is a setting (\setcounter{secnumdepth}{0})
-LATEX_COUNTERS = {"secnumdepth", "tocdepth", "page", "section", "subsection", "figure", "table",
-                  "equation", "footnote", "enumi", "enumii", "topnumber", "bottomnumber",
-                  "totalnumber", "dbltopnumber"}
+LATEX_COUNTERS = {"secnumdepth", "tocdepth", "topnumber", "bottomnumber", "totalnumber",
+                  "dbltopnumber"}
 # Environments and the brace arguments they take (column specs, widths)
 ENVIRONMENT_ARGS = {"tabular": 1, "tabular*": 2, "tabularx": 2, "array": 1, "minipage": 1,
                     "multicols": 1, "wrapfigure": 2, "subfigure": 1, "longtable": 1,
                     "alignat": 1, "alignat*": 1, "tabulary": 2}
+ENVIRONMENT_OPTIONS = {"figure", "figure*", "table", "table*", "minipage", "tabular", "tabular*",
+                       "tabularx", "array", "wrapfigure", "subfigure", "multicols", "longtable",
+                       "enumerate", "itemize", "description", "alignat", "alignat*"}
+FLOATS = {"figure", "figure*", "table", "table*"}
 # Optional arguments that are prose, not settings
 PROSE_OPTIONS = {"item", "caption", "section", "subsection", "subsubsection", "paragraph",
                  "chapter", "footnote", "title", "author", "textbf", "emph"}
@@ -86,16 +98,19 @@ CONTROL_WORD = re.compile(r"\\([a-zA-Z]+)\*?")
 # In math, digits are notation unless they measure: a decimal, three digits or more, a
 # percentage, a power of ten (10^{-3}), a factor (4\times, \times 4), or a number of two digits
 # or more that a variable is set to (n = 60)
-MEASURED_IN_MATH = (r"(?<![\w.])\d+[.,]\d+|(?<![\w.])\d+\{,\}\d+|(?<![\w.])\d{3,}"
+MEASURED_IN_MATH = (r"(?<![\w.])\d+(?:[.,]|\{[.,]\})\d+|(?<![\w.])\d{2,}"
                     r"|\d+\s*(?:\\[,;!:]\s*)?\\%|(?<![\w.])10\s*\^"
-                    r"|(?<![\w.])\d+\s*(?:\\[,;!:]\s*)?\{?\\times|\\times\s*\d+|=\s*\d{2,}")
+                    r"|(?<![\w.])\d+\s*(?:\\[,;!:]\s*)?\{?\\times|\\times\s*(?:\\[,;!:]\s*)?\{?\s*\d"
+                    r"|\d\s*(?:\\cdot|\\times|\*|/|\+)\s*\d")
+SCRIPT = re.compile(r"[_^](?:\{[^{}]*\}|\\[a-zA-Z]+|.)")  # an index or exponent: x_{10}, 2^{10}
 DEFINITIONS = ("newcommand", "renewcommand", "providecommand", "def", "gdef", "edef")
 # LaTeX's own macros that hold a number (\renewcommand{\arraystretch}{1.2} sets a parameter)
 PARAMETER_MACROS = re.compile(r"\\(?:[a-z]*stretch|[a-z]*fraction|[a-z]*penalty|[a-z]*number)$")
 COMMENT = re.compile(r"(?<!\\)%[^\n]*")
 LINE_BREAK = re.compile(r"\\\\\*?(\[[^\]\n]*\])?")  # \\ and \\[2pt]
 # Relations typed in prose, outside math (z = Wx + b, ≤, ≈)
-PROSE_RELATION = re.compile(r"[=≠≤≥≈<>]")
+PROSE_RELATION = re.compile(r"(?<!\\)[=≠≤≥≈<>≻≺]|\\text(?:greater|less)\b")
+RULE_SPEC = re.compile(r"\b(?:height|width|depth)\s*[-+]?[\d.]+\s*(?:pt|mm|cm|em|ex|in|bp)\b")
 
 
 @dataclass
@@ -196,10 +211,12 @@ def _skip_space(text: str, pos: int) -> int:
 
 # Commands that take settings in [...] (any other command's [...] is prose: \item[97 %])
 OPTION_COMMANDS = {"includegraphics", "usepackage", "documentclass", "linebreak", "pagebreak",
-                   "nolinebreak", "nopagebreak", "addlinespace", "cite", "parencite", "textcite",
-                   "citep", "citet", "autocite", "makebox", "framebox", "parbox", "raisebox",
-                   "color", "textcolor", "colorbox", "babelprovide", "babelfont", "hypersetup",
-                   "vspace", "hspace", "newline", "enlargethispage", "captionof", "subcaption"}
+                   "nolinebreak", "nopagebreak", "addlinespace", "makebox", "framebox", "parbox",
+                   "raisebox", "color", "textcolor", "colorbox", "babelprovide", "babelfont",
+                   "hypersetup", "vspace", "hspace", "enlargethispage", "captionof", "subcaption",
+                   "rule", "toprule", "midrule", "bottomrule", "cmidrule", "specialrule",
+                   "scalebox", "resizebox", "captionsetup", "hline", "cline", "newcolumntype",
+                   "multicolumn", "multirow", "setlength", "sisetup"}
 
 
 def blank_parameters(text: str) -> str:
@@ -220,7 +237,7 @@ def blank_parameters(text: str) -> str:
     text = _mask(ASSIGNMENT, text)
     text = TEX_PARAMETER.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
     text = TIED_LABEL.sub(lambda m: m.group(1) + " " * len(m.group(2)), text)
-    for pattern in (RELATIVE_LENGTH, COLOUR_MIX):
+    for pattern in (RELATIVE_LENGTH, COLOUR_MIX, RULE_SPEC, MACRO_PARAMETER):
         text = _mask(pattern, text)
     return text
 
@@ -248,7 +265,7 @@ def _blank_arguments(text: str, pos: int, name: str) -> tuple[str, int]:
     args = PARAMETER_ARGS.get(name, 0)
     while True:
         blanked = False
-        if name in OPTION_COMMANDS:
+        if name in OPTION_COMMANDS:  # \scalebox{0.9}[1.0]{...}: settings before and between
             text, pos, blanked = _blank_group(text, pos, "[", "]", skip_space=False)
         if not blanked and args > 0:
             text, pos, blanked = _blank_group(text, pos, "{", "}")
@@ -263,8 +280,11 @@ def _blank_environment(text: str, pos: int) -> tuple[str, int]:
     name = text[at + 1:group_end(text, at, "{", "}") - 1].strip() if text[at:at + 1] == "{" else ""
     text, pos, _ = _blank_group(text, pos, "{", "}")
     args = ENVIRONMENT_ARGS.get(name, 0)
+    options = name in ENVIRONMENT_OPTIONS  # [t], [htbp]; a theorem's [note] is prose
     while True:
-        text, pos, blanked = _blank_group(text, pos, "[", "]", skip_space=False)
+        blanked = False
+        if options and (args > 0 or name in FLOATS):
+            text, pos, blanked = _blank_group(text, pos, "[", "]", skip_space=False)
         if not blanked and args > 0:
             text, pos, blanked = _blank_group(text, pos, "{", "}", skip_space=False)
             args -= blanked
@@ -343,6 +363,8 @@ class Scanner:
                  for at_in, message in self._prose(body) + self._math(body, pieces, notation_only=True)
                  for at in [at + at_in]]
         body = _mask(COMMENT, skeleton[body_offset:])
+        found += [(body_offset + at + at_in, message) for at, macro in _preamble_definitions(body)
+                  for at_in, message in self._math(macro, pieces, notation_only=True)]
         for kind, start, segment in math_audit.segments(body):
             parts = self._math(segment, pieces) if kind == "math" else self._prose(segment)
             found += [(body_offset + start + at, message) for at, message in parts]
@@ -361,7 +383,8 @@ class Scanner:
         """A typed result, numbers that measure, and the prose inside \text{}, in one stretch of
         math; `notation_only` (a macro body that may be used in math or prose) skips the rules
         that need to know it is math."""
-        segment = _mask(LINE_BREAK, segment)
+        # a line break in align separates formulas, as a comma does
+        segment = LINE_BREAK.sub(lambda m: ";" + " " * (len(m.group()) - 1), segment)
         found = []
         for match in TEXT_IN_MATH.finditer(segment):
             found += [(match.start(1) + at, message) for at, message in self._prose(match.group(1))]
@@ -371,18 +394,21 @@ class Scanner:
         found += [(0, message) for message in math_audit.check(segment, pieces.__getitem__)]
         if notation_only:
             return found
-        if re.fullmatch(r"\s*[-−]?\d+(?:[.,]\d+)?\s*", segment):  # $9$ epochs: a number set in math
+        if re.fullmatch(r"\s*[-−+]?\d+(?:[.,]\d+)?\s*", re.sub(r"[{}]|\\math[a-z]+", "", segment)):  # $9$, ${9}$
             return found + [(0, _number_message(segment.strip(), None))]
+        measured = _mask(SCRIPT, _mask(PLACEHOLDER, segment))
         return found + [(m.start(), _number_message(m.group(), None))
-                        for m in re.finditer(MEASURED_IN_MATH, _mask(PLACEHOLDER, segment))]
+                        for m in re.finditer(MEASURED_IN_MATH, measured)]
 
     def _prose(self, segment: str) -> list[tuple[int, str]]:
         """Numbers, relations and verdict words typed in one stretch of prose."""
         prose = _mask(CONTROL_WORD, _mask(PLACEHOLDER, blank_parameters(segment)))
         found = [(m.start(), _number_message(m.group(), self.suggest(Record("untracked", "", m.group()))))
                  for m in NUMBER.finditer(prose)]
-        found += [(m.start(), PROSE_RELATION_MESSAGE) for m in PROSE_RELATION.finditer(prose)]
-        letters, offsets = _letters_only(_mask(PLACEHOLDER, blank_parameters(segment)))
+        settings_blanked = _mask(PLACEHOLDER, blank_parameters(segment))
+        found += [(m.start(), PROSE_RELATION_MESSAGE) for m in PROSE_RELATION.finditer(settings_blanked)
+                  ]
+        letters, offsets = _letters_only(_mask(PLACEHOLDER, segment))
         return found + [(offsets[m.start()], _verdict_message(m.group()))
                         for m in VERDICT_WORDS.finditer(letters)]
 
@@ -395,8 +421,9 @@ PROSE_RELATION_MESSAGE = ("a relation typed in prose, outside math, which nothin
                           'typeset it with ((( eq("id").latex ))) or ((( definition("id").latex ))) in math')
 # What makes a macro's body math (it may be used inside $...$)
 MATH_INDICATORS = re.compile(r"[\^_=]|\\(?:frac|partial|hat|sum|prod|nabla|cdot|times|delta|sigma)\b")
-TEXT_IN_MATH = re.compile(r"\\(?:text|textrm|textit|textbf|mbox|textnormal)\{([^{}]*)\}")
-INVISIBLE = re.compile("\\\\-|\u00ad|[\u200b-\u200d\u2060]")
+TEXT_IN_MATH = re.compile(r"\\(?:text|textrm|textit|textbf|mbox|textnormal|mathrm|mathit|mathbf|"
+                          r"mathsf|operatorname)\{([^{}]*)\}")
+INVISIBLE = re.compile("\\\\-|\\\\/|\\\\relax\\b\\s*|\\\\hspace\\*?\\{[^{}]*\\}|\u00ad|[\u200b-\u200d\u2060]")
 
 
 def _letters_only(text: str) -> tuple[str, list[int]]:
@@ -407,23 +434,31 @@ def _letters_only(text: str) -> tuple[str, list[int]]:
     for pattern in (CONTROL_WORD, INVISIBLE, re.compile(r"[{}]")):
         for match in pattern.finditer(text):
             drop[match.start():match.end()] = [True] * (match.end() - match.start())
-    kept = [i for i, dropped in enumerate(drop) if not dropped]
-    return "".join(text[i] for i in kept), kept + [len(text)]
+    letters, offsets = [], []
+    for i, dropped in enumerate(drop):
+        if not dropped:  # NFKC: the ligature ﬁ reads as f, i
+            for char in unicodedata.normalize("NFKC", text[i]):
+                letters.append(char)
+                offsets.append(i)
+    return "".join(letters), offsets + [len(text)]
 
 
 def _preamble_definitions(preamble: str) -> list[tuple[int, str]]:
-    r"""The bodies of the macros the preamble defines (\newcommand, \def; not internal ones with
-    @, nor redefinitions of LaTeX's own), each with its offset."""
+    r"""The bodies of the macros a stretch of LaTeX defines (\newcommand, \renewcommand, \def,
+    \DeclareRobustCommand, \NewDocumentCommand), each with its offset; not LaTeX's internal ones,
+    whose name or body uses @ (\renewcommand\section{\@startsection...})."""
     out = []
-    for match in re.finditer(r"\\(?:newcommand|providecommand|def)\*?\s*\{?\s*(\\[A-Za-z@]+)\s*\}?"
-                             r"(?:\s*\[[^\]]*\])*\s*(?=\{)", preamble):
-        if "@" in match.group(1):
-            continue
-        end = group_end(preamble, match.end(), "{", "}")
-        out.append((match.end() + 1, preamble[match.end() + 1:end - 1]))
+    for match in re.finditer(r"\\(?:newcommand|renewcommand|providecommand|DeclareRobustCommand|"
+                             r"[gex]?def|(?:New|Renew|Provide|Declare)DocumentCommand)\*?\s*"
+                             r"\{?\s*(\\[A-Za-z@]+)\s*\}?(?:\s*\[[^\]]*\])*\s*(?=\{)", preamble):
+        start = match.end()
+        if "DocumentCommand" in match.group():  # {argument spec}{body}
+            start = group_end(preamble, start)
+        end = group_end(preamble, start)
+        body = preamble[start + 1:end - 1]
+        if "@" not in match.group(1) and "\\@" not in body:
+            out.append((start + 1, body))
     return out
-
-
 def _mask(pattern: re.Pattern, text: str) -> str:
     """The text with each match of the pattern replaced by as many spaces (offsets stay)."""
     return pattern.sub(lambda m: " " * len(m.group()), text)

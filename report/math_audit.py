@@ -25,10 +25,11 @@ from dataclasses import dataclass
 MATH_ENVIRONMENTS = ("equation", "equation*", "align", "align*", "gather", "gather*", "multline",
                      "multline*", "displaymath", "math", "eqnarray", "eqnarray*", "flalign",
                      "flalign*", "alignat", "alignat*", "dmath", "dmath*")
-RELATIONS = {"=", "<", ">", "ne", "neq", "le", "leq", "ge", "geq", "approx", "equiv", "propto",
-             "sim", "simeq", "cong", "leqslant", "geqslant", "coloneqq", "doteq", "lesssim",
-             "gtrsim", "ll", "gg"}
-MEMBERSHIP = {"in", "notin", "subset", "subseteq", "mapsto", "to", "colon", ":"}
+RELATIONS = {"=", "<", ">", ":=", "ne", "neq", "le", "leq", "ge", "geq", "approx", "equiv",
+             "propto", "sim", "simeq", "cong", "leqslant", "geqslant", "coloneqq", "doteq",
+             "lesssim", "gtrsim", "ll", "gg", "succ", "prec", "succeq", "preceq", "geqq", "leqq",
+             "mapsto", "Rightarrow", "implies", "iff", "leftarrow", "gets"}
+MEMBERSHIP = {"in", "notin", "subset", "subseteq", "to", "colon", ":"}
 OPERATORS = {"+", "-", "*", "/", "cdot", "times", "div", "pm", "mp", "sum", "prod", "int",
              "circ", "otimes", "odot", "oplus", "nabla", "partial", "frac", "dfrac", "tfrac",
              "sqrt", "binom"}
@@ -42,7 +43,8 @@ NEUTRAL = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl"
            "lVert", "rVert", "lvert", "rvert", "Vert", "vert", "langle", "rangle", "lbrace",
            "rbrace", "displaystyle", "textstyle", "scriptstyle", "top", "prime", "ldots",
            "cdots", "dots", "vdots", "ddots", "limits", "nolimits", "mathstrut", "phantom",
-           "infty", "label", "nonumber", "notag", "tag"}
+           "infty", "nonumber", "notag"}
+LABELS = {"label", "tag", "eqref", "ref", "hypertarget"}  # their {argument} is a name, not math
 INDEX_LETTERS = set("ijklmn")
 TOKEN = re.compile(r"\x1a(?P<ph>\d+)\x1b|\\(?P<word>[a-zA-Z]+)\*?|\\(?P<sym>.)|(?P<num>\d+(?:\.\d+)?)"
                    r"|(?P<letter>[a-zA-Z])|(?P<char>\S)", re.S)
@@ -50,8 +52,8 @@ TOKEN = re.compile(r"\x1a(?P<ph>\d+)\x1b|\\(?P<word>[a-zA-Z]+)\*?|\\(?P<sym>.)|(
 
 def segments(text: str):
     """(kind, start, text) for each stretch of prose ("text") and math ("math"), in order."""
-    pattern = re.compile(r"\\\\|\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]|\\begin\{(?P<b>[a-z*]+)\}"
-                         r"|\\end\{(?P<e>[a-z*]+)\}|\\ensuremath\s*\{")
+    pattern = re.compile(r"\\\\|\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]|\\begin\s*\{(?P<b>[a-z*]+)\}"
+                         r"|\\end\s*\{(?P<e>[a-z*]+)\}|\\ensuremath\s*\{")
     out, pos, closer = [], 0, None
     for match in pattern.finditer(text):
         token = match.group()
@@ -65,11 +67,11 @@ def segments(text: str):
         if closer is None:
             opener = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}.get(token)
             if opener is None and match.group("b") in MATH_ENVIRONMENTS:
-                opener = f"\\end{{{match.group('b')}}}"
+                opener = ("end", match.group("b"))
             if opener is not None:
                 out.append(("text", pos, text[pos:match.start()]))
                 pos, closer = match.end(), opener
-        elif token == closer:
+        elif token == closer or closer == ("end", match.group("e")):
             out.append(("math", pos, text[pos:match.start()]))
             pos, closer = match.end(), None
     out.append(("math" if closer else "text", pos, text[pos:]))
@@ -95,7 +97,7 @@ def _joined(parts: list) -> list:
     out = []
     for part in parts:
         if (part[0] == "math" and len(out) >= 2 and out[-2][0] == "math" and out[-1][0] == "text"
-                and re.fullmatch(r"(?:\s|~|\\[,;: ])*", out[-1][2])):
+                and re.fullmatch(r"(?:\s|~|\{\}|\\[,;: ])*", out[-1][2])):
             gap = out.pop()
             first = out.pop()
             out.append(("math", first[1], f"{first[2]} {gap[2]} {part[2]}"))
@@ -126,7 +128,9 @@ def tokens(math: str) -> list[Token]:
             out.append(Token("placeholder", match.group(), int(match.group("ph"))))
         elif match.group("word"):
             word = match.group("word")
-            if word in RELATIONS:
+            if word in LABELS:
+                pos = _skip_group(math, pos)
+            elif word in RELATIONS:
                 out.append(Token("rel", word))
             elif word in MEMBERSHIP:
                 out.append(Token("member", word))
@@ -156,7 +160,12 @@ def tokens(math: str) -> list[Token]:
         else:
             char = match.group("char")
             if char in "_^":
-                pos = _skip_group(math, pos)       # an index or exponent belongs to its atom
+                end = _skip_group(math, pos)       # an index or exponent belongs to its atom,
+                exponent = math[pos:end]
+                if char == "^" and (out and out[-1].kind == "placeholder" or re.search(
+                        r"[-+*/]|\\(?:sum|prod|frac|ln|log|exp|partial)", exponent)):
+                    out.append(Token("op", "^"))   # unless it changes a verified piece or computes
+                pos = end
             elif char == "'":
                 pass                                # a prime, too
             elif char in "=<>":
@@ -169,6 +178,9 @@ def tokens(math: str) -> list[Token]:
                 out.append(Token("close", char))
             elif char in ",;|":
                 out.append(Token("sep", char))
+            elif char == ":" and math[pos:pos + 1] == "=":
+                out.append(Token("rel", ":="))
+                pos += 1
             elif char == ":":
                 out.append(Token("member", char))
             elif char == "{":
@@ -205,10 +217,10 @@ def _sides(toks: list[Token]) -> tuple[list[list[Token]], list[Token]]:
     """Split at the relations outside braces and brackets (what follows a membership or a colon
     is dropped: z \\in \\mathbb{R}^n, f: A \\to B); the sides and the relations between them."""
     sides, relations, current, depth = [], [], [], 0
-    for tok in toks:
-        if tok.kind in ("open", "brace") and tok.text in "([{":
+    for tok in toks:  # braces group nothing a reader sees: ${>}$ is still a relation
+        if tok.kind == "open":
             depth += 1
-        elif tok.kind in ("close", "brace") and tok.text in ")]}":
+        elif tok.kind == "close":
             depth -= 1
         if depth == 0 and tok.kind == "member":
             break

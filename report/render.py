@@ -75,6 +75,12 @@ def name_fonts(name: str) -> list[tuple[str, str, str]]:
     return [NAME_FONTS[script] for script in config.name_scripts(name) if script in NAME_FONTS]
 
 
+def _digits(digits) -> int:
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 12:
+        raise ReportError(f"the number of digits must be a whole number from 0 to 12, not {digits!r}")
+    return digits
+
+
 def _finite(value, what: str) -> float:
     if value is None or not math.isfinite(float(value)):
         raise ReportError(f"a template formats {value!r} as {what}; the results hold no such number")
@@ -89,15 +95,18 @@ def _spread(std, digits: int, scale: float = 1.0) -> str:
 
 def num(value, digits: int = 3, std=None) -> str:
     """A number, optionally mean ± std."""
+    digits = _digits(digits)
     return rf"\num{{{_finite(value, 'a number'):.{digits}f}{_spread(std, digits)}}}"
 
 
 def sci(value, digits: int = 1) -> str:
+    digits = _digits(digits)
     return rf"\num{{{_finite(value, 'a number'):.{digits}e}}}"
 
 
 def pct(value, digits: int = 1, std=None) -> str:
     """A fraction as a percentage, optionally mean ± std."""
+    digits = _digits(digits)
     mean = f"{100 * _finite(value, 'a percentage'):.{digits}f}"
     return rf"\qty{{{mean}{_spread(std, digits, 100)}}}{{\percent}}"
 
@@ -117,6 +126,11 @@ def display(value) -> str:
 def counted(n: int, noun: str, show=str) -> str:
     """`1 seed`, `3 seeds`: a count with its noun in the right number."""
     return f"{show(n)} {noun}" if n == 1 else f"{show(n)} {noun}s"
+
+
+def counted_marked(n: int, noun: str) -> str:
+    """The `counted` filter: the count marked with its source, for the audit."""
+    return counted(n, noun, marks.finalize)
 
 
 def across_variants(ablations, key: str) -> list:
@@ -177,7 +191,7 @@ def environment(template_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
     env.globals.clear()
     env.filters.update(audited_filters())
     env.filters.update(name_fonts=name_fonts, across_variants=across_variants,
-                       counted=lambda n, noun: counted(n, noun, marks.finalize))  # the count marked
+                       counted=counted_marked)
     return env
 
 
@@ -294,6 +308,9 @@ def render_one(env: jinja2.Environment, name: str, context: dict) -> str:
     except ReportError as err:
         line = _template_line(err, name)
         raise ReportError(f"{where}:{line}: {err}") from None
+    except RecursionError:
+        raise ReportError(f"{where}: a macro or expression calls itself without end; give it a case "
+                          f"that stops") from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as err:
         # a ((( ))) expression that cannot be computed: pct("x"), 1/0, a call with wrong arguments
         line = _template_line(err, name)

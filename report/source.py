@@ -6,6 +6,7 @@ What goes in, for Overleaf (compiler: LuaLaTeX) or anyone with TeX Live and no P
 
     main.tex, title.tex, theory.tex, ...     report/build/: the templates as rendered for the PDF
     figures/<name>.pdf                       each figure main.tex includes, its path rewritten here
+    *.bib                                    the works cited (templates/references.bib)
     latexmkrc                                report/source.latexmkrc: LuaLaTeX, main.tex
 
 Before it is kept, the zip is unzipped into an empty folder and `latexmk` (reading that latexmkrc)
@@ -82,6 +83,8 @@ def contents(build: Path) -> dict[str, Path | bytes]:
     for tex in rendered_tex(build):
         files[tex.name] = with_local_figures(tex.read_text(), build, figures).encode()
     files.update(figures)
+    for bib in sorted(build.glob("*.bib")):  # the works cited: BibTeX runs where it is compiled
+        files[bib.name] = bib
     files["latexmkrc"] = LATEXMKRC
     return files
 

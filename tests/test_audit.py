@@ -3,6 +3,7 @@ their template line, and what comes from the results, eq() or claims passes. No 
 import pytest
 
 from report import audit, context, permutation, render
+from report.errors import ReportError
 from report import provenance_marks as marks
 
 DERIVATIONS = {"identities": [
@@ -270,3 +271,50 @@ def test_the_preambles_macros_are_read_but_not_its_settings(tmp_path):
             "\\begin{document}\nok\n\\end{document}\n")
     findings, _ = _audit(tmp_path, main, name="main.tex.j2")
     assert len(findings) == 1 and findings[0].startswith('templates/main.tex.j2:2: "97 %" is typed')
+
+
+CAUGHT_SECOND_PASS = [
+    r"On test, Accuracy~97.12\,\% was reached.", r"\newcommand\accA[1]{#197\,\%}",
+    r"\begin{center}[97\,\% test accuracy]\end{center}", r"\citep[with 97\,\% accuracy][]{x}",
+    r"\newline[97\,\%]", r"\setcounter{figure}{96}", "4x the epochs", "60k images", "the 17th epoch",
+    r"$\mathrm{97}$\,percent", r"${97}$", r"$+97$", r"$\approx 17$ epochs", r"$0{.}97$",
+    r"$4 \cdot 9$ epochs", r"$\times\,4$", r"$\delta_k := \hat{y}_k - y_k$",
+    r"$\frac{\partial L}{\partial z_k} \mapsto \hat{y}_k - y_k$",
+    r"$\hat{y}_i = e^{z_i - \ln \sum_j e^{z_j}}$", '$((( eq("ce_logits").rhs )))^{2}$',
+    r"\newcommand\gradA{\hat{y}_k - y_k}", r"\begin {equation} \hat{y}_k - y_k \end {equation}",
+    r"$\hat{y}_k${}$-${}$y_k$", r"ReLU \textgreater{} sigmoid", r"ReLU $\succ$ sigmoid",
+    r"ReLU ${>}$ sigmoid", r"fas\relax ter", r"fas\/ter", r"fas\hspace{0pt}ter", "conﬁrmed",
+    r"$\mathrm{better}$", "it underperforms", "it outpaces", "a significant gap",
+]
+PASSES_SECOND_PASS = [
+    r"\rule[-0.5ex]{0pt}{2.5ex}", r"\toprule[1.5pt] x \bottomrule[1.5pt]", r"See Fig.~2 and Eq.~3.",
+    r"Tasks~1 and~2", r"R\=oma", r"\newcolumntype{L}{>{\raggedright\arraybackslash}p{3cm}}",
+    r"\begin{tabbing} Loss \= value \\ \> x \end{tabbing}", r"\captionsetup[figure]{skip=0.5ex}",
+    r"\scalebox{0.9}[1.0]{Text}", r"\hrule height 0.4pt", r"\vrule width 0.5pt",
+    '\\begin{equation}((( eq("ce_logits").latex )))\\label{eq:ce}\\end{equation}',
+    '\\begin{equation}((( eq("ce_logits").latex ))) \\tag{A}\\end{equation}',
+    '\\begin{align}((( eq("ce_logits").latex ))) \\\\ ((( eq("mse_logits").latex )))\\end{align}',
+    r"\item[(a)] first", r"$x^{10}$", r"$W^{(1)}$",
+]
+
+
+@pytest.mark.parametrize("typed", CAUGHT_SECOND_PASS)
+def test_what_a_second_hostile_pass_slipped_through_is_caught(tmp_path, typed):
+    findings, _ = _audit(tmp_path, typed + "\n")
+    assert findings, typed
+
+
+@pytest.mark.parametrize("latex", PASSES_SECOND_PASS)
+def test_what_a_second_hostile_pass_found_flagged_wrongly_passes(tmp_path, latex):
+    findings, _ = _audit(tmp_path, latex + "\n")
+    assert findings == [], findings
+
+
+def test_a_recursive_macro_or_a_bad_digit_count_is_one_line(tmp_path):
+    for body in ("((* macro f() *))((( f() )))((* endmacro *))((( f() )))\n",
+                 '((( q1.main.test_acc_mean|num("x") )))\n'):
+        folder = tmp_path / str(len(body))
+        folder.mkdir()
+        with pytest.raises(ReportError) as err:
+            _audit(folder, body)
+        assert str(err.value).startswith("templates/q1.tex.j2:") and "\n" not in str(err.value)

@@ -35,7 +35,7 @@ def hostile_report(quick_results, tmp_path_factory):
     build, pdf = folder / "build", folder / "report.pdf"
     pages = latex.typeset(build, pdf, render.render_all(ctx, build))
     inputs = provenance.file_hashes(context.pdf_sources(QUICK, "mnist"))
-    (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": pages, "inputs": inputs}))
+    (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": pages, "audit": "passed", "inputs": inputs}))
     return build, pdf
 
 
@@ -87,7 +87,7 @@ def test_a_quick_or_missing_report_is_refused(tmp_path, monkeypatch, shipped_sec
         **shipped_sections, "student": config.Student(name="Ann", id="1")})
     build = tmp_path / "build"
     build.mkdir()
-    (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": 2}))
+    (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": 2, "audit": "passed"}))
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF")
     with pytest.raises(submission.SubmissionError, match="quick run"):
