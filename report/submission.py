@@ -312,10 +312,10 @@ def _check_accuracy(folder: Path, script: str, metrics: dict, task, pdf_text_: s
     printed = _printed(metrics, task)
     if f"{100 * returned:.2f}" != printed:
         # Make sees no change in a hand-edited metrics.json: deleting it makes `make` train again
-        metrics_file = paths.relative(paths.RESULTS / task / "metrics.json")
+        metrics_file = paths.relative(paths.RESULTS / task.name / "metrics.json")
         raise SubmissionError(f"{script}: evaluate_hw1() returns {returned:.4f} but the report "
                               f"prints {printed} %; delete {metrics_file} and run `make "
-                              f"submission` again (it trains {task} again)")
+                              f"submission` again (it trains {task.name} again)")
     if printed not in pdf_text_:
         section, key = task.saved_acc
         raise SubmissionError(f"the PDF does not print the saved {task.name} weights' accuracy, "

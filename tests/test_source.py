@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline import config, paths
+from pipeline.tasks import TASKS
 from report import source
 from report.submission import normalized, pdf_text
 
@@ -40,6 +41,8 @@ def build_copy(quick_report, tmp_path):
     for tex in source.rendered_tex(QUICK_BUILD):
         shutil.copy2(tex, folder / tex.name)
     shutil.copytree(QUICK_BUILD / "figures", folder / "figures")
+    for bib in QUICK_BUILD.glob("*.bib"):
+        shutil.copy2(bib, folder / bib.name)
     return folder
 
 
@@ -66,8 +69,9 @@ def test_the_bundle_compiles_from_an_empty_folder_to_the_reports_text(quick_repo
         names = set(z.namelist())
         z.extractall(folder)
     templates = {t.name.removesuffix(".j2") for t in paths.TEMPLATES.glob("*.tex.j2")}
-    figures = {f"figures/{name}.pdf" for names_ in paths.FIGURES.values() for name in names_}
-    assert names == templates | figures | {"latexmkrc"}
+    figures = {f"figures/{name}.pdf" for task in TASKS for name in task.figures}
+    bibliographies = {bib.name for bib in paths.TEMPLATES.glob("*.bib")}
+    assert names == templates | figures | bibliographies | {"latexmkrc"}
     for tex in templates:
         assert str(paths.ROOT) not in (folder / tex).read_text(), f"{tex} names the repository"
     # as a co-author would: latexmk alone, in the unzipped folder, TeX's own environment
