@@ -91,9 +91,6 @@ ENVIRONMENT_OPTIONS = {"figure", "figure*", "table", "table*", "minipage", "tabu
                        "tabularx", "array", "wrapfigure", "subfigure", "multicols", "longtable",
                        "enumerate", "itemize", "description", "alignat", "alignat*"}
 FLOATS = {"figure", "figure*", "table", "table*"}
-# Optional arguments that are prose, not settings
-PROSE_OPTIONS = {"item", "caption", "section", "subsection", "subsubsection", "paragraph",
-                 "chapter", "footnote", "title", "author", "textbf", "emph"}
 CONTROL_WORD = re.compile(r"\\([a-zA-Z]+)\*?")
 # In math, digits are notation unless they measure: a decimal, three digits or more, a
 # percentage, a power of ten (10^{-3}), a factor (4\times, \times 4), or a number of two digits

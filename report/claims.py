@@ -24,7 +24,7 @@ from report.render import counted, display, escape, num, pct, sci
 ALPHA = 0.01   # the level at which a comparison calls a difference
 
 COURSE_PASS_TEST_ACC = 0.75                                           # Task 1 needs >= 75 %
-DRAFT = {"test_acc": 0.89, "sigmoid_epochs_ratio": 4, "lr": 0.01}    # what the draft stated
+DRAFT = {"sigmoid_epochs_ratio": 4, "lr": 0.01}    # what the draft claimed (its 89 % is typed in q1.tex.j2)
 MEMORISED_TRAIN_LOSS = 0.01   # the course's "a training loss of about 0", on every seed
 # An accuracy within three binomial standard errors of 1/2 (1.5 points on 10,000 test images)
 # is what coin flips give: chance level.

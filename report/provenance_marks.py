@@ -41,7 +41,6 @@ class Record:
     kind: str       # number | typed | untracked | value | relation | definition | claim
     source: str     # results or config key, identity id and part, claims call, or description
     text: str       # the LaTeX inserted
-    value: float | None = None
 
 
 class Tracked:
