@@ -33,7 +33,12 @@ def _stub(folder, name, script):
 
 @pytest.fixture
 def without_cjk_font(tmp_path, monkeypatch):
-    """fontconfig (and so fonts.installed) finds every font but Noto Serif CJK SC."""
+    """fontconfig (and so fonts.installed) finds every font but Noto Serif CJK SC.
+
+    The tests below need CMU Serif present beside the missing CJK font. Like every font it is
+    installed on demand, so a new machine has it only once a name needed it: ask for it here the
+    way a build does (as root it is installed; otherwise the message says what to run)."""
+    fonts.ensure(NAMES_BY_SCRIPT["Cyrillic"])
     conf = tmp_path / "fonts.conf"
     conf.write_text(REJECT_FAMILY.format(family="Noto Serif CJK SC"))
     monkeypatch.setenv("FONTCONFIG_FILE", str(conf))
