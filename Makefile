@@ -50,13 +50,13 @@ setup: $(STAMP) $(TEX)  ## create .venv, install the project into it, make sure 
 # pipeline (as root; otherwise the apt-get command is printed here, before any long work), and only
 # the steps that typeset wait for it, through $(TEX).
 $(STAMP): pyproject.toml
-	@bash report/ensure_tex.sh start
+	@bash report/tex/ensure_tex.sh start
 	test -x $(PY) || python3 -m venv .venv
 	$(PY) -m pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-$(TEX): report/ensure_tex.sh | $(STAMP)
-	@bash report/ensure_tex.sh wait
+$(TEX): report/tex/ensure_tex.sh | $(STAMP)
+	@bash report/tex/ensure_tex.sh wait
 	@touch $@
 
 data: | $(STAMP)  ## fetch [data] dataset into data/<dataset>/raw and verify its MD5s (a no-op when present)
@@ -124,16 +124,16 @@ watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml
 # What no report could make packable (QUICK=1, [student] unset, another dataset) is refused
 # before the report is built; a refusal keeps the last verified zip.
 submission: | $(STAMP)  ## pack and verify report/hw1_<id>.zip: PDF, scripts, hw1/, weights
-	@$(RUN) report.submission precheck
+	@$(RUN) report.bundle.submission precheck
 	@$(MAKE) --no-print-directory report
-	$(STEP) report.submission pack
+	$(STEP) report.bundle.submission pack
 
 # The LaTeX source alone, for Overleaf or a co-author with only LaTeX, packed from the built report
 # and checked to typeset to its text. Older bundles go first, as for the submission.
 source: | $(STAMP)  ## pack and verify report/hw1_<id>_source.zip: the .tex files, figures, latexmkrc
 	@rm -f report/hw1_*_source$(if $(ON),-quick).zip
 	@$(MAKE) --no-print-directory report
-	$(RUN) report.source
+	$(RUN) report.bundle.source
 
 bench: $(DATA_FILES) | $(STAMP)  ## one Task 1 epoch: scratch vs torch.nn vs DataLoader -> results/bench.json
 	$(STEP) experiments.bench

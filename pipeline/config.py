@@ -48,7 +48,7 @@ def unset_student_keys(student: Student) -> list[str]:
 
 
 # The characters a [student] name may hold, by script: every character of these ranges is in the
-# font report/render.py gives its script (tests/test_report.py reads the fonts' character maps),
+# font report/render/jinja.py gives its script (tests/test_report.py reads the fonts' character maps),
 # and names in each script were typeset and read back from the PDF. Anything else is refused here,
 # before any work, rather than failing in LaTeX at a template line the student never wrote.
 NAME_SCRIPTS = {

@@ -102,10 +102,10 @@ CODE = {
                     "derivations/formula_plain.lark", "derivations/formula_latex.lark"],
     **{task.name: [*HW1_SHARED, *task.code] for task in TASKS},
     "plots": ["experiments/plots.py"],
-    "report": ["report/render.py", "report/context.py", "report/latex.py", "report/claims.py",
-               "report/errors.py", "report/budget.py", "report/__main__.py", "report/confine.lua",
-               "report/audit.py", "report/math_audit.py", "report/provenance_marks.py",
-               "report/permutation.py"],
+    "report": ["report/render/jinja.py", "report/render/context.py", "report/tex/latexmk.py", "report/claims/wording.py",
+               "report/errors.py", "report/tex/budget.py", "report/__main__.py", "report/tex/confine.lua",
+               "report/audit/prose.py", "report/audit/mathmode.py", "report/render/marks.py",
+               "report/claims/permutation.py"],
 }
 
 

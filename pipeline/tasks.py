@@ -54,7 +54,7 @@ class Q1:
     batch_size: int = 32
     epochs: int = 10
     standardize: bool = True          # (x - mean) / std with the training set's pixel mean and std
-    # 5 seeds: the fewest at which the permutation test of report/claims.py can reach alpha = 0.01
+    # 5 seeds: the fewest at which the permutation test of report/claims/wording.py can reach alpha = 0.01
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4])
     # "epochs to reach" this test accuracy, for the ablations, by dataset: Fashion-MNIST is harder
     # (an MLP ends near 87 % where MNIST's is near 97 %), and a 2-epoch QUICK run reaches 80 % there

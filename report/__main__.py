@@ -3,7 +3,7 @@
     python -m report build          # what `make report` runs after the experiments
     QUICK=1 python -m report build  # report/report-quick.pdf from results/quick/
 
-The audit (report/audit.py) reads the rendered templates before LaTeX does: a number, relation
+The audit (report/audit/prose.py) reads the rendered templates before LaTeX does: a number, relation
 or verdict word typed by hand stops the build with every finding, one line each, and no PDF is
 typeset ([report] audit = "warn" typesets a draft whose first page says it failed the audit).
 Its summary is printed and kept in report/build/<full|quick>/audit.txt.
@@ -14,9 +14,13 @@ import time
 
 from hw1.atomic import write_text
 from pipeline import cli, paths, provenance
-from report import audit as audit_mod
-from report import budget, context, fonts, latex, render
-from report.claims import ALPHA  # the level every comparison is decided at
+from report.audit import prose as audit_mod
+from report.tex import budget
+from report.render import context
+from report.tex import fonts
+from report.tex import latexmk as latex
+from report.render import jinja as render
+from report.claims.wording import ALPHA  # the level every comparison is decided at
 from report.errors import ReportError
 
 

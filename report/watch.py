@@ -21,7 +21,8 @@ import watchfiles
 from pypdf import PdfReader
 
 from pipeline import cli, paths
-from report import budget, render
+from report.tex import budget
+from report.render import jinja as render
 
 MAKE_REPORT = ["make", "--no-print-directory", "report"]
 

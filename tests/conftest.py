@@ -49,7 +49,7 @@ def shipped_sections():
 def recorded_context(shipped_sections):
     """The report's context from the recorded results (figures by name only: nothing typesets)."""
     from pipeline.tasks import TASKS
-    from report import context
+    from report.render import context
     tasks = {task.name: recorded(f"{task.name}_metrics") for task in TASKS}
     figures = {name: f"{name}.pdf" for task in TASKS for name in task.figures}
     return context.context_from(shipped_sections, recorded("derivations"), tasks, figures)

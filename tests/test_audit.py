@@ -2,9 +2,12 @@
 their template line, and what comes from the results, eq() or claims passes. No LaTeX here."""
 import pytest
 
-from report import audit, context, permutation, render
+from report.audit import prose as audit
+from report.render import context
+from report.claims import permutation
+from report.render import jinja as render
 from report.errors import ReportError
-from report import provenance_marks as marks
+from report.render import marks
 
 DERIVATIONS = {"identities": [
     {"id": "ce_logits", "kind": "identity", "status": "verified",

@@ -1,7 +1,7 @@
 """The two-page budget: lengths measured from the LaTeX log, and the message.
 
 tests/test_report.py builds a real over-long body."""
-from report import budget
+from report.tex import budget
 
 TEXT_HEIGHT, TOP = 750.0, 800.0  # pt; positions in the log are sp from the page's bottom
 

@@ -6,7 +6,9 @@ import statistics
 import pytest
 
 from pipeline import paths
-from report import audit, claims, permutation
+from report.audit import prose as audit
+from report.claims import wording as claims
+from report.claims import permutation
 
 LN2 = math.log(2)
 
@@ -209,7 +211,7 @@ JINJA_TAGS = re.compile(r"\(\(\(.*?\)\)\)|\(\(\*.*?\*\)\)|\(\(=.*?=\)\)", re.DOT
 @pytest.mark.parametrize("template", sorted(p.name for p in paths.TEMPLATES.glob("*.tex.j2")))
 def test_the_templates_type_no_comparative_of_their_own(template):
     prose = JINJA_TAGS.sub(" ", (paths.TEMPLATES / template).read_text())
-    assert not VERDICT_WORDS.findall(prose), f"{template} types a verdict; use report/claims.py"
+    assert not VERDICT_WORDS.findall(prose), f"{template} types a verdict; use report/claims/wording.py"
 
 
 def test_three_seeds_whose_ranges_do_not_overlap_are_not_called_a_difference():

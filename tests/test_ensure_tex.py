@@ -13,7 +13,7 @@ import pytest
 
 from pipeline import paths
 
-SCRIPT = paths.ROOT / "report" / "ensure_tex.sh"
+SCRIPT = paths.ROOT / "report" / "tex" / "ensure_tex.sh"
 
 
 def _stub(folder, name, script):
@@ -130,7 +130,7 @@ def test_the_pipeline_runs_before_anything_waits_for_tex(tmp_path):
         (repo / linked).symlink_to(paths.ROOT / linked)
     # -W: as if ensure_tex.sh had just changed, so that the TeX stamp is out of date (a fresh
     # machine); -o: the environment's is taken as it is (nothing is installed into the link)
-    plan = subprocess.run(["make", "--no-print-directory", "-n", "-W", "report/ensure_tex.sh",
+    plan = subprocess.run(["make", "--no-print-directory", "-n", "-W", "report/tex/ensure_tex.sh",
                            "-o", ".venv/.setup-done", "report"],
                           cwd=repo, env={**os.environ, "QUICK": "1"}, capture_output=True,
                           text=True).stdout.splitlines()

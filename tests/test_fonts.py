@@ -12,7 +12,8 @@ import pytest
 from conftest import NAMES_BY_SCRIPT
 
 from pipeline import config
-from report import fonts, render
+from report.tex import fonts
+from report.render import jinja as render
 from report.errors import ReportError
 
 REJECT_FAMILY = """<?xml version="1.0"?>
@@ -100,7 +101,9 @@ def test_a_failed_font_install_shows_apt_s_log(without_cjk_font, capfd):
 
 
 def test_the_report_build_stops_on_the_font_before_latex(without_cjk_font, monkeypatch):
-    from report import __main__ as build_step, latex, render as renderer
+    from report import __main__ as build_step
+    from report.tex import latexmk as latex
+    from report.render import jinja as renderer
     _stub(without_cjk_font, "id", "echo 1000\n")
     student = {"name": NAMES_BY_SCRIPT["Chinese"], "id": "123"}
     monkeypatch.setattr(build_step.context, "build_context", lambda: {"student": student})

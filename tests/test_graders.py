@@ -19,7 +19,7 @@ from hw1 import atomic, messages, names, script_cli, settings, task1, task2, wei
 from hw1.weights import WeightsError
 from pipeline import config, paths
 from pipeline.tasks import BY_NAME
-from report import submission
+from report.bundle import submission
 
 PREFIX = "hw1_123456789_"
 HOSTILE_NAME = 'Ann \\xa Lee """ \'\'\' \\n {x} שלום Ёж'

@@ -24,10 +24,17 @@ from experiments import q1 as task1_runs
 from experiments.datasets import FASHION_MNIST
 from hw1 import task1, weights
 from pipeline import config, paths, provenance, tasks
-from report import audit, budget, claims, context, fonts, latex, render, submission
-from report import provenance_marks as marks
+from report.audit import prose as audit
+from report.tex import budget
+from report.claims import wording as claims
+from report.render import context
+from report.tex import fonts
+from report.tex import latexmk as latex
+from report.render import jinja as render
+from report.bundle import submission
+from report.render import marks
 from report.errors import ReportError
-from report.submission import SubmissionError
+from report.bundle.submission import SubmissionError
 
 QUICK_RESULTS = paths.ROOT / "results" / "quick"
 HOSTILE = r"""O'Neil "Bo" & Sons_50% #1 {x} \ ~^ $5 \input{/etc/passwd}"""

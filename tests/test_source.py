@@ -13,8 +13,8 @@ from pypdf import PdfReader
 
 from pipeline import config, paths
 from pipeline.tasks import TASKS
-from report import source
-from report.submission import normalized, pdf_text
+from report.bundle import source
+from report.bundle.submission import normalized, pdf_text
 
 QUICK_BUILD = paths.ROOT / "report" / "build" / "quick"
 QUICK_PDF = paths.ROOT / "report" / "report-quick.pdf"

@@ -11,7 +11,10 @@ import pytest
 from conftest import SHIPPED_CONFIG, repository_copy
 
 from pipeline import config, paths, provenance
-from report import context, latex, render, submission
+from report.render import context
+from report.tex import latexmk as latex
+from report.render import jinja as render
+from report.bundle import submission
 
 QUICK = paths.ROOT / "results" / "quick"
 HOSTILE = {"name": 'Ann \\xa Lee """ O\'Neil', "id": "A1b2C3"}

@@ -18,7 +18,8 @@ from experiments import plots
 from experiments import q1 as task1_runs
 from experiments import q2 as task2_runs
 from pipeline import paths
-from report import latex, render
+from report.tex import latexmk as latex
+from report.render import jinja as render
 from report.errors import ReportError
 
 # a comma would end a key=value list; Hebrew and Chinese are stored in the PDF as UTF-16

@@ -15,7 +15,7 @@ The checksum (keyed by a secret drawn at start, so a template cannot compute one
 changed after it was marked, such as an equation's LaTeX put through `replace`, and a mark typed
 by hand (`"%c..."|format(2, ...)`).
 
-report/audit.py reads the marks back: what lies outside them was typed in the template, and is
+report/audit/prose.py reads the marks back: what lies outside them was typed in the template, and is
 what it scans for numbers, relations and verdict words. The marks are removed before LaTeX sees
 the text.
 """

@@ -7,7 +7,7 @@ test (no sigmoid run, a single learning rate) gives nothing to state.
 
 Speed of convergence is the mean test accuracy over the epochs (the area under the test-accuracy
 curve), one value per seed. Two variants differ only when an exact two-sided permutation test on
-those per-seed values (report/permutation.py) gives p <= ALPHA = 0.01; each comparison is tested
+those per-seed values (report/claims/permutation.py) gives p <= ALPHA = 0.01; each comparison is tested
 on its own, and `comparisons()` lists every one with its effect and p for the appendix. With n
 seeds the smallest p is 2 / C(2n, n), so fewer than 5 seeds can call no difference, and then
 none is. A variant that diverged on any seed is behind every variant that did not.
@@ -18,8 +18,8 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from report import permutation
-from report.render import counted, display, escape, num, pct, sci
+from report.claims import permutation
+from report.render.jinja import counted, display, escape, num, pct, sci
 
 ALPHA = 0.01   # the level at which a comparison calls a difference
 

@@ -1,13 +1,13 @@
 """`make source`: the report's LaTeX alone -> report/hw1_<id>_source.zip, verified before it is kept.
 
-    python -m report.source pack         # after `make report`; QUICK=1: hw1_<id>_source-quick.zip
+    python -m report.bundle.source pack         # after `make report`; QUICK=1: hw1_<id>_source-quick.zip
 
 What goes in, for Overleaf (compiler: LuaLaTeX) or anyone with TeX Live and no Python:
 
     main.tex, title.tex, theory.tex, ...     report/build/: the templates as rendered for the PDF
     figures/<name>.pdf                       each figure main.tex includes, its path rewritten here
     *.bib                                    the works cited (templates/references.bib)
-    latexmkrc                                report/source.latexmkrc: LuaLaTeX, main.tex
+    latexmkrc                                report/bundle/source.latexmkrc: LuaLaTeX, main.tex
 
 Before it is kept, the zip is unzipped into an empty folder and `latexmk` (reading that latexmkrc)
 builds it there; the PDF must have the pages and the text of report/report.pdf, and LaTeX's
@@ -28,11 +28,11 @@ from pypdf import PdfReader
 
 from hw1.atomic import atomic_write
 from pipeline import cli, config, paths
-from report import latex
+from report.tex import latexmk as latex
 from report.errors import ReportError
-from report.submission import normalized, pdf_text, write_zip
+from report.bundle.submission import normalized, pdf_text, write_zip
 
-LATEXMKRC = paths.ROOT / "report" / "source.latexmkrc"
+LATEXMKRC = Path(__file__).with_name("source.latexmkrc")
 FIGURES = "figures"
 INCLUDE = re.compile(r"(\\includegraphics\s*(?:\[[^\]]*\])?\s*\{)([^}]*)(\})")
 # latexmkrc chooses the engine and the file: the verification gives neither, as a user would not
@@ -168,4 +168,4 @@ def _pack_line(args) -> str:
 
 
 if __name__ == "__main__":
-    cli.run("report.source", __doc__, {"pack": cli.Command(_pack_line, "build and verify the bundle")})
+    cli.run("report.bundle.source", __doc__, {"pack": cli.Command(_pack_line, "build and verify the bundle")})

@@ -24,8 +24,8 @@ from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, Unic
 
 from hw1.atomic import write_bytes, write_text
 from pipeline import config, paths
-from report import audit as audit_mod
-from report import provenance_marks as marks
+from report.audit import prose as audit_mod
+from report.render import marks
 from report.errors import ReportError
 
 SENTINEL = re.compile(r"\x00(\d+)\x00")
@@ -48,7 +48,7 @@ NAME_FONTS = {
     "Arabic": ("arabic", "Noto Naskh Arabic", "Renderer=HarfBuzz,Ligatures=NoCommon"),
     "Chinese": ("chinese", "Noto Serif CJK SC", ""),
 }
-# The Debian package of each font: setup installs none of them; report/fonts.py installs one when
+# The Debian package of each font: setup installs none of them; report/tex/fonts.py installs one when
 # a name first needs it (the CJK font alone is as large as the rest of TeX).
 FONT_PACKAGES = {"CMU Serif": "fonts-cmu", "Noto Serif Hebrew": "fonts-noto-core",
                  "Noto Naskh Arabic": "fonts-noto-core", "Noto Serif CJK SC": "fonts-noto-cjk"}
@@ -179,7 +179,7 @@ def environment(template_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
     that change the results are refused (SecurityError), and Jinja's default globals (`cycler`,
     `joiner`, `lipsum`, `namespace`, `range`, `dict`: routes to `__globals__`) are removed; the
     report's context and filters, and Jinja's own filters (checked by the sandbox), are all a
-    template sees. Every inserted piece is marked with its source (report/provenance_marks.py)
+    template sees. Every inserted piece is marked with its source (report/render/marks.py)
     for the audit."""
     env = jinja2.sandbox.ImmutableSandboxedEnvironment(
         loader=SentinelLoader(str(template_dir)),
@@ -322,7 +322,7 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
                audit: audit_mod.Audit | None = None) -> dict:
     """Render every templates/*.tex.j2 to out_dir/*.tex; return {tex name: (template, line map)}.
 
-    Each rendered template is audited before it is written (report/audit.py): what it typed by
+    Each rendered template is audited before it is written (report/audit/prose.py): what it typed by
     hand goes to `audit.findings`, what it inserted to `audit.used`. Figures are copied into
     out_dir (stage_figures); .tex files no template wrote are removed."""
     audit = audit if audit is not None else audit_mod.Audit()

@@ -1,4 +1,4 @@
--- Confine the Lua of a LuaLaTeX run to the build folder (report/latex.py loads this file before
+-- Confine the Lua of a LuaLaTeX run to the build folder (report/tex/latexmk.py loads this file before
 -- the document, through latexmk's -usepretex, so no template line runs before it).
 --
 -- TeX's own \input and \openout are confined by kpathsea (openin_any = openout_any = p, set by

@@ -5,7 +5,7 @@ templates/main.tex.j2 writes to the LaTeX log, at shipout, the page and height o
 section heading (named by its template) and of the end of the body. `measure(log)` turns those
 into the layout that `python -m report build` stores in build.json; `check(info)` reads it back:
 
-    from report import budget
+    from report.tex import budget
     info = json.loads((paths.BUILD / "build.json").read_text())
     message = budget.check(info)   # None when the body fits in two pages, else what to shorten
 

@@ -1,7 +1,7 @@
 """The audit: what a template typed by hand, found in the rendered LaTeX before it is typeset.
 
 Everything a template inserts through `((( )))` from the results, eq()/definition() or `claims`
-arrives marked (report/provenance_marks.py); the audit reads the rest, the text the template
+arrives marked (report/render/marks.py); the audit reads the rest, the text the template
 typed, and reports, by template file and line:
 
 - a *number* typed in prose ("we reached 97 %"): it will not follow the next run. Not numbers:
@@ -12,7 +12,7 @@ typed, and reports, by template file and line:
   three digits or more, or a percentage. A number printed by `((( )))` that did not come from the
   results or the configuration (`((( 97|pct ))))`) is typed too. A fact from elsewhere is declared
   with `typed`: `((( 0.89|typed("the draft's test accuracy")|pct(0) )))`.
-- a *relation* typed in math that states a result (report/math_audit.py says which do);
+- a *relation* typed in math that states a result (report/audit/mathmode.py says which do);
 - a *verdict word* (faster, confirmed, better, ...) typed in prose: comparisons come from
   `claims`, which words them from the numbers.
 
@@ -25,9 +25,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from report import math_audit
-from report.math_audit import group_end
-from report.provenance_marks import CLOSE, MARK, Record, checksum
+from report.audit import mathmode as math_audit
+from report.audit.mathmode import group_end
+from report.render.marks import CLOSE, MARK, Record, checksum
 
 # Words that state a direction or a verdict: `claims` chooses them from the numbers.
 VERDICT_WORDS = re.compile(
@@ -139,7 +139,7 @@ class Audit:
 
     def typed_table(self) -> list[dict]:
         """The numbers declared `typed`, for the appendix: the LaTeX, what it is, where."""
-        from report.provenance_marks import track
+        from report.render.marks import track
         return track([{"text": r.text, "source": r.source, "where": f"{t}:{line}"}
                       for t, line, r in self.typed_numbers()], "audit.typed")
 
@@ -330,7 +330,7 @@ def _verdict_message(word: str) -> str:
     stem = word.lower()
     call = next((c for key, c in VERDICT_CALLS.items() if stem.startswith(key)), RANKING_CALL)
     return (f'"{word}" is a comparison typed by hand, which nothing checks against the numbers; '
-            f"write ((( {call} ))) instead (report/claims.py lists every claim)")
+            f"write ((( {call} ))) instead (report/claims/wording.py lists every claim)")
 
 
 class Scanner:
@@ -507,7 +507,7 @@ class Suggestions:
 
 
 def _tracked_numbers(values):
-    from report.provenance_marks import TrackedFloat, TrackedInt
+    from report.render.marks import TrackedFloat, TrackedInt
     stack = list(values)
     while stack:
         value = stack.pop()

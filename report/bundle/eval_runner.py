@@ -2,7 +2,7 @@
 unzipped one: load one eval script as a grader's harness would, call its evaluate_hw1(), and print
 the accuracy and where the package hw1 was imported from (it must be the zip's), as JSON.
 
-    python -E -s report/eval_runner.py UNZIPPED/hw1_<id>_q1_eval.py
+    python -E -s report/bundle/eval_runner.py UNZIPPED/hw1_<id>_q1_eval.py
 """
 import importlib.util
 import json

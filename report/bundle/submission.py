@@ -1,7 +1,7 @@
 """`make submission`: the zip the course receives -> report/hw1_<id>.zip, verified before it is kept.
 
-    python -m report.submission precheck   # what no report could make packable, in seconds
-    python -m report.submission pack       # check the report, pack and verify the zip
+    python -m report.bundle.submission precheck   # what no report could make packable, in seconds
+    python -m report.bundle.submission pack       # check the report, pack and verify the zip
 
 What goes in (copied and renamed; no code is generated):
 
@@ -40,7 +40,8 @@ from hw1.names import DEFAULT_DATASET
 from hw1.weights import WeightsError
 from pipeline import cli, config, paths, provenance
 from pipeline.tasks import TASKS
-from report import budget, context
+from report.tex import budget
+from report.render import context
 from report.errors import ReportError
 
 BODY_PAGE_LIMIT = 2
@@ -79,7 +80,7 @@ def precheck(quick: bool = paths.QUICK) -> None:
 
 
 def check_audit(info: dict, build_json: Path) -> None:
-    """build.json's "audit" (report/audit.py: the templates' numbers, relations and comparisons
+    """build.json's "audit" (report/audit/prose.py: the templates' numbers, relations and comparisons
     against their sources): only a PDF whose audit passed is packed; a draft built with
     [report] audit = "warn" has "failed", one built before the audit existed has none."""
     if info.get("audit") != "passed":
@@ -351,7 +352,7 @@ def _pack_line(args) -> str:
 
 
 if __name__ == "__main__":
-    cli.run("report.submission", __doc__, {
+    cli.run("report.bundle.submission", __doc__, {
         "pack": cli.Command(_pack_line, "build and verify the zip"),
         "precheck": cli.Command(lambda args: precheck(),
                                 "refuse at once what no report could make packable")})

@@ -15,8 +15,8 @@ from hw1 import weights
 from hw1.names import DEFAULT_DATASET, weights_name
 from pipeline import config, paths, provenance
 from pipeline.tasks import TASKS
-from report import claims
-from report import provenance_marks as marks
+from report.claims import wording as claims
+from report.render import marks
 from report.errors import ReportError
 
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # TeX for the report, installed beside the pipeline rather than before it: only typesetting needs it.
 #
-#   bash report/ensure_tex.sh start          # setup: TeX present? else start installing it (root)
+#   bash report/tex/ensure_tex.sh start          # setup: TeX present? else start installing it (root)
 #                                            #   in the background, or stop with the apt-get command
-#   bash report/ensure_tex.sh wait           # before typesetting: wait for that install, check TeX
-#   bash report/ensure_tex.sh fonts PKG...   # a [student] name's fonts (report/fonts.py): install
+#   bash report/tex/ensure_tex.sh wait           # before typesetting: wait for that install, check TeX
+#   bash report/tex/ensure_tex.sh fonts PKG...   # a [student] name's fonts (report/tex/fonts.py): install
 #                                            #   them (root) or stop with the apt-get command
 #
 # The base install is what a Latin name needs: latexmk, LuaLaTeX, the LaTeX packages the templates
@@ -12,7 +12,7 @@
 # dependency of texlive-latex-base) and poppler-utils (pdftotext, which the tests and `make
 # submission` read the PDF with). Without apt's recommended packages (viewers, X libraries, ...):
 # LaTeX's recorder shows that a build reads files of the packages above and their dependencies
-# only. A script's fonts come on demand (report/render.py FONT_PACKAGES): the CJK font alone is a
+# only. A script's fonts come on demand (report/render/jinja.py FONT_PACKAGES): the CJK font alone is a
 # fifth of the rest of the download.
 # apt's own output goes to the log file (printed, and its end shown when apt fails). The background
 # install runs in a session of its own, so Ctrl-C in make never stops dpkg halfway; the next run
@@ -113,7 +113,7 @@ wait_for_install() {
   font_database
 }
 
-fonts() {  # font packages a [student] name needs: exit 3 when not root (report/fonts.py says what to run)
+fonts() {  # font packages a [student] name needs: exit 3 when not root (report/tex/fonts.py says what to run)
   can_install || exit 3
   mkdir -p "$STATE"
   echo "setup: installing $* for the [student] name (log: $LOG)"
@@ -129,5 +129,5 @@ case "${1:-}" in
   wait) wait_for_install ;;
   background) background ;;
   fonts) shift; fonts "$@" ;;
-  *) echo "usage: bash report/ensure_tex.sh start|wait|fonts PACKAGE..." >&2; exit 2 ;;
+  *) echo "usage: bash report/tex/ensure_tex.sh start|wait|fonts PACKAGE..." >&2; exit 2 ;;
 esac

@@ -1,6 +1,6 @@
 """The fonts a [student] name needs, installed when a name first needs them.
 
-Setup installs what a Latin name needs (report/ensure_tex.sh). Each other script's font
+Setup installs what a Latin name needs (report/tex/ensure_tex.sh). Each other script's font
 (render.NAME_FONTS, its Debian package render.FONT_PACKAGES) is looked up with fontconfig, which
 LuaLaTeX's font loader reads too, before typesetting. A missing one is installed when we are root
 with apt (`ensure_tex.sh fonts`, its output in the log it names); otherwise the build stops with the
@@ -12,10 +12,10 @@ import subprocess
 from dataclasses import dataclass
 
 from pipeline import config, paths
-from report import render
+from report.render import jinja as render
 from report.errors import ReportError
 
-ENSURE_TEX = paths.ROOT / "report" / "ensure_tex.sh"
+ENSURE_TEX = paths.ROOT / "report" / "tex" / "ensure_tex.sh"
 CANNOT_INSTALL = 3  # ensure_tex.sh fonts: not root, or no apt-get
 
 
