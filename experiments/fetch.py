@@ -169,7 +169,7 @@ def ensure(dataset: Dataset, raw_dir: Path | None = None, only: str | None = Non
             failures.append(f"  - {name}: {reason}")
     raise DatasetError(f"could not obtain {dataset.title}; every source failed:\n" +
                        "\n".join(failures) + f"\nCopy the four IDX files into {raw_dir} by hand "
-                       f"(see README) and rerun `{FETCH_COMMAND}`.")
+                       f"(see docs/data.md) and rerun `{FETCH_COMMAND}`.")
 
 
 def _fetch_line(args) -> str:

@@ -1,6 +1,6 @@
 """Which math a template may type by hand, and which must come from eq() or definition().
 
-The rule (the README's "What the report guarantees" repeats it). Math typed in a template may
+The rule (docs/audit.md repeats it). Math typed in a template may
 hold notation, never a result:
 
 - allowed: single symbols (\\hat{y}_i, f'_k, \\mathbb{R}^n, x^{\\top}); numbers as notation;
