@@ -12,12 +12,14 @@ record them again:
     cp results/quick/q1/metrics.json tests/fixtures/q1_metrics.json    # likewise q2
 """
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 SHIPPED_CONFIG = FIXTURES / "config.toml"
 
@@ -55,6 +57,19 @@ def recorded_context(shipped_sections):
     return context.context_from(shipped_sections, recorded("derivations"), tasks, figures)
 
 
+@pytest.fixture(scope="session")
+def quick_context():
+    """The report's context from a real quick run (`QUICK=1 make experiments derivations` in this
+    repository, once per session and worker): a test that asks for it is slow."""
+    from pipeline import config
+    from report.render import context
+    done = subprocess.run(["make", "--no-print-directory", "experiments", "derivations"],
+                          cwd=ROOT, env={**os.environ, "QUICK": "1"}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    results = ROOT / "results" / "quick"
+    return context.build_context(config.read_sections(results), results)
+
+
 def repository_copy(folder: Path, linked=()) -> Path:
     """The repository's files (tracked or not ignored) copied with their times, so that Make sees
     the same setup as here, and the folders `linked` (.venv, data) linked: nothing is installed
@@ -70,3 +85,48 @@ def repository_copy(folder: Path, linked=()) -> Path:
     for name in linked:
         (folder / name).symlink_to(root / name)
     return folder
+
+
+# The fast tier (`-m "not slow"`) needs no data and no results: it reads no real dataset and
+# builds nothing in this repository (a make in a scratch copy, which fails in seconds, is fine).
+# The guard below fails a test that does either and is not marked slow; a test that asks for the
+# quick pipeline's results is marked slow at collection.
+TRAINS = ("quick_context",)
+PIPELINE_COMMANDS = {"make", "latexmk", "lualatex"}
+PIPELINE_TARGETS = {"experiments", "derivations", "report", "submission", "source", "test", "bench"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in TRAINS):
+            item.add_marker(pytest.mark.slow)
+
+
+def _builds_here(argv, cwd) -> bool:
+    args = [str(a) for a in (argv if isinstance(argv, (list, tuple)) else [argv])]
+    if not args or Path(args[0]).name not in PIPELINE_COMMANDS:
+        return False
+    if Path(cwd or ".").resolve() != ROOT:
+        return False
+    return Path(args[0]).name != "make" or ("-n" not in args and bool(PIPELINE_TARGETS & set(args)))
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier_guard(request, monkeypatch):
+    if request.node.get_closest_marker("slow"):
+        return
+    def refuse(what):
+        pytest.fail(f"a fast test {what}: mark it @pytest.mark.slow or give it recorded results")
+    from experiments import datasets
+    verified = datasets.verified
+    def guarded_verified(dataset, splits=("train", "t10k"), raw_dir=None):
+        if raw_dir is None:
+            refuse(f"reads the real {dataset.title} files")
+        return verified(dataset, splits, raw_dir)
+    monkeypatch.setattr(datasets, "verified", guarded_verified)
+    popen = subprocess.Popen.__init__
+    def guarded_popen(self, args, *rest, **kwargs):
+        if _builds_here(args, kwargs.get("cwd")):
+            refuse(f"runs {' '.join(map(str, args))} in the repository")
+        popen(self, args, *rest, **kwargs)
+    monkeypatch.setattr(subprocess.Popen, "__init__", guarded_popen)

@@ -17,7 +17,7 @@ from conftest import SHIPPED_CONFIG
 from experiments import datasets, fetch, q1
 from hw1 import atomic, messages, names, script_cli, settings, task1, task2, weights
 from hw1.weights import WeightsError
-from pipeline import config, paths
+from pipeline import config
 from pipeline.tasks import BY_NAME
 from report.bundle import submission
 
@@ -97,7 +97,7 @@ def test_the_scripts_compile_and_carry_the_name_only_as_data(staged):
 
 
 def test_task1_scripts_obey_the_course_rules(staged):
-    from tests.test_q1 import rule_violations
+    from helpers import rule_violations
     for name in (f"{PREFIX}q1_train.py", f"{PREFIX}q1_eval.py", "hw1/task1.py", "hw1/scratch_mlp.py"):
         assert rule_violations((staged / name).read_text()) == [], name
 

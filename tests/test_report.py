@@ -49,13 +49,6 @@ def _make(*targets, dry=False):
 
 
 @pytest.fixture(scope="session")
-def quick_context():
-    done = _make("experiments", "derivations")
-    assert done.returncode == 0, done.stderr
-    return context.build_context(config.read_sections(QUICK_RESULTS), QUICK_RESULTS)
-
-
-@pytest.fixture(scope="session")
 def script_fonts():
     """Every script's font, as a name in each would install it (setup installs Latin's alone)."""
     fonts.ensure(" ".join(NAMES_BY_SCRIPT.values()))
