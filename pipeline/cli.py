@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from hw1.messages import environment_error
+from pipeline import paths
 
 
 class UserError(Exception):
@@ -78,6 +79,7 @@ def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | No
     if len(commands) == 1 and argv[:1] != list(commands):  # one command: its name is optional
         argv = [*commands, *argv]
     args = parse(parser_for(prog, doc, commands), commands, argv)  # usage errors exit 2 here
+    args.mode = paths.mode_from_environment()  # QUICK=1 is read here, once, and passed on
     try:
         _end_holding_ctrl_c()
         outcome = commands[args.command].run(args)

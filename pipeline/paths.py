@@ -7,6 +7,7 @@ it asks through pipeline.config, which reads the dataset from config.toml:
     python3 -m pipeline.config makefile   # the Makefile's variables: code lists, figures, data files
 """
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from hw1.names import DATASETS, DEFAULT_DATASET
@@ -21,16 +22,51 @@ TEMPLATES = ROOT / "templates"
 GRADER_PACKAGE = ROOT / "hw1"             # shipped in the zip as hw1/, every module of it
 GRADER_SCRIPTS = GRADER_PACKAGE / "scripts"
 
-# QUICK=1 runs the same pipeline with few epochs and one seed; its outputs live apart so that a quick
-# run never overwrites (or passes for) the full results.
-QUICK = os.environ.get("QUICK", "").strip() not in ("", "0")
-QUICK_RESULTS = ROOT / "results" / "quick"
-RESULTS = QUICK_RESULTS if QUICK else ROOT / "results"
-CONFIG_SECTIONS = RESULTS / ".config"
-DERIVATIONS_JSON = RESULTS / "derivations.json"   # the same for every dataset
-BENCH_JSON = ROOT / "results" / "bench.json"
-BUILD = ROOT / "report" / "build" / ("quick" if QUICK else "full")
-PDF = ROOT / "report" / ("report-quick.pdf" if QUICK else "report.pdf")
+FULL_RESULTS = ROOT / "results"
+QUICK_RESULTS = FULL_RESULTS / "quick"
+BENCH_JSON = FULL_RESULTS / "bench.json"
+
+
+@dataclass(frozen=True)
+class Mode:
+    """Which pipeline a command runs: the full one, or QUICK=1's (few epochs, one seed), whose
+    outputs live apart so that a quick run never overwrites, or passes for, the full results.
+    Read from the environment once, by the command line (pipeline.cli), and passed on from there:
+    no module decides it when it is imported."""
+    quick: bool = False
+
+    @property
+    def results(self) -> Path:
+        return QUICK_RESULTS if self.quick else FULL_RESULTS
+
+    @property
+    def config_sections(self) -> Path:
+        return self.results / ".config"
+
+    @property
+    def derivations_json(self) -> Path:  # the same for every dataset
+        return self.results / "derivations.json"
+
+    @property
+    def build(self) -> Path:
+        return ROOT / "report" / "build" / ("quick" if self.quick else "full")
+
+    @property
+    def pdf(self) -> Path:
+        return ROOT / "report" / ("report-quick.pdf" if self.quick else "report.pdf")
+
+    def source_zip(self, student_id: str) -> Path:
+        """`make source`'s LaTeX bundle; the quick report's apart, so it never passes for the full one."""
+        return ROOT / "report" / f"hw1_{student_id}_source{'-quick' if self.quick else ''}.zip"
+
+
+FULL_MODE, QUICK_MODE = Mode(quick=False), Mode(quick=True)
+
+
+def mode_from_environment(environ=os.environ) -> Mode:
+    """QUICK=1 (anything but empty or 0) selects the quick pipeline, as the Makefile passes it."""
+    return QUICK_MODE if environ.get("QUICK", "").strip() not in ("", "0") else FULL_MODE
+
 
 def relative(path: Path) -> str:
     """A path as typed from the repository's root (absolute when it lies elsewhere)."""
@@ -38,7 +74,7 @@ def relative(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
-def make_command(target: str, results: Path = RESULTS) -> str:
+def make_command(target: str, results: Path) -> str:
     """The command that rebuilds `target` in `results` (or a dataset's folder in it): the quick
     results are refreshed by the quick pipeline, and a hint that said `make experiments` would run
     the full one instead."""
@@ -51,26 +87,26 @@ def data_raw(dataset: str) -> Path:
     return DATA / DATASETS[dataset] / "raw"
 
 
-def dataset_results(dataset: str, results: Path = RESULTS) -> Path:
+def dataset_results(dataset: str, results: Path) -> Path:
     """The folder of one dataset's task results: MNIST's where they always were (results/q1,
     results/q2), any other dataset's apart (results/fashion-mnist/q1, ...), so that switching
     datasets never mixes them and switching back finds the earlier results still there."""
     return results if dataset == DEFAULT_DATASET else results / dataset
 
 
-def task_results(task: str, dataset: str, results: Path = RESULTS) -> Path:
+def task_results(task: str, dataset: str, results: Path) -> Path:
     """The one place that says where a task's results live: results/<task>/ for MNIST,
     results/<dataset>/<task>/ for another dataset (results/quick/... for QUICK=1)."""
     return dataset_results(dataset, results) / task
 
 
-def figures(task: Task, dataset: str, results: Path = RESULTS) -> dict[str, Path]:
+def figures(task: Task, dataset: str, results: Path) -> dict[str, Path]:
     """A task's figures by name (the Jinja context's key): <task results>/<name>.pdf."""
     folder = task_results(task.name, dataset, results)
     return {name: folder / f"{name}.pdf" for name in task.figures}
 
 
-def weights(task: str, dataset: str, results: Path = RESULTS) -> Path:
+def weights(task: str, dataset: str, results: Path) -> Path:
     """The weights file a task's run wrote (what the zip ships for it)."""
     return task_results(task, dataset, results) / BY_NAME[task].weights
 
@@ -82,11 +118,6 @@ def grader_modules() -> list[Path]:
 
 def submission_zip(student_id: str) -> Path:
     return ROOT / "report" / f"hw1_{student_id}.zip"
-
-
-def source_zip(student_id: str) -> Path:
-    """`make source`'s LaTeX bundle; the quick report's apart, so it never passes for the full one."""
-    return ROOT / "report" / f"hw1_{student_id}_source{'-quick' if QUICK else ''}.zip"
 
 
 # The source files whose content each output depends on: the Makefile uses them as prerequisites and

@@ -77,10 +77,10 @@ def versions() -> dict[str, str]:
     return found
 
 
-def record(experiment: str, config_hash: str, seeds: list[int], wall_time_s: float,
-           dataset: str | None = None, data_md5: dict[str, str] | None = None,
+def record(experiment: str, config_hash: str, seeds: list[int], wall_time_s: float, *,
+           quick: bool, dataset: str | None = None, data_md5: dict[str, str] | None = None,
            device: str = "cpu") -> dict:
-    """`dataset` names the dataset the results come from (None: they need none, as derivations);
+    """`quick`: the results of a QUICK=1 run; `dataset` names the dataset the results come from (None: they need none, as derivations);
     the report refuses results of another dataset than [data] dataset."""
     return {
         "experiment": experiment,
@@ -88,7 +88,7 @@ def record(experiment: str, config_hash: str, seeds: list[int], wall_time_s: flo
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "code_hash": code_hash(experiment),
         "config_hash": config_hash,
-        "quick": paths.QUICK,
+        "quick": quick,
         "dataset": dataset,
         "data_md5": data_md5 or {},
         "versions": versions(),

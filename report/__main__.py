@@ -11,6 +11,7 @@ Its summary is printed and kept in report/build/<full|quick>/audit.txt.
 import json
 import os
 import time
+from pathlib import Path
 
 from hw1.atomic import write_text
 from pipeline import cli, paths, provenance
@@ -49,15 +50,18 @@ def record_audit(found: audit_mod.Audit, build_dir) -> str:
     return summary
 
 
-def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BUILD,
-          pdf=paths.PDF) -> dict:
+def build(mode: paths.Mode, ctx: dict | None = None, templates=paths.TEMPLATES,
+          build_dir: Path | None = None, pdf: Path | None = None) -> dict:
+    """Render, audit and typeset the report of `mode` (its results, build folder and PDF, unless
+    given); what was built, as build.json records it."""
     start, started_at = time.perf_counter(), time.time()
+    build_dir, pdf = build_dir or mode.build, pdf or mode.pdf
     found = audit_mod.Audit()
-    ctx = ctx or context.build_context()
+    ctx = ctx or context.build_context(None, mode.results)
     fonts.ensure(ctx["student"]["name"])  # installs a font the name needs, or says how
     # what the PDF is built from, by hash, read before rendering: an edit saved during the build
     # makes the PDF stale (the submission compares these hashes)
-    inputs = provenance.file_hashes(context.pdf_sources(paths.RESULTS, ctx["dataset"]["name"]))
+    inputs = provenance.file_hashes(context.pdf_sources(mode.results, ctx["dataset"]["name"]))
     line_maps = render.render_all(ctx, build_dir, templates, audit=found)
     summary = record_audit(found, build_dir)
     findings = [str(f) for f in found.sorted_findings()]
@@ -72,7 +76,7 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
     body_pages = latex.typeset(build_dir, pdf, line_maps)
     log = latex.read_log(build_dir)
     info = {"pdf": paths.relative(pdf), "body_pages": body_pages,
-            "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
+            "quick": mode.quick, "seconds": round(time.perf_counter() - start, 2),
             "audit": "failed" if findings else "passed", "audit_summary": summary,
             "audit_findings": findings,
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
@@ -86,7 +90,7 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
 
 
 def _build_line(args) -> str:
-    info = build()
+    info = build(args.mode)
     line = (f"report: wrote {info['pdf']} ({render.counted(info['body_pages'], 'page')} of main body) "
             f"in {info['seconds']} s\n{info['audit_summary']}")
     over_budget = budget.check(info)

@@ -119,12 +119,12 @@ def test_integers_are_accepted_where_floats_are_expected(tmp_path):
 def test_sections_are_rewritten_only_when_they_change(tmp_path):
     out = tmp_path / "sections"
     load = lambda text: config.load(_write(tmp_path, text), quick=False)  # noqa: E731
-    assert sorted(config.write_sections(out, load("[student]\nname = 'A'\n"))) == [
+    assert sorted(config.write_sections(out, load("[student]\nname = 'A'\n"), quick=False)) == [
         "data", "q1", "q2", "report", "student"]
-    assert config.write_sections(out, load("[student]\nname = 'A'\n")) == []
-    assert config.write_sections(out, load("[student]\nname = 'B'\n")) == ["student"]
+    assert config.write_sections(out, load("[student]\nname = 'A'\n"), quick=False) == []
+    assert config.write_sections(out, load("[student]\nname = 'B'\n"), quick=False) == ["student"]
     switched = "[student]\nname = 'B'\n[data]\ndataset = 'fashion-mnist'\n"
-    assert config.write_sections(out, load(switched)) == ["data"], "tasks' sections unchanged"
+    assert config.write_sections(out, load(switched), quick=False) == ["data"], "tasks' sections unchanged"
 
 
 
@@ -180,12 +180,12 @@ def test_an_ascii_id_is_accepted(tmp_path):
 def test_a_section_written_as_a_plain_key_is_named(tmp_path):
     path = _write(tmp_path, 'q1 = 3\n[q2]\n[report]\n', complete=False)
     with pytest.raises(config.ConfigError, match=r"q1 = 3 must be a section"):
-        config.load(path)
+        config.load(path, quick=False)
 
 
 def test_sections_read_back_as_they_were_written(tmp_path):
     sections = config.load(SHIPPED_CONFIG, quick=False)
-    config.write_sections(tmp_path / ".config", sections)
+    config.write_sections(tmp_path / ".config", sections, quick=False)
     assert config.read_sections(tmp_path) == sections
     assert config.read_dataset(tmp_path) == "mnist"
 

@@ -150,10 +150,10 @@ def test_a_damaged_weights_file_is_refused_by_the_eval_script_in_one_line(tmp_pa
 
 
 def test_the_evaluate_command_gives_one_line_for_missing_weights(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets.config, "read_dataset", lambda: "mnist")
-    monkeypatch.setattr(datasets.paths, "weights", lambda task, dataset: tmp_path / "absent.pkl")
+    monkeypatch.setattr(datasets.config, "read_dataset", lambda *a: "mnist")
+    monkeypatch.setattr(datasets.paths, "weights", lambda *a: tmp_path / "absent.pkl")
     with pytest.raises(WeightsError, match="missing"):
-        datasets.evaluate_saved(q1.TASK)
+        datasets.evaluate_saved(q1.TASK, tmp_path)
 
 
 def test_truncated_weights_leave_no_zip(tmp_path, monkeypatch):
@@ -314,7 +314,7 @@ def test_a_graders_weights_error_speaks_to_the_grader_and_the_projects_names_mak
     damaged.parent.mkdir(parents=True)
     damaged.write_bytes(b"hello")
     with pytest.raises(WeightsError) as err:
-        datasets.evaluate_saved(BY_NAME["q1"], damaged)
+        datasets.evaluate_saved(BY_NAME["q1"], tmp_path / "results", damaged)
     assert str(err.value).startswith(f"{damaged} cannot be read as a weights file")
     assert str(err.value).endswith("; delete it and run `make experiments`")
     assert "submission zip" not in str(err.value)

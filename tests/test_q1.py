@@ -16,7 +16,7 @@ from helpers import rule_violations
 from experiments import q1
 from hw1 import scratch_mlp as mlp
 from hw1 import task1
-from pipeline import cli, config, tasks
+from pipeline import cli, config, paths, tasks
 
 @pytest.mark.parametrize("module", [mlp, task1, q1])
 def test_the_trainer_obeys_the_course_rules(module):
@@ -170,12 +170,12 @@ def test_a_diverging_main_configuration_ends_in_one_line_and_keeps_the_previous_
     cfg = _tiny_cfg(seeds=[0], ablate_activation=[], ablate_lr=[], ablate_loss=[])
     data = _tiny_data()
     data["x_train"] = data["x_train"] * 1e38  # overflows in the first epoch, as lr = 1000 with ce does
-    monkeypatch.setattr(config, "read_sections", lambda **k: {"q1": cfg, "data": config.Data()})
+    monkeypatch.setattr(config, "read_sections", lambda *a, **k: {"q1": cfg, "data": config.Data()})
     monkeypatch.setattr(q1, "load_data", lambda cfg, dataset: data)
     out = tmp_path / "q1"
     out.mkdir()
     (out / "metrics.json").write_text("the previous run's")
-    code = cli.main("experiments.q1", q1.__doc__, {"run": cli.Command(lambda args: q1.run(out), "")},
+    code = cli.main("experiments.q1", q1.__doc__, {"run": cli.Command(lambda args: q1.run(paths.QUICK_MODE, out), "")},
                     ["run"])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err

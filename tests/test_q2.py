@@ -8,7 +8,7 @@ import torch
 from experiments import datasets, q2
 from hw1 import task2
 from hw1.random_label_net import build_net, random_labels
-from pipeline import config, tasks
+from pipeline import config, paths, tasks
 
 
 def _data(n_train=16, n_test=40, seed=0):
@@ -94,11 +94,11 @@ def test_control_labels_are_the_digit_parity():
 @pytest.mark.slow
 def test_the_smoke_run_writes_metrics_and_evaluate_reproduces_them(tmp_path, monkeypatch):
     cfg = _cfg(epochs=40)
-    monkeypatch.setattr(q2.config, "read_sections", lambda **k: {"q2": cfg, "data": config.Data()})
+    monkeypatch.setattr(q2.config, "read_sections", lambda *a, **k: {"q2": cfg, "data": config.Data()})
     out = tmp_path / "q2"
-    metrics = q2.run(out)
+    metrics = q2.run(paths.QUICK_MODE, out)
     assert {"random", "control", "draft", "ln2", "provenance"} <= set(metrics)
     assert metrics["random"]["final_train_loss_max"] < 0.01
     weights = out / "q2_weights.pkl"
     assert (out / "metrics.json").exists() and weights.exists()
-    assert datasets.evaluate_saved(q2.TASK, weights) == metrics["random"]["saved_test_acc"]
+    assert datasets.evaluate_saved(q2.TASK, paths.QUICK_RESULTS, weights) == metrics["random"]["saved_test_acc"]

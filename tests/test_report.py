@@ -598,7 +598,7 @@ def test_make_report_stops_with_every_finding_and_typesets_nothing(recorded_cont
     templates = _templates_with(tmp_path, name, line_no, text)
     pdf = tmp_path / "report.pdf"
     with pytest.raises(report_build.AuditError) as err:
-        report_build.build(recorded_context, templates, tmp_path / "build", pdf)
+        report_build.build(paths.QUICK_MODE, recorded_context, templates, tmp_path / "build", pdf)
     first, *rest = str(err.value).split("\n")
     findings = [line for line in rest if line.startswith("  ")]
     assert first.startswith("the audit found 1 thing(s) typed by hand in the templates, so no PDF")
@@ -612,7 +612,7 @@ def test_make_report_stops_with_every_finding_and_typesets_nothing(recorded_cont
 def test_warn_mode_typesets_a_draft_that_says_it_failed_the_audit(quick_context, tmp_path):
     templates = _templates_with(tmp_path, "q1.tex.j2", 30, r"We reached 97~\% test accuracy.")
     ctx = {**quick_context, "report": {**quick_context["report"], "audit": "warn"}}
-    info = report_build.build(ctx, templates, tmp_path / "build", tmp_path / "report.pdf")
+    info = report_build.build(paths.QUICK_MODE, ctx, templates, tmp_path / "build", tmp_path / "report.pdf")
     assert info["audit"] == "failed"
     assert _flat("AUDIT FAILED: 1 number(s), relation(s) or comparison(s)") in _flat(_first_page_text(tmp_path / "report.pdf"))
     with pytest.raises(SubmissionError, match="did not pass its audit"):

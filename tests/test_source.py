@@ -109,7 +109,7 @@ def test_a_bundle_that_cannot_be_packed_leaves_no_zip(build_copy, tmp_path):
     out = tmp_path / "hw1_1_source.zip"
     out.write_bytes(b"an older bundle")
     with pytest.raises(source.SourceError, match="includes the figure results/gone.pdf, which does not exist"):
-        source.pack(build_copy, QUICK_PDF, out, report=lambda line: None)
+        source.pack(paths.QUICK_MODE, build_copy, QUICK_PDF, out, report=lambda line: None)
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
 
 
@@ -128,5 +128,5 @@ def test_a_bundle_unlike_the_report_is_refused_and_removed(build_copy, tmp_path,
     out = tmp_path / "hw1_1_source.zip"
     out.write_bytes(b"an older bundle")
     with pytest.raises(source.SourceError, match=message):
-        source.pack(build_copy, QUICK_PDF, out, report=lambda line: None)
+        source.pack(paths.QUICK_MODE, build_copy, QUICK_PDF, out, report=lambda line: None)
     assert not out.exists()

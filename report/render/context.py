@@ -32,7 +32,7 @@ def figure_paths(results: Path, dataset: str) -> dict:
     return {name: path for task in TASKS for name, path in paths.figures(task, dataset, results).items()}
 
 
-def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> dict:
+def load_results(name: str, sections: dict, results: Path) -> dict:
     path, target = sources(results, sections["data"].dataset)[name]
     if not path.exists():
         raise ReportError(f"{paths.relative(path)} is missing; run `{target}` to produce it")
@@ -136,8 +136,9 @@ WHY = {"verified": "only verified equations are typeset",
        "defined": "definition() typesets declared definitions"}
 
 
-def build_context(sections: dict | None = None, results: Path = paths.RESULTS) -> dict:
-    """Everything the templates may show; `results` is results/ or results/quick/."""
+def build_context(sections: dict | None, results: Path) -> dict:
+    """Everything the templates may show; `results` is results/ or results/quick/, `sections`
+    the config sections recorded there when None."""
     sections = sections or config.read_sections(results)
     derivations = load_results("derivations", sections, results)
     tasks = {task.name: load_results(task.name, sections, results) for task in TASKS}
