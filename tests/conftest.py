@@ -1,27 +1,42 @@
-"""Shared test data: a pinned copy of the shipped configuration and recorded results.
+"""Shared test data: the shipped configuration, written from the defaults, and recorded results.
 
 The tests never read the student's config.toml: a legitimate edit of it (say `[q1] lr = 0.05`)
-must keep `make test` green. They read `fixtures/config.toml`, the configuration as the repository
-ships it, and the fast tier renders the templates from results recorded from one quick run
-(`fixtures/*.json`), so that it trains nothing, typesets nothing and needs no MNIST. A slow test
-checks that the recorded results still have the shape of a fresh quick run's; when it fails,
-record them again:
+must keep `make test` green. They read SHIPPED_CONFIG, the configuration as the repository ships
+it: the section dataclasses' defaults (their one home, pipeline/defaults.py) with a test student,
+written once per session; a repository copy gets it as its config.toml. The fast tier renders the
+templates from results recorded from one quick run (`fixtures/*.json`), so that it trains
+nothing, typesets nothing and needs no MNIST. A slow test checks that the recorded results still
+have the shape of a fresh quick run's; when it fails, record them again:
 
     QUICK=1 make experiments derivations
     cp results/quick/derivations.json tests/fixtures/derivations.json
     cp results/quick/q1/metrics.json tests/fixtures/q1_metrics.json    # likewise q2
 """
+import atexit
 import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
-SHIPPED_CONFIG = FIXTURES / "config.toml"
+TEST_STUDENT = {"name": "Shai Kikoashvily", "id": "206202384"}
+
+
+def _shipped_config() -> Path:
+    from pipeline import config, defaults
+    folder = Path(tempfile.mkdtemp(prefix="hw1-tests-config-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    sections = {**defaults.defaults(), "student": config.Student(**TEST_STUDENT)}
+    (folder / "config.toml").write_text(defaults.toml_text(sections), encoding="utf-8")
+    return folder / "config.toml"
+
+
+SHIPPED_CONFIG = _shipped_config()
 
 # One student's name per script the report typesets (pipeline/config.py NAME_SCRIPTS): the config
 # tests accept each, the report tests read each back from the PDF.
@@ -73,7 +88,8 @@ def quick_context():
 def repository_copy(folder: Path, linked=()) -> Path:
     """The repository's files (tracked or not ignored) copied with their times, so that Make sees
     the same setup as here, and the folders `linked` (.venv, data) linked: nothing is installed
-    or downloaded again, and what the copy writes never touches this repository."""
+    or downloaded again, and what the copy writes never touches this repository. Its config.toml
+    is the shipped one (rewritten, so newer, only when the student's differs)."""
     root = Path(__file__).resolve().parent.parent
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
                             cwd=root, capture_output=True, text=True, check=True).stdout
@@ -84,6 +100,9 @@ def repository_copy(folder: Path, linked=()) -> Path:
         shutil.copy2(root / name, folder / name)
     for name in linked:
         (folder / name).symlink_to(root / name)
+    copied = folder / "config.toml"  # the shipped configuration, never the student's edits
+    if copied.read_bytes() != SHIPPED_CONFIG.read_bytes():
+        shutil.copyfile(SHIPPED_CONFIG, copied)
     return folder
 
 
