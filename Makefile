@@ -23,14 +23,17 @@ ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
 PDF := report/report$(if $(ON),-quick).pdf
 
-# The tasks are declared in pipeline/tasks.py, file names in pipeline/paths.py, the dataset in
-# config.toml. pipeline.config writes them as Make variables (TASKS, SECTIONS, CODE_<name>,
-# FIGURES_<task>, RESULTS_<task>, IDX_FILES, DATASET, DATA_FILES, DATASET_DIR, MNIST_FILES,
-# DATASET_OF_<folder>) into this file, rebuilt when any changes; if that fails (an unknown [data]
-# dataset, say), Make stops here with the message rather than running with empty prerequisite lists.
+# The tasks are declared in pipeline/tasks.py, file names in pipeline/paths.py, each output's
+# source files read off the imports (pipeline/sources.py), the dataset in config.toml.
+# pipeline.config writes them as Make variables (TASKS, SECTIONS, CODE_<name>, FIGURES_<task>,
+# RESULTS_<task>, IDX_FILES, DATASET, DATA_FILES, DATASET_DIR, MNIST_FILES, DATASET_OF_<folder>)
+# into this file, rebuilt when any code changes (an edit may add an import); if that fails (an
+# unknown [data] dataset, say), Make stops here with the message rather than running with empty
+# prerequisite lists.
 PATHS_MK := results/.paths.mk
 include $(PATHS_MK)
-$(PATHS_MK): pipeline/tasks.py pipeline/paths.py pipeline/config.py hw1/names.py config.toml
+CODE_FILES := $(wildcard hw1/*.py pipeline/*.py derivations/*.py experiments/*.py report/*.py report/*/*.py)
+$(PATHS_MK): $(CODE_FILES) config.toml
 	@mkdir -p $(@D)
 	@python3 -m pipeline.config makefile > $@.tmp && mv $@.tmp $@
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hw1.names import DATASETS, DEFAULT_DATASET
+from pipeline import sources
 from pipeline.tasks import BY_NAME, TASKS, Task
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,26 +121,6 @@ def submission_zip(student_id: str) -> Path:
     return ROOT / "report" / f"hw1_{student_id}.zip"
 
 
-# The source files whose content each output depends on: the Makefile uses them as prerequisites and
-# provenance hashes them, so an edit re-runs exactly what it affects and stale results are caught.
-# Kept narrow: plumbing whose edits cannot change a number (cli, provenance, the config parser,
-# data fetching) is left out, so fixing a message re-runs nothing. experiments/datasets.py is in:
-# its MD5s say which data the tasks read, and metrics.json records its names.
-HW1_SHARED = ["hw1/threads.py", "hw1/data.py", "hw1/weights.py", "experiments/datasets.py"]
-CODE = {
-    "derivations": ["derivations/softmax.py", "derivations/identities.py", "derivations/verify.py",
-                    "derivations/formula_check.py", "derivations/notation.py", "derivations/build.py",
-                    "derivations/formula.py",
-                    "derivations/formula_plain.lark", "derivations/formula_latex.lark"],
-    **{task.name: [*HW1_SHARED, *task.code] for task in TASKS},
-    "plots": ["experiments/plots.py"],
-    "report": ["report/render/jinja.py", "report/render/context.py", "report/tex/latexmk.py", "report/claims/wording.py",
-               "report/errors.py", "report/tex/budget.py", "report/__main__.py", "report/tex/confine.lua",
-               "report/audit/prose.py", "report/audit/mathmode.py", "report/render/marks.py",
-               "report/claims/permutation.py"],
-}
-
-
 def makefile_variables(dataset: str, sections: tuple[str, ...]) -> str:
     """As Make variable definitions: TASKS and per task RESULTS_<task>, FIGURES_<task> (file
     names), CODE_<name>, the config SECTIONS, IDX_FILES, each dataset's name by its folder
@@ -148,7 +129,7 @@ def makefile_variables(dataset: str, sections: tuple[str, ...]) -> str:
     empty for MNIST)."""
     lines = [f"TASKS := {' '.join(task.name for task in TASKS)}",
              f"SECTIONS := {' '.join(sections)}"]
-    lines += [f"CODE_{name} := {' '.join(files)}" for name, files in CODE.items()]
+    lines += [f"CODE_{name} := {' '.join(files)}" for name, files in sources.CODE.items()]
     lines += [f"FIGURES_{task.name} := {' '.join(f'{n}.pdf' for n in task.figures)}" for task in TASKS]
     lines += [f"RESULTS_{task.name} := {' '.join(task.results)}" for task in TASKS]
     lines.append(f"IDX_FILES := {' '.join(DATA_FILES)}")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hw1.atomic import write_text
 from pipeline import config, paths
+from pipeline.sources import CODE
 
 
 def _git(*args: str) -> str:
@@ -28,9 +29,9 @@ def _git(*args: str) -> str:
 
 
 def code_hash(experiment: str) -> str:
-    """sha256 over the experiment's source files (paths.CODE), by name and content."""
+    """sha256 over the experiment's source files (pipeline.sources), by name and content."""
     digest = hashlib.sha256()
-    for rel in sorted(paths.CODE[experiment]):
+    for rel in CODE[experiment]:
         digest.update(rel.encode() + b"\0" + (paths.ROOT / rel).read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 
@@ -44,7 +45,7 @@ def file_hashes(files) -> dict[str, str]:
 def results_sources(name: str, sections: dict) -> dict:
     """What a results file of `name` (derivations, a task) was made from: its code, and for a
     task its config section and the dataset. {key in its provenance: (value now, its name)}."""
-    sources = {"code_hash": (code_hash(name), f"the code of {name} ({', '.join(paths.CODE[name])})")}
+    sources = {"code_hash": (code_hash(name), f"the code of {name} ({', '.join(CODE[name])})")}
     if name in sections:
         sources["config_hash"] = (config.section_hash(sections[name]), f"[{name}] in config.toml")
         sources["dataset"] = (sections["data"].dataset, "[data] dataset")

@@ -130,22 +130,38 @@ def _builds_here(argv, cwd) -> bool:
     return Path(args[0]).name != "make" or ("-n" not in args and bool(PIPELINE_TARGETS & set(args)))
 
 
-@pytest.fixture(autouse=True)
-def _fast_tier_guard(request, monkeypatch):
-    if request.node.get_closest_marker("slow"):
-        return
-    def refuse(what):
-        pytest.fail(f"a fast test {what}: mark it @pytest.mark.slow or give it recorded results")
+_running = {"item": None}  # the test being set up, run or torn down (its fixtures' too)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _running["item"] = item
+
+
+def _refuse_in_fast_tier(what: str) -> None:
+    item = _running["item"]
+    if item is not None and not item.get_closest_marker("slow"):
+        pytest.fail(f"{item.nodeid}, a fast test, {what}: mark it @pytest.mark.slow or give it "
+                    f"recorded results")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_tier_guard():
+    """Active for the whole session, so that a module or session fixture that a fast test asks
+    for is caught too (those are set up before any function-scoped fixture)."""
     from experiments import datasets
-    verified = datasets.verified
+    verified, popen = datasets.verified, subprocess.Popen.__init__
+
     def guarded_verified(dataset, splits=("train", "t10k"), raw_dir=None):
         if raw_dir is None:
-            refuse(f"reads the real {dataset.title} files")
+            _refuse_in_fast_tier(f"reads the real {dataset.title} files")
         return verified(dataset, splits, raw_dir)
-    monkeypatch.setattr(datasets, "verified", guarded_verified)
-    popen = subprocess.Popen.__init__
+
     def guarded_popen(self, args, *rest, **kwargs):
         if _builds_here(args, kwargs.get("cwd")):
-            refuse(f"runs {' '.join(map(str, args))} in the repository")
+            _refuse_in_fast_tier(f"runs {' '.join(map(str, args))} in the repository")
         popen(self, args, *rest, **kwargs)
-    monkeypatch.setattr(subprocess.Popen, "__init__", guarded_popen)
+
+    datasets.verified, subprocess.Popen.__init__ = guarded_verified, guarded_popen
+    yield
+    datasets.verified, subprocess.Popen.__init__ = verified, popen

@@ -104,6 +104,7 @@ def test_figures_are_rewritten_to_the_bundles_folder(tmp_path):
         source.with_local_figures(r"\includegraphics{b.pdf}", tmp_path, figures)
 
 
+@pytest.mark.slow  # packs and typesets the bundle
 def test_a_bundle_that_cannot_be_packed_leaves_no_zip(build_copy, tmp_path):
     _append(build_copy / "summary.tex", "\\includegraphics{results/gone.pdf}\n")
     out = tmp_path / "hw1_1_source.zip"
