@@ -32,7 +32,8 @@ PDF := report/report$(if $(ON),-quick).pdf
 # prerequisite lists.
 PATHS_MK := results/.paths.mk
 include $(PATHS_MK)
-CODE_FILES := $(wildcard hw1/*.py pipeline/*.py derivations/*.py experiments/*.py report/*.py report/*/*.py)
+CODE_FILES := $(wildcard hw1/*.py pipeline/*.py derivations/*.py experiments/*.py report/*.py report/*/*.py \
+                         derivations/*.lark report/*/*.lua)
 $(PATHS_MK): $(CODE_FILES) config.toml
 	@mkdir -p $(@D)
 	@python3 -m pipeline.config makefile > $@.tmp && mv $@.tmp $@
@@ -84,7 +85,15 @@ $(SECTION_FILES) &: config.toml | $(STAMP)
 
 derivations: $(R)/derivations.json  ## prove and verify the softmax gradients -> results/derivations.json
 
-$(R)/derivations.json: $(CODE_derivations) | $(STAMP)
+# Each output's code hash, rewritten only when it changed (pipeline/sources.py): Make re-runs what a
+# change affects even when the files' times cannot show it (a module newly imported, an older
+# version restored). Like the section files, the recipe runs whenever a code file is newer.
+CODE_STAMPS := $(foreach output,derivations $(TASKS) plots report,results/.code/$(output).sha256)
+.PRECIOUS: $(CODE_STAMPS)
+$(CODE_STAMPS) &: $(CODE_FILES)
+	@python3 -m pipeline.sources stamps
+
+$(R)/derivations.json: $(CODE_derivations) results/.code/derivations.sha256 | $(STAMP)
 	$(STEP) derivations build
 
 experiments: $(TASKS_OUT)  ## Task 1 and Task 2 on [data] dataset: metrics, weights, figures -> results/q1, results/q2
@@ -97,10 +106,10 @@ experiments: $(TASKS_OUT)  ## Task 1 and Task 2 on [data] dataset: metrics, weig
 # diverged or interrupted run must leave the previous results whole, which make would delete.
 .PRECIOUS: $(TASKS_OUT) $(R)/derivations.json $(PDF) $(BUILD_JSON)
 define TASK_RULES
-$(addprefix $(RD)/$(1)/,$(RESULTS_$(1))) &: $(CODE_$(1)) $(R)/.config/$(1).json | $(DATA_FILES) $(STAMP)
+$(addprefix $(RD)/$(1)/,$(RESULTS_$(1))) &: $(CODE_$(1)) results/.code/$(1).sha256 $(R)/.config/$(1).json | $(DATA_FILES) $(STAMP)
 	$$(STEP) experiments.$(1) run
 
-$(addprefix $(RD)/$(1)/,$(FIGURES_$(1))) &: $(RD)/$(1)/metrics.json $(CODE_plots)
+$(addprefix $(RD)/$(1)/,$(FIGURES_$(1))) &: $(RD)/$(1)/metrics.json $(CODE_plots) results/.code/plots.sha256
 	$$(STEP) experiments.plots $(1)
 endef
 $(foreach task,$(TASKS),$(eval $(call TASK_RULES,$(task))))
@@ -115,7 +124,7 @@ $(shell mkdir -p $(R)/.config && ls templates/*.tex.j2 2>/dev/null | cmp -s - $(
 
 # One PDF for every dataset: the [data] section file makes a switch back rebuild it from the
 # earlier results, which are older than the PDF of the other dataset.
-$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(TEMPLATE_LIST) $(CODE_report) \
+$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(TEMPLATE_LIST) $(CODE_report) results/.code/report.sha256 \
         $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
         $(TASKS_OUT) | $(STAMP) $(TEX)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hw1.atomic import write_text
 from pipeline import config, paths
+from pipeline import sources
 from pipeline.sources import CODE
 
 
@@ -29,11 +30,7 @@ def _git(*args: str) -> str:
 
 
 def code_hash(experiment: str) -> str:
-    """sha256 over the experiment's source files (pipeline.sources), by name and content."""
-    digest = hashlib.sha256()
-    for rel in CODE[experiment]:
-        digest.update(rel.encode() + b"\0" + (paths.ROOT / rel).read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    return sources.code_hash(experiment)
 
 
 def file_hashes(files) -> dict[str, str]:

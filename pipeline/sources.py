@@ -12,6 +12,8 @@ the packages' __init__.py docstrings. Standard library only: the Makefile asks w
 from __future__ import annotations
 
 import ast
+import hashlib
+import sys
 from functools import cache
 from pathlib import Path
 
@@ -87,3 +89,34 @@ def code_files(output: str) -> tuple[str, ...]:
 
 
 CODE = {output: code_files(output) for output in ENTRIES}
+STAMPS = ROOT / "results" / ".code"  # <output>.sha256: its code hash, rewritten when it changes
+
+
+def code_hash(output: str) -> str:
+    """sha256 over the output's source files, by name and content."""
+    digest = hashlib.sha256()
+    for rel in CODE[output]:
+        digest.update(rel.encode() + b"\0" + (ROOT / rel).read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def write_stamps() -> list[str]:
+    """Rewrite results/.code/<output>.sha256 where the code hash changed, and only there: Make
+    re-runs an output whose stamp is newer than it, so a change it cannot see by the files' times
+    (a module newly imported, an older file restored) re-runs exactly what it affects."""
+    STAMPS.mkdir(parents=True, exist_ok=True)
+    changed = []
+    for output in ENTRIES:
+        stamp, digest = STAMPS / f"{output}.sha256", code_hash(output) + "\n"
+        if not stamp.is_file() or stamp.read_text() != digest:
+            tmp = stamp.with_suffix(".tmp")
+            tmp.write_text(digest)
+            tmp.replace(stamp)
+            changed.append(output)
+    return changed
+
+
+if __name__ == "__main__":  # the Makefile's stamps rule, with the system Python
+    if sys.argv[1:] != ["stamps"]:
+        sys.exit("usage: python3 -m pipeline.sources stamps")
+    write_stamps()

@@ -22,3 +22,13 @@ def test_imports_are_read_relative_and_absolute_without_running_anything():
     assert "report.tex.latexmk" in sources._imported("report.__main__")
     assert sources._imported("pipeline.sources") == {"pipeline.tasks"}
     assert sources.module_file("report.no_such_module") is None
+
+
+def test_a_stamp_is_rewritten_only_when_its_outputs_code_hash_changes(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "STAMPS", tmp_path / ".code")
+    assert sources.write_stamps() == list(sources.ENTRIES)
+    assert sources.write_stamps() == []
+    real = sources.code_hash
+    monkeypatch.setattr(sources, "code_hash", lambda output: "edited" if output == "q1" else real(output))
+    assert sources.write_stamps() == ["q1"]
+    assert (tmp_path / ".code" / "q1.sha256").read_text() == "edited\n"
