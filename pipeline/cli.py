@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from hw1.messages import environment_error
+from hw1.messages import user_error
 from pipeline import paths
 
 
@@ -94,20 +94,12 @@ def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | No
     except BrokenPipeError:  # e.g. `| head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except OSError as err:  # a read-only checkout, a full disk: the environment, not a bug
-        if hasattr(err, "exit_code"):
-            print(f"error: {err}", file=sys.stderr)
-            return err.exit_code
-        line = environment_error(err)
-        if line is None:
+    except Exception as err:  # ours, or the environment's (a read-only checkout, a full disk)
+        said = user_error(err)
+        if said is None:
             raise
-        print(f"error: {line}", file=sys.stderr)
-        return 1
-    except Exception as err:
-        if not hasattr(err, "exit_code"):
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+        print(said[0], file=sys.stderr)
+        return said[1]
 
 
 def run(prog: str, doc: str, commands: dict[str, Command]) -> None:
