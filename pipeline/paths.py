@@ -129,7 +129,7 @@ def makefile_variables(dataset: str, sections: tuple[str, ...]) -> str:
     empty for MNIST)."""
     lines = [f"TASKS := {' '.join(task.name for task in TASKS)}",
              f"SECTIONS := {' '.join(sections)}"]
-    lines += [f"CODE_{name} := {' '.join(files)}" for name, files in sources.CODE.items()]
+    lines += [f"CODE_{name} := {' '.join(files)}" for name, files in ((o, sources.code_files(o)) for o in sources.ENTRIES)]
     lines += [f"FIGURES_{task.name} := {' '.join(f'{n}.pdf' for n in task.figures)}" for task in TASKS]
     lines += [f"RESULTS_{task.name} := {' '.join(task.results)}" for task in TASKS]
     lines.append(f"IDX_FILES := {' '.join(DATA_FILES)}")

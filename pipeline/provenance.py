@@ -18,7 +18,6 @@ from pathlib import Path
 from hw1.atomic import write_text
 from pipeline import config, paths
 from pipeline import sources
-from pipeline.sources import CODE
 
 
 def _git(*args: str) -> str:
@@ -42,11 +41,12 @@ def file_hashes(files) -> dict[str, str]:
 def results_sources(name: str, sections: dict) -> dict:
     """What a results file of `name` (derivations, a task) was made from: its code, and for a
     task its config section and the dataset. {key in its provenance: (value now, its name)}."""
-    sources = {"code_hash": (code_hash(name), f"the code of {name} ({', '.join(CODE[name])})")}
+    made_from = {"code_hash": (code_hash(name),
+                               f"the code of {name} ({', '.join(sources.code_files(name))})")}
     if name in sections:
-        sources["config_hash"] = (config.section_hash(sections[name]), f"[{name}] in config.toml")
-        sources["dataset"] = (sections["data"].dataset, "[data] dataset")
-    return sources
+        made_from["config_hash"] = (config.section_hash(sections[name]), f"[{name}] in config.toml")
+        made_from["dataset"] = (sections["data"].dataset, "[data] dataset")
+    return made_from
 
 
 def stale(path: Path, recorded: dict, sources: dict, command: str) -> str | None:

@@ -88,14 +88,13 @@ def code_files(output: str) -> tuple[str, ...]:
     return tuple(sorted(str(f.relative_to(ROOT)) for f in files))
 
 
-CODE = {output: code_files(output) for output in ENTRIES}
 STAMPS = ROOT / "results" / ".code"  # <output>.sha256: its code hash, rewritten when it changes
 
 
 def code_hash(output: str) -> str:
     """sha256 over the output's source files, by name and content."""
     digest = hashlib.sha256()
-    for rel in CODE[output]:
+    for rel in code_files(output):
         digest.update(rel.encode() + b"\0" + (ROOT / rel).read_bytes() + b"\0")
     return digest.hexdigest()[:16]
 

@@ -641,7 +641,7 @@ def test_missing_or_other_weights_stop_the_report_with_a_hint_that_works(quick_c
                               f"describes weights that are not there; run `make experiments` to "
                               f"train them again")
     # valid weights, but not these: every tensor moved a little, saved as the project saves
-    content = torch.load(paths.weights(task, QUICK_RESULTS), weights_only=True)
+    content = torch.load(paths.weights(task, "mnist", QUICK_RESULTS), weights_only=True)
     meta = content.pop("meta")
     weights.save(weights_file, {k: v + 1e-3 for k, v in content.items()}, meta)
     os.utime(weights_file, (0, 0))  # older than everything: Make would see nothing to do

@@ -61,7 +61,7 @@ def test_the_bundle_compiles_from_an_empty_folder_to_the_reports_text(quick_repo
     done = _make_quick("source")
     assert done.returncode == 0, done.stderr + done.stdout
     assert "LaTeX read no file of this repository" in done.stdout
-    bundle = paths.ROOT / "report" / f"hw1_{config.load()['student'].id}_source-quick.zip"
+    bundle = paths.ROOT / "report" / f"hw1_{config.load(quick=True)['student'].id}_source-quick.zip"
     assert f"source: wrote {paths.relative(bundle)}" in done.stdout
 
     folder = tmp_path / "elsewhere"

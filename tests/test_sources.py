@@ -1,6 +1,8 @@
 """Each output's source files, read off the imports: what re-runs it when edited."""
 from pipeline import sources
-from pipeline.sources import CODE
+from pipeline.sources import ENTRIES, code_files
+
+CODE = {output: code_files(output) for output in ENTRIES}
 
 
 def test_a_task_depends_on_the_graders_code_it_imports_and_not_on_plumbing():

@@ -14,7 +14,7 @@ from pathlib import Path
 from hw1 import weights
 from hw1.names import DEFAULT_DATASET, weights_name
 from pipeline import config, paths, provenance
-from pipeline.sources import CODE
+from pipeline.sources import code_files
 from pipeline.tasks import TASKS
 from report.claims import wording as claims
 from report.render import marks
@@ -77,7 +77,7 @@ def pdf_sources(results: Path, dataset: str) -> list[Path]:
     it shows, the derivations, and each task's metrics and figures (build.json records their
     hashes; the submission refuses a PDF whose sources changed since)."""
     return [*sorted(paths.TEMPLATES.glob("*.tex.j2")), *sorted(paths.TEMPLATES.glob("*.bib")),
-            *(paths.ROOT / f for f in CODE["report"]),
+            *(paths.ROOT / f for f in code_files("report")),
             *(results / ".config" / f"{name}.json" for name in ("student", "data", "report")),
             *(path for path, _ in sources(results, dataset).values()),
             *figure_paths(results, dataset).values()]
