@@ -14,7 +14,7 @@ import time
 
 from hw1.atomic import write_text
 from pipeline import cli, paths, provenance
-from report.audit import prose as audit_mod
+from report.audit import run as audit_mod
 from report.tex import budget
 from report.render import context
 from report.tex import fonts

@@ -24,7 +24,7 @@ from experiments import q1 as task1_runs
 from experiments.datasets import FASHION_MNIST
 from hw1 import task1, weights
 from pipeline import config, paths, provenance, tasks
-from report.audit import prose as audit
+from report.audit import run as audit
 from report.tex import budget
 from report.claims import wording as claims
 from report.render import context

@@ -183,6 +183,16 @@ class Claims:
                   for factor in self.q1["ablations"]}
         return {factor: speeds for factor, speeds in ranked.items() if len(speeds) > 1}
 
+    @property
+    def chance_standard_errors(self) -> int:
+        """How many binomial standard errors around one half count as chance level."""
+        return CHANCE_STANDARD_ERRORS
+
+    def supports(self, factor: str, first, relation: str, second) -> bool:
+        """Whether the data support `first relation second` (report/claims/declared.py)."""
+        from report.claims import declared  # declared builds on this module
+        return declared.supports(self, factor, first, relation, second)
+
     def rule(self) -> str:
         """The rule behind every comparison, said once in the prose."""
         return (rf"differences are called at $\alpha = {ALPHA:g}$ by an exact two-sided "
