@@ -109,8 +109,8 @@ def factors(text: str) -> set[str]:
     return {factor for factor, pattern in FACTOR_WORDS.items() if pattern.search(text)}
 
 
-def judge(text: str, inserted: list[tuple[str, str]] = ()) -> str | None:
-    """Why the sentence is a comparison of this report's variants, or None."""
+def judge(text: str, inserted: list[tuple[str, str]] = ()) -> tuple[str, int] | None:
+    """Why the sentence is a comparison of this report's variants, and where in it; or None."""
     values = named(text, inserted)
     by_factor: dict[str, set[str]] = {}
     for factor, value in values:
@@ -118,16 +118,22 @@ def judge(text: str, inserted: list[tuple[str, str]] = ()) -> str | None:
     several = sorted(f for f, v in by_factor.items() if len(v) > 1)
     text = plain(text)
     if several:
-        return f"it names two {FACTOR_NOUN.get(several[0], several[0])} ({', '.join(sorted(by_factor[several[0]]))})"
+        return (f"it names two {FACTOR_NOUN.get(several[0], several[0])} "
+                f"({', '.join(sorted(by_factor[several[0]]))})", _first_name(text))
     word = EVALUATIVE.search(text)
     if values and word:
         factor, value = sorted(values)[0]
-        return f'it says "{word.group()}" of {value} ({FACTOR_NOUN.get(factor, factor)})'
+        return f'it says "{word.group()}" of {value} ({FACTOR_NOUN.get(factor, factor)})', word.start()
     comparative, outcome = COMPARATIVE.search(text), OUTCOME.search(text)
     if factors(text) and comparative and outcome:
         return (f'it compares {FACTOR_NOUN.get(sorted(factors(text))[0])} ("{comparative.group()}", '
-                f'"{outcome.group()}")')
+                f'"{outcome.group()}")', comparative.start())
     return None
+
+
+def _first_name(text: str) -> int:
+    starts = [m.start() for pattern in VALUE_WORDS.values() for m in [pattern.search(text)] if m]
+    return min(starts, default=0)
 
 
 FACTOR_NOUN = {"activation": "activations", "loss": "losses", "lr": "learning rates",

@@ -153,9 +153,9 @@ class _Reader:
             values = [(pieces[inserted[i]].source, pieces[inserted[i]].text)
                       for a, b in parts for i in range(a, b)
                       if i in inserted and pieces[inserted[i]].kind in ("value", "number")]
-            reason = comparisons.judge(sentence, values)
-            if reason:
-                found.append((offsets[parts[0][0]] if parts else offsets[start], comparisons.message(reason)))
+            judged = comparisons.judge(sentence, values)
+            if judged:
+                found.append((_offset_in(parts, judged[1], offsets, start), comparisons.message(judged[0])))
         return found
 
     def math(self, math: str, pieces: list[Record], notation_only: bool = False):
@@ -203,6 +203,15 @@ def _placeheld(reading, pieces) -> tuple[str, dict[int, int]]:
     out = "".join(latex.FORMULA if text[i] == "\x1a" else c for i, c in enumerate(text) if keep[i])
     reading.offsets = [o for i, o in enumerate(reading.offsets) if keep[i]]
     return out, inserted
+
+
+def _offset_in(parts, index: int, offsets: list[int], start: int) -> int:
+    """The offset of character `index` of the parts joined by one space each."""
+    for a, b in parts:
+        if index <= b - a:
+            return offsets[min(a + index, len(offsets) - 1)]
+        index -= b - a + 1
+    return offsets[parts[0][0] if parts else start]
 
 
 def _outside(start: int, end: int, offsets: list[int], claims) -> list[tuple[int, int]]:

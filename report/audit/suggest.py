@@ -22,6 +22,8 @@ MEANINGS = [
     (r"seeds?", r"seeds(?:\[\d+\]|\|length)$"),
     (r"batch(?:es)?", r"batch_size$"),
     (r"images?|examples?|samples?|digits?", r"n_train$|n_test$|train_monitor_size$"),
+    (r"test accura\w*", r"test_acc"),
+    (r"train(?:ing)? accura\w*", r"train_acc"),
     (r"accura\w*|correct|right", r"acc"),
     (r"loss(?:es)?|nats?|entropy", r"loss"),
     (r"seconds?|minutes?|time", r"wall_time"),
@@ -64,9 +66,9 @@ class Suggestions:
         chosen = own or fits
         if not chosen:
             return None
-        shown = [self._shown(key, current, places, percent, task) for key, current in chosen[:4]]
-        lead = "write " if len(shown) == 1 else "write one of "
-        return f"{lead}{', '.join(shown)} instead"
+        shown = [self._shown(key, current, places, percent, task) for key, current in chosen[:5]]
+        also = f"; these fit too: {', '.join(shown[1:])}" if len(shown) > 1 else ""
+        return f"write {shown[0]} instead{also}"
 
     def _shown(self, key: str, current: float, places: int, percent: bool, task: str) -> str:
         expression = f"((( {key}|{'pct' if percent else 'num'}({places}) )))"
