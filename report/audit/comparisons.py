@@ -28,7 +28,7 @@ FACTORS = {   # factor: (the words naming the factor, {value: the words naming i
     "loss": (r"loss functions?|losses|objectives?|choices? of loss",
              {"mse": r"mse|(?:mean )?squared[- ]errors?|l2 loss", "ce": r"cross[- ]?entropy|ce|log[- ]loss"}),
     "lr": (r"learning[- ]rates?|step[- ]sizes?|lrs?", {}),
-    "hidden": (r"hidden (?:sizes?|layers?|units?|widths?)|widths?|depths?|layers?|architectures?|"
+    "hidden": (r"hidden (?:sizes?|units?|widths?)|widths?|depths?|architectures?|"
                r"network sizes?|wider|deeper|narrower|shallower|(?:bigger|smaller|larger) networks?|"
                r"more (?:units|neurons|layers)|fewer (?:units|neurons|layers)", {}),
     "optimizer": (r"optimi[sz]ers?", {"adam": r"adam", "sgd": r"sgd|(?:plain |stochastic )?gradient descent"}),
@@ -60,7 +60,7 @@ _VERDICT = (r"hold(?:s|ing)?|held|confirm\w*|contradict\w*|refut\w*|support\w*|w
             r"correct\w*|incorrect|valid\w*|invalid\w*|disprov\w*|prove[dns]?|agree\w*|"
             r"disagree\w*|stands?|fast|slow|quick(?:ly)?|well|poor(?:ly)?|good|bad(?:ly)?|clear(?:ly)?|match\w*|"
             r"significant\w*|noticeabl\w*|marked(?:ly)?|substantial\w*|slight(?:ly)?|struggl\w*|"
-            r"fail\w*|succeed\w*|excel\w*|shine\w*|impressive\w*")
+            r"fail\w*|succeed\w*|excel\w*|shine\w*|impressive\w*|slow\w*|sped|apart|outlast\w*")
 COMPARATIVE = re.compile(rf"\b(?:{_COMPARATIVE})\b", re.IGNORECASE)
 EVALUATIVE = re.compile(rf"\b(?:{_COMPARATIVE}|{_VERDICT})\b", re.IGNORECASE)
 OUTCOME = re.compile(r"\b(?:converg\w*|learn\w*|train\w*|accura\w*|loss(?:es)?|errors?|reach\w*|"
@@ -124,7 +124,10 @@ def judge(text: str, inserted: list[tuple[str, str]] = ()) -> tuple[str, int] | 
     if values and word:
         factor, value = sorted(values)[0]
         return f'it says "{word.group()}" of {value} ({FACTOR_NOUN.get(factor, factor)})', word.start()
-    comparative, outcome = COMPARATIVE.search(text), OUTCOME.search(text)
+    measured = text
+    for pattern in FACTOR_WORDS.values():  # "learning" in "learning rate" measures nothing
+        measured = pattern.sub(" ", measured)
+    comparative, outcome = COMPARATIVE.search(text), OUTCOME.search(measured)
     if factors(text) and comparative and outcome:
         return (f'it compares {FACTOR_NOUN.get(sorted(factors(text))[0])} ("{comparative.group()}", '
                 f'"{outcome.group()}")', comparative.start())

@@ -32,10 +32,13 @@ _CARDINAL = (rf"(?:(?:{_TENS})(?:[-\s](?:one|{_UNITS}))?|{_UNITS}|hundred|thousa
              r"dozens?|(?:a|one)\s+(?:hundred|thousand|million))")
 _FRACTION = r"(?:halves|half|thirds?|quarters?|fifths?|tenths?|hundredths?)"
 SPELLED = re.compile(
-    rf"\b(?:{_CARDINAL}(?:\s+(?:point|and)\s+\w+)?(?:\s+(?:percent|per\s+cent))?"
+    rf"\b(?:{_CARDINAL}(?:\s+(?:point|and)\s+\w+)?(?:\s+(?:out\s+of|in)\s+(?:{_CARDINAL}|one))?"
+    rf"(?:\s+(?:percent|per\s+cent))?"
     rf"|one\s+(?:percent|per\s+cent|in\s+(?:a|every|each)?\s*\w+|out\s+of\s+\w+)"
     rf"|(?:(?:a|one|about|nearly|almost|roughly|over|under|only|just|exactly|some|barely)\s+)"
     rf"{_FRACTION}|{_FRACTION}\s+of|twice|thrice|double|triple|quadruple)\b", re.IGNORECASE)
+# "the two rates": the ones just named, not a measured count
+THE_FEW = re.compile(r"two|three", re.IGNORECASE)
 # Relations typed in prose, outside math (z = Wx + b, ≤, ≈)
 PROSE_RELATION = re.compile(r"[=\u2260\u2264\u2265\u2248<>\u227b\u227a]")
 
@@ -48,7 +51,8 @@ def numbers(prose: str, bibliographic: bool = False) -> list[tuple[int, str]]:
     found = [(m.start(), m.group()) for m in NUMBER.finditer(prose)
              if not bibliographic or re.search("%|percent|cent", m.group())]
     if not bibliographic:
-        found += [(m.start(), m.group()) for m in SPELLED.finditer(prose)]
+        found += [(m.start(), m.group()) for m in SPELLED.finditer(prose)
+                  if not (THE_FEW.fullmatch(m.group()) and re.search(r"\b(?:the|these|those)\s+$", prose[:m.start()], re.I))]
     return sorted(found)
 
 
