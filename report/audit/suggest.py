@@ -16,9 +16,9 @@ from report.render.marks import TrackedFloat, TrackedInt, track
 
 # (words beside the number, the keys that hold such a number)
 MEANINGS = [
-    (r"epochs?", r"epochs"),
+    (r"epochs?", r"(?:^|\.)(?:epochs|draft_epochs|epochs_to_target_mean)$|epochs_to_train_loss"),
     (r"learning[- ]rates?|lrs?|step[- ]sizes?", r"(?:^|\.)(?:lr|draft_lr)$|ablate_lr\[\d+\]$|\.lr$"),
-    (r"units?|neurons?|hidden|wid(?:e|th)|layers?", r"hidden\[\d+\]$|layers\[\d+\]$"),
+    (r"units?|neurons?|hidden|wid(?:e|th)|layers?|network|architecture", r"hidden\[\d+\]$|layers\[\d+\]$"),
     (r"seeds?", r"seeds(?:\[\d+\]|\|length)$"),
     (r"batch(?:es)?", r"batch_size$"),
     (r"images?|examples?|samples?|digits?", r"n_train$|n_test$|train_monitor_size$"),
@@ -46,18 +46,23 @@ class Suggestions:
                 self.full[number._source] = float(number)
 
     def __call__(self, typed: str, before: str = "", after: str = "", template: str = "") -> str | None:
+        before, after = re.split(r"[.;!?]\s", before)[-1], re.split(r"[.;!?](?:\s|$)", after)[0]
         value, places, percent = _parse(typed)
         if value is None:
             return None
         task = re.sub(r"^templates/|\.tex\.j2$", "", template)
         keys = _meaning(before, after)
+        if percent and (keys is None or "acc" not in keys):
+            keys = "acc"  # a percentage here is always an accuracy
         fits = []
         for number in self.numbers:
             key = number._source
             if keys is not None and not re.search(keys, key) or re.search(UNSUGGESTED, key):
                 continue
             values = {float(number), self.full.get(key, float(number))}
-            if any(_prints(v, value, places, percent) for v in values):
+            exact = ".config." in key  # a setting is what it is: 0.05 is not a typed "0.1"
+            if any(v == value if exact and not percent else _prints(v, value, places, percent)
+                   for v in values):
                 fits.append((key, float(number)))
         fits = sorted(set(fits), key=lambda f: (not f[0].startswith(task + "."), "[" in f[0], len(f[0])))
         own = [f for f in fits if f[0].startswith(task + ".")] if task in ("q1", "q2") else fits
@@ -102,8 +107,30 @@ def _meaning(before: str, after: str) -> str | None:
     return best[1] if best else None
 
 
+WORDS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten eleven "
+                                    "twelve thirteen fourteen fifteen sixteen seventeen eighteen "
+                                    "nineteen".split())}
+WORDS.update({w: 10 * n for n, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)})
+WORDS.update(hundred=100, thousand=1000, half=0.5, twice=2, double=2)
+
+
+def _spelled(typed: str) -> float | None:
+    """ninety-seven -> 97, ten -> 10, half -> 0.5 (the first quantity said)."""
+    words = re.findall(r"[a-z]+", typed.lower())
+    total = None
+    for word in words:
+        if word in WORDS:
+            total = (total or 0) + WORDS[word] if (total or 0) % 10 == 0 and WORDS[word] < 10 else WORDS[word]
+        elif total is not None:
+            break
+    return total
+
+
 def _parse(typed: str) -> tuple[float | None, int, bool]:
     percent = bool(re.search(r"%|percent|cent", typed))
+    if not re.search(r"\d", typed):
+        spelled = _spelled(typed)
+        return spelled, 0, percent
     digits = re.sub(r"[\s\u00a0\u2009,]|\{,\}", "", typed).replace("\u2212", "-")
     found = re.search(r"-?\d+(?:\.\d+)?", digits)
     if found is None:
