@@ -167,3 +167,14 @@ def test_each_of_two_equations_is_reported_at_its_own_line(tmp_path):
 def test_a_factor_in_math_is_quoted_as_typed(tmp_path):
     (finding,) = _render(tmp_path, "sigmoid needs $\\times 2$ the epochs\n")
     assert '"\\times 2" is typed by hand' in finding
+
+
+def test_a_claims_sentence_names_only_what_it_declares(tmp_path):
+    body = '((* call claim("activation", "relu", ">", "sigmoid") *))Adam beat SGD((* endcall *)).\n'
+    (finding,) = _render(tmp_path, body)
+    assert "the claim declares activation: relu > sigmoid but its sentence names" in finding
+
+
+def test_a_filter_that_changes_a_marks_header_is_caught(tmp_path):
+    (finding,) = _render(tmp_path, '((( q1.main.test_acc_mean|pct(1)|upper )))\n')
+    assert "invisible marks" in finding or "changed" in finding

@@ -139,6 +139,26 @@ def _first_name(text: str) -> int:
     return min(starts, default=0)
 
 
+def undeclared(text: str, inserted, source: str) -> str | None:
+    """A variant the sentence of a declared claim names beyond the two it declares, if any."""
+    factor, rest = source.split(": ", 1)
+    declared = {_key(v) for v in rest.split(" ")[::2]}
+    for named_factor, value in sorted(named(text, inserted)):
+        if named_factor in ("configuration", "labels"):
+            continue
+        if named_factor != factor or _key(value) not in declared | {_key(SPELLED.get(v, v)) for v in declared}:
+            return f"{value} ({FACTOR_NOUN.get(named_factor, named_factor)})"
+    return None
+
+
+def _key(value: str) -> str:
+    """A value as compared: \\num{0.10} -> 0.1, ReLU -> relu."""
+    digits = re.search(r"\d+(?:\.\d+)?", value)
+    return f"{float(digits.group()):g}" if digits and not re.search(r"[a-z]{2}", value.lower().replace("num", "")) \
+        else value.strip().lower()
+
+
+SPELLED = {"ce": "cross-entropy", "mse": "mse"}
 FACTOR_NOUN = {"activation": "activations", "loss": "losses", "lr": "learning rates",
                "hidden": "hidden sizes", "optimizer": "optimisers", "labels": "labellings",
                "configuration": "configurations"}

@@ -119,6 +119,9 @@ class _Reader:
                 message = self._inserted(record, template)
                 if message:
                     self.found.add(Finding(*line_in_text(offset), message), template)
+        for match in TAMPERED.finditer(skeleton):
+            self.found.add(Finding(*line_of(match.start()), TAMPERED_MESSAGE), template)
+        skeleton = _mask(TAMPERED, skeleton)
         reading = latex.read(skeleton, _skeleton_offset(text, skeleton, body_start))
         for at, message in self.prose_findings(reading, pieces, template, claims):
             self.found.add(Finding(*line_of(at), message), template)
@@ -147,6 +150,15 @@ class _Reader:
                   typed, text[max(0, i - 60):i], text[i + len(typed):i + len(typed) + 60], template)))
                  for i, typed in prose.numbers(text, bibliographic)]
         found += [(offsets[i], prose.RELATION_MESSAGE) for i in prose.relations(text)]
+        for a, b, source, _ in claims:  # a declared claim's sentence names what it declares
+            inside = [i for i, o in enumerate(offsets[:-1]) if a <= o < b]
+            words = "".join(text[i] for i in inside)
+            values = [(pieces[inserted[i]].source, pieces[inserted[i]].text) for i in inside
+                      if i in inserted and pieces[inserted[i]].kind in ("value", "number")]
+            stray = comparisons.undeclared(words, values, source)
+            if stray and inside:
+                found.append((offsets[inside[0]], f"the claim declares {source} but its sentence "
+                                                  f"names {stray}; declare what the sentence compares"))
         for start, end in comparisons.sentences(text):
             parts = _outside(start, end, offsets, claims)
             sentence = " ".join(text[a:b] for a, b in parts)
@@ -294,6 +306,10 @@ def _mask(pattern, text: str) -> str:
     return pattern.sub(lambda m: " " * len(m.group()), text)
 
 
+# Marks whose header a filter changed (|upper, a slice): never a valid piece
+TAMPERED = re.compile("[\x02\x1f\x1e\x03][^\x02\x03]{0,200}?(?:\x1e|(?=\x03))|[\x02\x03\x1e\x1f]")
+TAMPERED_MESSAGE = ("the invisible marks of an inserted piece were changed (by a filter such as upper, "
+                    "or a slice); print results, equations and claims as they are")
 LINE_BREAK = re.compile(r"\\\\\*?(\[[^\]\n]*\])?")  # \\ in align separates formulas, as ; does
 SCRIPT = re.compile(r"[_^](?:\{[^{}]*\}|\\[a-zA-Z]+|.)")  # an index or exponent: x_{10}, 2^{10}
 # In math, digits are notation unless they measure: a decimal, three digits or more, a
