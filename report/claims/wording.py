@@ -198,9 +198,10 @@ class Claims:
         return (rf"differences are called at $\alpha = {ALPHA:g}$ by an exact two-sided "
                 rf"permutation test over the {self.n_seeds} seeds of each variant")
 
-    def rankings(self) -> list[str]:
-        """One sentence per compared factor: which value converged fastest."""
-        compared = self._compared()
+    def rankings(self, skip: str = "") -> list[str]:
+        """One sentence per compared factor (but `skip`, which the template words itself): which
+        value converged fastest."""
+        compared = {f: s for f, s in self._compared().items() if f != skip}
         if compared and not decidable(self.n_seeds):  # nothing can be decided: say so once
             means = "; ".join(f"{_factor_name(factor)}: {', '.join(s.label() for s in speeds)}"
                               for factor, speeds in compared.items())
