@@ -52,6 +52,8 @@ _COMPARATIVE = (r"faster|fastest|slower|slowest|quicker|quickest|more quickly|so
                 r"top|edge|lead(?:s|ing)?|led|ahead|behind|trail\w*|lag\w*|beat\w*|win\w*|won|"
                 r"los(?:e|es|t|ing)|(?:keep|keeps|kept|keeping) up|catch(?:es)? up|caught up|"
                 r"outperform\w*|underperform\w*|outpac\w*|overtak\w*|surpass\w*|exceed\w*|"
+                r"out(?:ran|run\w*|did|do(?:es|ne)?|class\w*|shone|shin\w*|last\w*|strip\w*|scor\w*)|"
+                r"(?:every|all|any) other|the rest|"
                 r"dominat\w*|superior|inferior|advantage\w*|upper hand|on par|par with|rival\w*|"
                 r"(?:about|roughly|nearly|much|exactly|just) the same|the same as|as \w+ as|"
                 r"equal(?:ly)?|tie[ds]?|differen\w*|differ\w*|gap|margin|improv\w*|degrad\w*|"
@@ -68,7 +70,7 @@ OUTCOME = re.compile(r"\b(?:converg\w*|learn\w*|train\w*|accura\w*|loss(?:es)?|e
                      r"speed\w*|fast\w*|slow\w*|quick\w*|epochs?|fit\w*|generali[sz]\w*|"
                      r"memori[sz]\w*|improv\w*|gains?|edge|top|lead\w*|trail\w*|ahead|behind|"
                      r"beat\w*|win\w*|keeps? up|catch(?:es)? up|outperform\w*|advantage|benefit\w*|"
-                     r"better|worse|best|worst|progress\w*|pays? off)\b", re.IGNORECASE)
+                     r"better|worse|best|worst|progress\w*|pays? off|paid off)\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\be\.g)(?<!\bi\.e)(?<!\bet al)(?<!\bFig)(?<!\bEq)"
                           r"[.!?;](?=[\s\u00a0\ufffc\"')]|$)|\n\s*\n")
 FACTOR_WORDS = {factor: re.compile(rf"\b(?:{words})\b", re.IGNORECASE)
@@ -88,7 +90,11 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 def plain(text: str) -> str:
     """Ligatures and other compatibility forms as plain letters (ﬁ -> fi); soft hyphens gone."""
-    return unicodedata.normalize("NFKC", text).replace("\u00ad", "").replace("\u200b", "")
+    return unicodedata.normalize("NFKC", text).replace("\u00ad", "").replace("\u200b", "").translate(LOOKALIKES)
+
+
+# Cyrillic and Greek letters drawn like Latin ones: RеLU with a Cyrillic е still names ReLU
+LOOKALIKES = str.maketrans("аеорсухіѕјАВЕКМНОРСТХΑΒΕΖΗΙΚΜΝΟΡΤΥΧο", "aeopcyxisjABEKMHOPCTXABEZHIKMNOPTYXo")
 
 
 def named(text: str, inserted: list[tuple[str, str]] = ()) -> set[tuple[str, str]]:

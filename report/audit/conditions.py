@@ -22,8 +22,11 @@ def findings(template_dir: Path) -> list:
             tree = env.parse(path.read_text())
         except jinja2.TemplateSyntaxError:
             continue  # the renderer reports it, with its line
+        typed = {a.target.name: a.node for a in tree.find_all(nodes.Assign)
+                 if isinstance(a.target, nodes.Name) and isinstance(a.node, nodes.Const)}
         for compare in tree.find_all(nodes.Compare):
             operands = [compare.expr] + [op.expr for op in compare.ops]
+            operands = [typed.get(o.name, o) if isinstance(o, nodes.Name) else o for o in operands]
             for operand in operands:
                 if isinstance(operand, nodes.Const) and _threshold(operand.value):
                     out.append(Finding(f"templates/{path.name}", compare.lineno,

@@ -56,11 +56,13 @@ class Reading:
         return "".join(self.prose)
 
 
-def read(text: str, preamble_until: int = 0) -> Reading:
-    """The template's text as read; before `preamble_until` only definitions and metadata."""
+def read(text: str, preamble_until: int = 0, macros: dict | None = None) -> Reading:
+    """The template's text as read; before `preamble_until` only definitions and metadata.
+    `macros` (name -> what its body reads as) gains the macros the text defines, and a use of one
+    reads as its body (\\winner{} beats sigmoid)."""
     reading = Reading()
     nodes, _, _ = specs.walker(text).get_latex_nodes()
-    walk = _Walk(text, reading)
+    walk = _Walk(text, reading, macros if macros is not None else {})
     nodes = [node for node in nodes if node is not None]
     body = [node for node in nodes if node.pos >= preamble_until]
     for index, node in enumerate(nodes[:len(nodes) - len(body)]):
@@ -71,8 +73,8 @@ def read(text: str, preamble_until: int = 0) -> Reading:
 
 
 class _Walk:
-    def __init__(self, text: str, reading: Reading):
-        self.text, self.out = text, reading
+    def __init__(self, text: str, reading: Reading, macros: dict):
+        self.text, self.out, self.macros = text, reading, macros
 
     def nodes(self, nodes, mode: str) -> None:
         index = 0
@@ -160,7 +162,7 @@ class _Walk:
         if mode == "prose" and name in specs.SENTENCE_BREAKING:
             self.out.add(BREAK, node.pos)
         if not roles and mode == "prose":
-            self.out.add(specs.READS_AS.get(name, " "), node.pos)
+            self.out.add(self.macros.get(name, specs.READS_AS.get(name, " ")), node.pos)
         self._arguments(node, roles, mode)
 
     def _arguments(self, node, roles: str, mode: str) -> None:
@@ -208,6 +210,8 @@ class _Walk:
         if name.strip("{} ") and specs.PARAMETER_MACRO.fullmatch(name.strip("{} \\")):
             return  # \renewcommand{\arraystretch}{1.2}: a setting
         self._arguments(node, roles, "prose")
+        body = args[roles.index("d")] if "d" in roles and len(args) > roles.index("d") else None
+        self._define(name.strip("{} \\"), body)
 
     def tex_definition(self, nodes, index: int) -> int:
         r"""\def\name#1{body}: the name, the parameter text, then the body."""
@@ -217,7 +221,16 @@ class _Walk:
             end += 1
         if end < len(nodes) and not specs.PARAMETER_MACRO.fullmatch(name):
             self.body(nodes[end])
+            self._define(name, nodes[end])
         return end + 1
+
+    def _define(self, name: str, body) -> None:
+        """Remember what a defined macro reads as (its body's prose), for its uses."""
+        if name and body is not None and "@" not in body.latex_verbatim() and len(self.macros) < 500:
+            inner = body.latex_verbatim()
+            inner = inner[1:-1] if inner.startswith("{") else inner
+            self.macros[name] = " " + read(inner, macros={k: v for k, v in self.macros.items()
+                                                          if k != name}).text() + " "
 
     def body(self, group) -> None:
         verbatim = group.latex_verbatim()

@@ -36,7 +36,8 @@ SPELLED = re.compile(
     rf"(?:\s+(?:percent|per\s+cent))?"
     rf"|one\s+(?:percent|per\s+cent|in\s+(?:a|every|each)?\s*\w+|out\s+of\s+\w+)"
     rf"|(?:(?:a|one|about|nearly|almost|roughly|over|under|only|just|exactly|some|barely)\s+)"
-    rf"{_FRACTION}|{_FRACTION}\s+of|twice|thrice|double|triple|quadruple)\b", re.IGNORECASE)
+    rf"{_FRACTION}|{_FRACTION}\s+of|twice|thrice|doubl(?:e|ed|es|ing)|tripl(?:e|ed|es|ing)|"
+    rf"quadrupl\w*|halv(?:e|ed|es|ing))\b", re.IGNORECASE)
 # "the two rates": the ones just named, not a measured count
 THE_FEW = re.compile(r"two|three", re.IGNORECASE)
 # Relations typed in prose, outside math (z = Wx + b, ≤, ≈)

@@ -84,7 +84,7 @@ def audit(rendered: dict, context: dict, template_dir, into: Audit | None = None
     `whole_build`, also the templates' Jinja conditions, the .bib files and TeX programming."""
     found = into if into is not None else Audit()
     reader = _Reader(found, Suggestions(context), getattr(context.get("claims"), "_claims", None))
-    for name, (text, where) in rendered.items():
+    for name, (text, where) in sorted(rendered.items(), key=lambda item: item[0] != "main.tex.j2"):
         body = text.find(r"\begin{document}") if name == "main.tex.j2" else 0
         reader.template(text, where, f"templates/{name}", max(body, 0))
     if whole_build:
@@ -109,6 +109,7 @@ def _tex_programming(rendered: dict) -> list[Finding]:
 class _Reader:
     def __init__(self, found: Audit, suggest: Suggestions, claims):
         self.found, self.suggest, self.claims = found, suggest, claims
+        self.macros: dict[str, str] = {}  # what main's preamble defines is used in every section
 
     def template(self, text: str, where: list, template: str, body_start: int) -> None:
         skeleton, met, pieces, claims = _spans(text)
@@ -122,7 +123,8 @@ class _Reader:
         for match in TAMPERED.finditer(skeleton):
             self.found.add(Finding(*line_of(match.start()), TAMPERED_MESSAGE), template)
         skeleton = _mask(TAMPERED, skeleton)
-        reading = latex.read(skeleton, _skeleton_offset(text, skeleton, body_start))
+        macros = self.macros if template.endswith("main.tex.j2") else dict(self.macros)
+        reading = latex.read(skeleton, _skeleton_offset(text, skeleton, body_start), macros)
         for at, message in self.prose_findings(reading, pieces, template, claims):
             self.found.add(Finding(*line_of(at), message), template)
         for formula in reading.formulas:
