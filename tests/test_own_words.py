@@ -178,3 +178,15 @@ def test_a_claims_sentence_names_only_what_it_declares(tmp_path):
 def test_a_filter_that_changes_a_marks_header_is_caught(tmp_path):
     findings = _render(tmp_path, '((( q1.main.test_acc_mean|pct(1)|upper )))\n')
     assert any("invisible marks" in f for f in findings)
+
+
+@pytest.mark.parametrize("typed", [
+    r"\newcommand\winner{ReLU}\winner{} outran every other activation.",   # a macro's use
+    '((* set x = "faster" *))ReLU is ((( x ))) than sigmoid.',               # Jinja variables
+    "R\u0435LU edged out s\u0456gmoid.",                                      # Cyrillic lookalikes
+    "Doubling the width paid off.", r"$\text{ReLU}>\text{sigmoid}$",
+    r"\footnote{sigmoid lagged}", r"\caption{ReLU wins}", r"\href{http://x}{97 percent}",
+    '((* set t = 0.95 *))((* if q1.main.test_acc_mean > t *))excellent((* endif *))',
+])
+def test_what_a_hostile_writer_tries_is_caught(tmp_path, typed):
+    assert _render(tmp_path, typed + "\n"), typed
