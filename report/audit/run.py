@@ -83,7 +83,8 @@ def audit(rendered: dict, context: dict, template_dir, into: Audit | None = None
     """Audit rendered templates: {template name: (marked text, [(file, line)] per line)}. With
     `whole_build`, also the templates' Jinja conditions, the .bib files and TeX programming."""
     found = into if into is not None else Audit()
-    reader = _Reader(found, Suggestions(context), getattr(context.get("claims"), "_claims", None))
+    from report.claims.declared import underlying_claims  # claims -> render -> audit
+    reader = _Reader(found, Suggestions(context), underlying_claims(context.get("claims")))
     for name, (text, where) in sorted(rendered.items(), key=lambda item: item[0] != "main.tex.j2"):
         body = text.find(r"\begin{document}") if name == "main.tex.j2" else 0
         reader.template(text, where, f"templates/{name}", max(body, 0))

@@ -112,7 +112,7 @@ def claim_call(audited_claims):
     """`claim` as the templates call it: the sentence between call and endcall, marked as a
     declared claim (its words stay readable to the audit: numbers in it are still checked)."""
     def claim(factor, first, relation, second, caller=None):
-        underlying = getattr(audited_claims, "_claims", None)
+        underlying = underlying_claims(audited_claims)
         if not isinstance(underlying, Claims):
             raise ReportError("claim(...) needs the results' claims; none are in this build")
         check(underlying, str(factor), first, str(relation), second)  # a wrong name stops here
@@ -120,6 +120,11 @@ def claim_call(audited_claims):
         return marks.wrap("ownclaim", str(body), source(factor, first, relation, second),
                           SENTINEL.sub("", str(body)))
     return claim
+
+
+def underlying_claims(claims) -> Claims | None:
+    """The Claims behind the templates' `claims` (marked for the audit, or as it is)."""
+    return claims if isinstance(claims, Claims) else getattr(claims, "_claims", None)
 
 
 def supports(claims: Claims, factor: str, first, relation: str, second) -> bool:
