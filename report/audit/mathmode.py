@@ -359,7 +359,7 @@ def typed_relation(math: str, sides, relations, record_of) -> list[tuple[int, st
     """THE one place a relation typed by hand in math is judged. Today: notation passes (a name,
     a condition on indices, a value inserted beside a name), anything else is a finding.
     Integration with report/audit/derivation_steps.py (branch i26): replace the body by
-    `return derivation_findings(math)` below, which calls derivation_steps.judge."""
+    `return derivation_findings(math, record_of)` below, which calls derivation_steps.judge."""
     for left, right, relation in zip(sides, sides[1:], relations):
         if not _allowed_relation(left, right, record_of):
             return [(relation.pos, f'"{_shown(math)}" is a relation typed by hand in math, which '
@@ -367,14 +367,16 @@ def typed_relation(math: str, sides, relations, record_of) -> list[tuple[int, st
     return []
 
 
-def derivation_findings(math: str) -> list[tuple[int, str]]:
+def derivation_findings(math: str, record_of) -> list[tuple[int, str]]:
     """i26's verdict on a typed derivation (interfaces.md): None or verified -> no finding; a
-    problem -> one finding at its offset. Unused until report/audit/derivation_steps.py lands."""
+    problem -> one finding at its offset. Values inserted by the template are unwrapped to their
+    LaTeX first. Unused until report/audit/derivation_steps.py lands."""
     from report.audit import derivation_steps  # noqa: PLC0415 (i26's module)
-    verdict = derivation_steps.judge(PLACEHOLDER_TEXT.sub("", math))
+    plain = PLACEHOLDER_TEXT.sub(lambda m: record_of(int(m.group(1))).text, math)
+    verdict = derivation_steps.judge(plain)
     if verdict is None or verdict.problem is None:
         return []
     return [(verdict.problem_offset, verdict.problem)]
 
 
-PLACEHOLDER_TEXT = re.compile("\x1a\\d+\x1b")
+PLACEHOLDER_TEXT = re.compile("\x1a(\\d+)\x1b")
