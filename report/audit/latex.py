@@ -138,10 +138,8 @@ class _Walk:
         self._arguments(node, specs.environment_roles(name), mode)
         if specs.is_math_environment(name):
             body_start = _body_start(self.text, node)
-            body_end = node.pos + node.len - len(f"\\end{{{name}}}")
             end = self.text.rfind("\\end", node.pos, node.pos + node.len)
-            self.formula(node, body_start, end if end > body_start else body_end, node.nodelist,
-                         True, mode)
+            self.formula(node, body_start, max(end, body_start), node.nodelist, True, mode)
             return
         if mode == "prose":
             self.out.add(BREAK, node.pos)
