@@ -38,6 +38,7 @@ def _render(tmp_path, body, seeds=5, name="q1.tex.j2", extra=None):
     eq, refuted, definition, _ = context.equation_lookup(DERIVATIONS)
     ctx = {"q1": marks.track(q1, "q1"), "q2": marks.track(q2, "q2"), "eq": eq, "refuted": refuted,
            "definition": definition, "quick": seeds == 1,
+           "full_config": {"q1": {**_q1(5)["config"], "ablate_lr": [0.1]}, "q2": {"epochs": 60}},
            "claims": marks.AuditedClaims(wording.Claims(q1, q2))}
     found = audit.Audit()
     render.render_all(ctx, tmp_path / "build", folder, audit=found)
@@ -190,3 +191,24 @@ def test_a_filter_that_changes_a_marks_header_is_caught(tmp_path):
 ])
 def test_what_a_hostile_writer_tries_is_caught(tmp_path, typed):
     assert _render(tmp_path, typed + "\n"), typed
+
+
+def test_make_names_lists_each_value_with_its_expression_meaning_and_the_full_value(recorded_context):
+    from report.render import names
+    listing = names.listing(recorded_context)
+    assert "((( q1.main.saved_test_acc )))" in listing and "the graders load" in listing
+    assert "((( q1.config.epochs )))" in listing and "(full: " in listing
+    assert "activation   relu, sigmoid" in listing
+
+
+def test_make_report_says_what_make_submission_would_refuse(recorded_context):
+    from report.bundle import refusals
+    found = audit.Audit()  # nothing printed: the saved weights' accuracy sentences are missing
+    reasons = refusals.found({**recorded_context, "student_unset": ["name"]}, found)
+    assert [r.split(" ")[:7] for r in reasons][:2] == [
+        ["the", "PDF", "does", "not", "print", "the", "saved"]] * 2
+    assert "name not set in config.toml [student]" in reasons[2]
+    layout = {"line_pt": 12.0, "text_height_pt": 756.8, "end_page": 2, "end_depth_pt": 1500.0,
+              "parts": {"title": 60.0, "theory": 350.0, "q1": 600.0, "q2": 450.0, "summary": 120.0}}
+    (line,) = refusals.warnings({"quick": True, "layout": layout, "body_pages": 2, "refusals": []})
+    assert line.startswith("the full build is likely to run about")

@@ -35,6 +35,8 @@ SKIPPED = re.compile(r"provenance|per_seed|\.seeds\[|epochs_to_target\[|weights_
 
 
 def rows(ctx: dict, task: str) -> list[tuple[str, str, str]]:
+    from report.audit.suggest import _full_config  # the full run's settings, in a quick build
+    full = {f"{task}.config.{key}": value for key, value in _full_config(ctx).get(task, {}).items()}
     out, stack = [], [ctx[task]]
     while stack:
         value = stack.pop()
@@ -47,7 +49,10 @@ def rows(ctx: dict, task: str) -> list[tuple[str, str, str]]:
             stack.extend(reversed(value))
         elif isinstance(value, (TrackedFloat, TrackedInt, TrackedStr)) and not SKIPPED.search(value._source):
             meaning = next((m for p, m in MEANINGS if re.search(p, value._source)), "")
-            out.append((value._source, f"{value:.4g}" if isinstance(value, float) else str(value), meaning))
+            shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+            if value._source in full and full[value._source] != value:
+                shown += f" (full: {full[value._source]})"
+            out.append((value._source, shown, meaning))
     return out
 
 
