@@ -83,8 +83,7 @@ def check(claims: Claims, factor: str, first, relation: str, second) -> Checked:
         support = f"{join(s.label() for s in (a, b) if s.diverged)} diverged"
     else:
         floor = permutation.smallest_p(len(a.per_seed), len(b.per_seed))
-        measured = (f"p = {found.p:.4f} {over_seeds(seeds)} (the smallest p {over_seeds(seeds)} "
-                    f"can reach is {floor:.4f})")
+        measured = f"p = {found.p:.4f} {over_seeds(seeds)} (the smallest p possible: {floor:.4f})"
         truth = {1: f"{a.label()} converged faster than {b.label()}",
                  -1: f"{b.label()} converged faster than {a.label()}",
                  0: f"{a.label()} and {b.label()} cannot be told apart {over_seeds(seeds)}"}
