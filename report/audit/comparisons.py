@@ -41,7 +41,8 @@ FACTORS = {   # factor: (the words naming the factor, {value: the words naming i
                                 r"model|learning rate)"}),
 }
 # Learning rates and optimisers inserted from the results: the keys they come from
-INSERTED_FACTOR = [(re.compile(r"(?:^|\.)(?:lr|ablate_lr\[\d+\]|draft_lr)$|\.lr\b|variants\[\"[\d.]+\"\]"), "lr"),
+VARIANT_KEY = re.compile(r"ablations\.(\w+)\.variants(?:\.([\w-]+)|\[\"([^\"]+)\"\])")
+INSERTED_FACTOR = [(re.compile(r"(?:^|\.)(?:lr|ablate_lr\[\d+\]|draft_lr)$"), "lr"),
                    (re.compile(r"optimizer$|draft_optimizer$"), "optimizer"),
                    (re.compile(r"activation$|ablate_activation\[\d+\]$"), "activation"),
                    (re.compile(r"\.loss$|ablate_loss\[\d+\]$"), "loss")]
@@ -103,6 +104,10 @@ def named(text: str, inserted: list[tuple[str, str]] = ()) -> set[tuple[str, str
     text = plain(text)
     found = {key for key, pattern in VALUE_WORDS.items() if pattern.search(text)}
     for source, shown in inserted:
+        variant = VARIANT_KEY.search(source)  # a variant's result names the variant
+        if variant:
+            found.add((variant.group(1), variant.group(2) or variant.group(3)))
+            continue
         for pattern, factor in INSERTED_FACTOR:
             if pattern.search(source):
                 found.add((factor, plain(shown).strip().lower()))
