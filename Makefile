@@ -130,6 +130,9 @@ $(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(TEMPLAT
         $(TASKS_OUT) | $(STAMP) $(TEX)
 	$(STEP) report build
 
+names: $(R)/derivations.json $(TASKS_OUT) | $(STAMP)  ## every value a template may print: its expression, value and meaning, by task
+	@$(RUN) report.render.names list
+
 watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml; one line each (Ctrl-C stops)
 	@$(RUN) report.watch
 
@@ -156,4 +159,4 @@ test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP) $(TEX)  ## run every test, the slo
 clean:  ## remove results and report builds (keeps data/ and .venv/)
 	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip
 
-.PHONY: help setup data derivations experiments report watch submission source bench test clean
+.PHONY: help setup data derivations experiments report names watch submission source bench test clean

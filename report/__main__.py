@@ -15,8 +15,9 @@ from pathlib import Path
 
 from hw1.atomic import write_text
 from pipeline import cli, paths, provenance
-from report.audit import prose as audit_mod
+from report.audit import run as audit_mod
 from report.tex import budget
+from report.bundle import refusals
 from report.render import context
 from report.tex import fonts
 from report.tex import latexmk as latex
@@ -70,7 +71,8 @@ def build(mode: paths.Mode, ctx: dict | None = None, templates=paths.TEMPLATES,
             f"the audit found {len(findings)} thing(s) typed by hand in the templates, so no "
             f"PDF was typeset (the last one is kept); write each as suggested, or set [report] "
             f'audit = "warn" in config.toml for a draft marked as failing:\n'
-            + "\n".join(f"  {f}" for f in findings) + f"\n{summary}")
+            + "\n".join(f"  {f}" for f in findings)
+            + "".join(f"\n  warning: {w}" for w in refusals.found(ctx, found)) + f"\n{summary}")
     if findings:
         warn_on_first_page(build_dir, findings)
     body_pages = latex.typeset(build_dir, pdf, line_maps)
@@ -78,6 +80,7 @@ def build(mode: paths.Mode, ctx: dict | None = None, templates=paths.TEMPLATES,
     info = {"pdf": paths.relative(pdf), "body_pages": body_pages,
             "quick": mode.quick, "seconds": round(time.perf_counter() - start, 2),
             "audit": "failed" if findings else "passed", "audit_summary": summary,
+            "refusals": refusals.found(ctx, found),
             "audit_findings": findings,
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
             "inputs": inputs,
@@ -93,9 +96,8 @@ def _build_line(args) -> str:
     info = build(args.mode)
     line = (f"report: wrote {info['pdf']} ({render.counted(info['body_pages'], 'page')} of main body) "
             f"in {info['seconds']} s\n{info['audit_summary']}")
-    over_budget = budget.check(info)
-    # a draft over budget is normal while writing; `make submission` refuses it
-    warnings = ([over_budget] if over_budget else []) + info["audit_findings"] + info["warnings"]
+    # what `make submission` would refuse, said now: a draft learns it in seconds
+    warnings = refusals.warnings(info) + info["audit_findings"] + info["warnings"]
     return "\n".join([line] + [f"warning: {warning}" for warning in warnings])
 
 
