@@ -14,6 +14,7 @@ import time
 
 from hw1.atomic import write_text
 from pipeline import cli, paths, provenance
+from report.audit import derivation_steps
 from report.audit import prose as audit_mod
 from report.tex import budget
 from report.render import context
@@ -53,6 +54,7 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
           pdf=paths.PDF) -> dict:
     start, started_at = time.perf_counter(), time.time()
     found = audit_mod.Audit()
+    derivation_steps.use_cache(build_dir)  # typed derivation steps checked once per text
     ctx = ctx or context.build_context()
     fonts.ensure(ctx["student"]["name"])  # installs a font the name needs, or says how
     # what the PDF is built from, by hash, read before rendering: an edit saved during the build
@@ -74,7 +76,7 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
     info = {"pdf": paths.relative(pdf), "body_pages": body_pages,
             "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
             "audit": "failed" if findings else "passed", "audit_summary": summary,
-            "audit_findings": findings,
+            "audit_findings": findings, "typed_steps": found.typed_steps.record(),
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
             "inputs": inputs,
             "layout": budget.measure(log), "warnings": latex.typeset_warnings(log, line_maps)}

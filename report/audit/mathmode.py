@@ -383,6 +383,14 @@ RESULT_HINT = ('typeset a verified identity with ((( eq("id").latex ))) (or its 
 
 def check(math: str, record_of) -> list[str]:
     """What in one typed math segment is a result typed by hand, as messages."""
+    return [message for _, message in check_at(math, record_of)]
+
+
+def check_at(math: str, record_of, typed: str | None = None, steps=None) -> list[tuple[int, str]]:
+    """(offset, message) for what in one math segment is a result typed by hand. With `typed`
+    (the segment before line breaks and \\text{} were masked), a relation typed by hand is a
+    derivation to check step by step (derivation_steps.judge): verified, it is counted in
+    `steps` (a TypedSteps); refuted or unreadable, the problem is the finding, at its offset."""
     toks = tokens(math)
     if not toks:
         return []
@@ -392,10 +400,42 @@ def check(math: str, record_of) -> list[str]:
             return []
         for left, right in zip(sides, sides[1:]):
             if not _allowed_relation(left, right, record_of):
-                return [f'"{_shown(math)}" is a relation typed by hand in math, which nothing '
-                        f"verified; {RESULT_HINT}"]
+                return _judged(math, typed, record_of, steps)
         return []
     if is_expression(sides[0], record_of) and not _is_derivative(sides[0]):
-        return [f'"{_shown(math)}" is an expression typed by hand in math, which nothing '
-                f"verified; {RESULT_HINT}"]
+        return [(0, f'"{_shown(math)}" is an expression typed by hand in math, which nothing '
+                    f"verified; {RESULT_HINT}")]
     return []
+
+
+def _judged(math: str, typed: str | None, record_of, steps) -> list[tuple[int, str]]:
+    refused = [(0, f'"{_shown(math)}" is a relation typed by hand in math, which nothing '
+                   f"verified; {RESULT_HINT}")]
+    if typed is None:
+        return refused
+    from report.audit import derivation_steps
+    text, where = _unwrapped(typed, record_of)
+    verdict = derivation_steps.judge(text)
+    if verdict is None:
+        return refused
+    if verdict.problem:
+        return [(where[min(verdict.problem_offset, len(where) - 1)], verdict.problem)]
+    if steps is not None:
+        steps.add(text, verdict)
+    return []
+
+
+def _unwrapped(math: str, record_of) -> tuple[str, list[int]]:
+    """The math with each inserted piece's placeholder replaced by its LaTeX, and for each
+    character the offset in `math` it came from."""
+    text, where, pos = [], [], 0
+    for match in re.finditer("\x1a(\\d+)\x1b", math):
+        text.append(math[pos:match.start()])
+        where += range(pos, match.start())
+        piece = record_of(int(match.group(1))).text
+        text.append(piece)
+        where += [match.start()] * len(piece)
+        pos = match.end()
+    text.append(math[pos:])
+    where += range(pos, len(math) + 1)
+    return "".join(text), where

@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from report.audit import mathmode as math_audit
+from report.audit.derivation_steps import TypedSteps
 from report.audit.mathmode import group_end
 from report.render.marks import CLOSE, MARK, Record, checksum
 
@@ -125,6 +126,7 @@ class Audit:
     """What one build's templates inserted and what they typed by hand."""
     findings: list[Finding] = field(default_factory=list)
     used: list[tuple[str, int, Record]] = field(default_factory=list)  # (template, line, record)
+    typed_steps: TypedSteps = field(default_factory=TypedSteps)  # derivations typed and verified
 
     def sorted_findings(self) -> list[Finding]:
         """By template, then line; a line the map does not know ("?") last."""
@@ -152,7 +154,10 @@ class Audit:
                           for t, line, r in self.typed_numbers())
         typed_part = f" and {typed} typed as facts from elsewhere: {where}" if typed else ", none typed"
         state = "passed" if not self.findings else f"FAILED with {len(self.findings)} findings"
-        return (f"audit {state}: {relations} relations, all verified or defined; "
+        steps = self.typed_steps
+        derived = (f"{steps.steps} typed derivation steps in {steps.chains} chains, each proven by "
+                   f"SymPy and matched by autograd; " if steps.steps else "")
+        return (f"audit {state}: {relations} relations, all verified or defined; {derived}"
                 f"{numbers - typed} numbers from results or config{typed_part}; {claims} "
                 f"comparatives and verdicts, all from claims at alpha = {alpha:g}")
 
@@ -336,8 +341,9 @@ def _verdict_message(word: str) -> str:
 class Scanner:
     """Scans one rendered template (marks in, line sentinels out) for what it typed by hand."""
 
-    def __init__(self, suggest):
+    def __init__(self, suggest, typed_steps=None):
         self.suggest = suggest  # a Record of a typed number -> an expression that prints it, or None
+        self.typed_steps = typed_steps  # derivation_steps.TypedSteps: verified typed derivations
 
     def scan(self, text: str, template: str, origin: list[int], audit: Audit,
              body_start: int = 0) -> None:
@@ -380,6 +386,7 @@ class Scanner:
         """A typed result, numbers that measure, and the prose inside \text{}, in one stretch of
         math; `notation_only` (a macro body that may be used in math or prose) skips the rules
         that need to know it is math."""
+        typed = None if notation_only else segment  # as typed, for the derivation checker
         # a line break in align separates formulas, as a comma does
         segment = LINE_BREAK.sub(lambda m: ";" + " " * (len(m.group()) - 1), segment)
         found = []
@@ -388,7 +395,7 @@ class Scanner:
         segment = _mask(TEXT_IN_MATH, segment)
         if notation_only and not MATH_INDICATORS.search(segment):
             return found
-        found += [(0, message) for message in math_audit.check(segment, pieces.__getitem__)]
+        found += math_audit.check_at(segment, pieces.__getitem__, typed, self.typed_steps)
         if notation_only:
             return found
         if re.fullmatch(r"\s*[-−+]?\d+(?:[.,]\d+)?\s*", re.sub(r"[{}]|\\math[a-z]+", "", segment)):  # $9$, ${9}$

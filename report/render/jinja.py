@@ -326,9 +326,11 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
     hand goes to `audit.findings`, what it inserted to `audit.used`. Figures are copied into
     out_dir (stage_figures); .tex files no template wrote are removed."""
     audit = audit if audit is not None else audit_mod.Audit()
-    context = {"typed_numbers": audit.typed_table, **context}  # the appendix lists them
+    # the appendix lists them: numbers typed as facts, typed derivation steps verified
+    context = {"typed_numbers": audit.typed_table, "typed_steps": audit.typed_steps.record,
+               **context}
     env = environment(template_dir)
-    scanner = audit_mod.Scanner(audit_mod.Suggestions(context))
+    scanner = audit_mod.Scanner(audit_mod.Suggestions(context), audit.typed_steps)
     out_dir.mkdir(parents=True, exist_ok=True)
     if "figures" in context:
         context = {**context, "figures": stage_figures(context["figures"], out_dir)}
