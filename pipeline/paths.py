@@ -105,7 +105,11 @@ CODE = {
     "report": ["report/render/jinja.py", "report/render/context.py", "report/tex/latexmk.py", "report/claims/wording.py",
                "report/errors.py", "report/tex/budget.py", "report/__main__.py", "report/tex/confine.lua",
                "report/audit/prose.py", "report/audit/mathmode.py", "report/render/marks.py",
-               "report/claims/permutation.py"],
+               "report/claims/permutation.py", "report/audit/derivation_steps.py",
+               # the typed derivations' checker, which the audit calls
+               "derivations/chain.py", "derivations/chain_ast.py", "derivations/chain_text.py",
+               "derivations/chain_proof.py", "derivations/chain_numeric.py",
+               "derivations/chain_latex.lark"],
 }
 
 

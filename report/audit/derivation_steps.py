@@ -137,11 +137,16 @@ def shown_wrong(step: int, caller=None) -> str:
                           f"{actual}")
     number, wrong, steps = found
     verified = [str(n) for n, s in enumerate(steps, start=1) if s.verified]
-    sentence = (rf"\par\noindent Steps {', '.join(verified) or 'none'} of {len(steps)} are "
-                rf"verified; step~{number}, ${wrong.lhs} = {wrong.rhs.split(' for ')[0]}$, is where "
-                rf"it goes wrong: {_latex_text(wrong.detail)}.")
+    shown = (f"Step {verified[0]} of {len(steps)} is" if len(verified) == 1 else
+             f"Steps {', '.join(verified)} of {len(steps)} are" if verified else "No step is")
+    sentence = (rf"\par\noindent {shown} verified; step~{number} (equality sign {number}) is "
+                rf"where it goes wrong: {_latex_text(wrong.detail)}.\par" "\n")
     return marks.mark("refuted", body.rstrip("\n") + "\n" + sentence, f"shown_wrong({step})")
 
 
+VALUE = re.compile(r"\b[nijk] = -?\d+|[zy] = \([^)]*\)|f' = \([^)]*\)|-?\d+\.\d+(?:e-?\d+)?")
+
+
 def _latex_text(text: str) -> str:
-    return re.sub(r"([#$%&_{}])", r"\\\1", text).replace("'", r"$'$").replace("!=", r"$\neq$")
+    """A counterexample line in LaTeX: its values set in math."""
+    return VALUE.sub(lambda m: f"${m.group()}$", text)

@@ -327,8 +327,8 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
     out_dir (stage_figures); .tex files no template wrote are removed."""
     audit = audit if audit is not None else audit_mod.Audit()
     # the appendix lists them: numbers typed as facts, typed derivation steps verified
-    context = {"typed_numbers": audit.typed_table, "typed_steps": audit.typed_steps.record,
-               **context}
+    context = {"typed_numbers": audit.typed_table, **context,
+               "typed_steps": lambda: marks.track(audit.typed_steps.record(), "audit.typed_steps")}
     env = environment(template_dir)
     scanner = audit_mod.Scanner(audit_mod.Suggestions(context), audit.typed_steps)
     out_dir.mkdir(parents=True, exist_ok=True)
