@@ -136,7 +136,7 @@ class Euler:            # e: only as the base of a power
 
 @dataclass(frozen=True)
 class Operator:         # \sum_j or \frac{\partial}{\partial v}, waiting for its operand
-    kind: str           # sum | deriv
+    kind: str           # sum | logsum (\\log \\sum_j ...) | deriv
     arg: tuple          # sum: (var, bounds); deriv: (wrt, index)
     sign: int
     pos: int = field(default=0, compare=False)
@@ -367,6 +367,10 @@ class _Build(Transformer):
         (token,) = children
         return Operator("sum", _sum_bounds(token), 1, token.start_pos)
 
+    def log_sum(self, children):
+        (token,) = children
+        return Operator("logsum", _sum_bounds(token), 1, token.start_pos)
+
     def derivative(self, children):
         body, variable = children
         return Deriv(body, *_variable(variable))
@@ -442,8 +446,11 @@ def _fold(items: list) -> object:
             if not rest or rest[0][0] == "DIVIDE":
                 raise ChainError("this operator has nothing to apply to", child.pos)
             operand = _fold(rest)
-            applied = (Sum(child.arg[0], operand, child.arg[1]) if child.kind == "sum"
-                       else Deriv(operand, *child.arg))
+            if child.kind == "deriv":
+                applied = Deriv(operand, *child.arg)
+            else:
+                applied = Sum(child.arg[0], operand, child.arg[1])
+                applied = Log(applied) if child.kind == "logsum" else applied
             applied = applied if child.sign > 0 else _negate(applied)
             factors.append(Pow(applied, -1) if operator == "DIVIDE" else applied)
             break
