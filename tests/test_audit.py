@@ -281,7 +281,8 @@ CAUGHT_SECOND_PASS = [
     r"$\mathrm{97}$\,percent", r"${97}$", r"$+97$", r"$\approx 17$ epochs", r"$0{.}97$",
     r"$4 \cdot 9$ epochs", r"$\times\,4$", r"$\delta_k := \hat{y}_k - y_k$",
     r"$\frac{\partial L}{\partial z_k} \mapsto \hat{y}_k - y_k$",
-    r"$\hat{y}_i = e^{z_i - \ln \sum_j e^{z_j}}$", '$((( eq("ce_logits").rhs )))^{2}$',
+    # a computed exponent: checked as a typed derivation step, and this one is wrong (+ for -)
+    r"$\hat{y}_i = e^{z_i + \ln \sum_j e^{z_j}}$", '$((( eq("ce_logits").rhs )))^{2}$',
     r"\newcommand\gradA{\hat{y}_k - y_k}", r"\begin {equation} \hat{y}_k - y_k \end {equation}",
     r"$\hat{y}_k${}$-${}$y_k$", r"ReLU \textgreater{} sigmoid", r"ReLU $\succ$ sigmoid",
     r"ReLU ${>}$ sigmoid", r"fas\relax ter", r"fas\/ter", r"fas\hspace{0pt}ter", "conﬁrmed",
