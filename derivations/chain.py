@@ -208,16 +208,19 @@ def check_step(step: Step, kind: str, sum_one: bool) -> StepOutcome:
     err, counterexample = _compare(step, indices, kind, losses, sum_one)
     if counterexample is not None:
         hint = ""
-        if not sum_one and _proven(chain_proof, step, cases, losses, True):
+        if not sum_one and _proven(chain_proof, step, cases, losses, True) is True:
             hint = r" (it holds when \sum_j y_j = 1: declare it, \text{since } \sum_j y_j = 1)"
         return outcome(False, counterexample + hint, err, refuted=True)
+    if proven == "undefined":
+        return outcome(False, "a side divides by zero: the step states nothing", err)
     if not proven:
         return outcome(False, f"SymPy could not prove it exactly, though autograd agrees to "
                               f"{err:.1e}: split the step into smaller ones", err)
     return outcome(True, f"max |autograd - formula| = {err:.1e} (n = 2..6, every entry)", err)
 
 
-def _proven(chain_proof, step: Step, cases: list, losses, sum_one: bool) -> bool:
+def _proven(chain_proof, step: Step, cases: list, losses, sum_one: bool) -> bool | str:
+    """True when every pattern at every n is proven; "undefined" where a side divides by zero."""
     for n in N_VALUES:
         for env in cases:
             if max(env.values(), default=1) > n:
@@ -226,7 +229,7 @@ def _proven(chain_proof, step: Step, cases: list, losses, sum_one: bool) -> bool
                 try:
                     diff = chain_proof.difference(step.left, step.right, n, env, loss, sum_one)
                 except ZeroDivisionError:
-                    return False
+                    return "undefined"
                 if not chain_proof.is_zero(diff, n):
                     return False
     return True

@@ -178,23 +178,38 @@ def free_indices(node, bound: frozenset = frozenset()) -> set:
 
 
 def degree(node) -> int:
-    """A bound on the degree, in the E_m = e^{z_m} and the other symbols, of the numerator the
-    proof expands: what the exact proof's cost grows with."""
-    if isinstance(node, (Indexed, Loss)):
-        return 2
-    if isinstance(node, Exp):
-        return 1 + degree(node.arg)
+    """A bound on the degree of the rational function the exact proof expands (numerator plus
+    denominator, in the E_m = e^{z_m} and the other symbols): what the proof's cost grows with.
+    Terms of a sum share their denominators (chain_proof keeps powers of one factor apart)."""
+    num, den = _degrees(node)
+    return num + den
+
+
+def _degrees(node) -> tuple[int, int]:
+    if isinstance(node, Indexed):
+        return (1, 1) if node.kind == "yhat" else (1, 0)
+    if isinstance(node, Loss):
+        return 2, 2
+    if isinstance(node, (Exp, Log)):
+        num, den = _degrees(node.arg)
+        return max(1, num + den), 0
     if isinstance(node, Add):
-        return sum(degree(t) for t in node.terms)
+        parts = [_degrees(t) for t in node.terms]
+        den = max(d for _, d in parts)
+        return max(n + den - d for n, d in parts), den
     if isinstance(node, Mul):
-        return sum(degree(f) for f in node.factors)
+        parts = [_degrees(f) for f in node.factors]
+        return sum(n for n, _ in parts), sum(d for _, d in parts)
     if isinstance(node, Pow):
-        return abs(node.exp) * degree(node.base)
-    if isinstance(node, (Sum, Log)):
-        return degree(children(node)[0])
+        num, den = _degrees(node.base)
+        e = abs(node.exp)
+        return (num * e, den * e) if node.exp >= 0 else (num * e + den * e, num * e)
+    if isinstance(node, Sum):
+        return _degrees(node.body)
     if isinstance(node, Deriv):
-        return degree(node.body) + 3
-    return 0
+        num, den = _degrees(node.body)
+        return num + den + 2, den + 1
+    return 0, 0
 
 
 # --- text -> tree --------------------------------------------------------------------------------
@@ -242,7 +257,8 @@ def _macro_message(name: str) -> str:
 def _syntax_error(err: UnexpectedInput) -> ChainError:
     at = getattr(err, "pos_in_stream", None) or 0
     if isinstance(err, UnexpectedCharacters):
-        return ChainError(f"`{err.char}` is not in the derivation language", at)
+        char = err.char if err.char.isprintable() else repr(err.char)
+        return ChainError(f"`{char}` is not in the derivation language", at)
     token = getattr(err, "token", None)
     if isinstance(err, UnexpectedToken) and token is not None and token.type == "$END":
         return ChainError("this side ends too early: an operand or a closing bracket is missing",
