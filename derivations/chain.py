@@ -236,27 +236,34 @@ def _proven(chain_proof, step: Step, cases: list, losses, sum_one: bool) -> bool
 
 
 def _compare(step: Step, indices: list, kind: str, losses, sum_one: bool) -> tuple:
-    """(max |left - right| where both are finite, the first counterexample or None)."""
+    """(max |left - right| where both are finite, the first counterexample or None). For each n,
+    POINTS random points at every entry, all in one batch (a row per point and entry)."""
     import torch
 
     from derivations import chain_numeric
     worst, first = 0.0, None
     for n in N_VALUES:
+        table = list(entries(indices, step.conditions, n))
+        if not table:
+            continue
+        rows = POINTS * len(table)
+        env = {index: torch.tensor([e[index] for e in table], dtype=torch.long).repeat(POINTS)
+               for index in indices}
         for loss in losses:
-            point = chain_numeric.Point(n, POINTS, kind, sum_one, seed=n)
-            for env in entries(indices, step.conditions, n):
-                left = chain_numeric.value(step.left, env, point, loss).detach()
-                right = chain_numeric.value(step.right, env, point, loss).detach()
-                gap = (left - right).abs()
-                both = torch.isfinite(left) & torch.isfinite(right)
-                if both.any():
-                    worst = max(worst, float(gap[both].max()))
-                off = (gap > TOLERANCE * (1 + left.abs() + right.abs())) | (
-                    torch.isfinite(left) != torch.isfinite(right))
-                if first is None and bool(off.any()):
-                    p = int(off.nonzero()[0])
-                    first = _counterexample(step, n, env, point, p, float(left[p]),
-                                            float(right[p]), loss if len(losses) > 1 else None)
+            point = chain_numeric.Point(n, rows, kind, sum_one, seed=n)
+            left = chain_numeric.value(step.left, env, point, loss).detach()
+            right = chain_numeric.value(step.right, env, point, loss).detach()
+            left, right = left.expand(rows), right.expand(rows)
+            gap = (left - right).abs()
+            both = torch.isfinite(left) & torch.isfinite(right)
+            if both.any():
+                worst = max(worst, float(gap[both].max()))
+            off = (gap > TOLERANCE * (1 + left.abs() + right.abs())) | (
+                torch.isfinite(left) != torch.isfinite(right))
+            if first is None and bool(off.any()):
+                p = int(off.nonzero()[0])
+                first = _counterexample(step, n, table[p % len(table)], point, p, float(left[p]),
+                                        float(right[p]), loss if len(losses) > 1 else None)
     return worst, first
 
 
