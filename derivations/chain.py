@@ -303,9 +303,13 @@ def check_chain(chain: chain_text.Chain, cache: Cache | None = None) -> list[Ste
         raise err.shifted(chain.relations[0]) from None
     key = chain_key(chain, steps, kind)
     if cache is not None and key in cache.entries:
-        cache.hits += 1
-        return [StepOutcome(**{**stored, "offset": step.offset, "lhs": _shown(step.lhs)})
-                for stored, step in zip(cache.entries[key], steps)]
+        try:
+            stored = [StepOutcome(**{**entry, "offset": step.offset, "lhs": _shown(step.lhs)})
+                      for entry, step in zip(cache.entries[key], steps, strict=True)]
+            cache.hits += 1
+            return stored
+        except (TypeError, ValueError):
+            pass  # an entry changed by hand: checked again
     outcomes = [check_step(step, kind, chain.sum_one) for step in steps]
     if cache is not None:
         cache.misses += 1

@@ -1,6 +1,7 @@
 """Typed derivation chains (derivations/chain*.py, report/audit/derivation_steps.py): every step
 proven by SymPy and compared with autograd, the first wrong one named with a counterexample, what
 cannot be read refused by its token. Pure functions and the audit's renderer; no LaTeX."""
+import json
 import re
 
 import pytest
@@ -147,6 +148,22 @@ def test_outcomes_are_cached_on_disk_by_text_and_code(tmp_path):
         steps_mod.use_cache(None)
 
 
+def test_a_damaged_cache_is_checked_again(tmp_path):
+    (tmp_path / steps_mod.CACHE_FILE).write_text('{"code": "x", "chains": ')
+    steps_mod.use_cache(tmp_path)
+    try:
+        assert steps_mod.judge(THREE_STEPS).problem is None
+        stored = json.loads((tmp_path / steps_mod.CACHE_FILE).read_text())
+        for key in stored["chains"]:
+            stored["chains"][key] = [{"verified": "yes"}]   # edited by hand
+        (tmp_path / steps_mod.CACHE_FILE).write_text(json.dumps(stored))
+        steps_mod.use_cache(tmp_path)
+        assert steps_mod.judge(THREE_STEPS).problem is None
+        assert steps_mod.cache_stats() == {"hits": 0, "misses": 1}
+    finally:
+        steps_mod.use_cache(None)
+
+
 def test_the_command_line_reads_a_chain_with_or_without_its_left_side():
     text, code = chain_cli.run(THREE_STEPS)
     assert code == 0 and text.endswith("all 3 steps verified (SymPy, n = 2..6; autograd)")
@@ -183,6 +200,23 @@ def test_a_template_derivation_is_counted_and_a_wrong_step_stops_at_its_line(tmp
     (tmp_path / "templates").rename(tmp_path / "old")
     findings, _ = _render(tmp_path, f"Text\n\\begin{{align*}}\n{wrong}\n\\end{{align*}}\n")
     assert len(findings) == 1 and findings[0].startswith("templates/theory.tex.j2:5: the typed step")
+
+
+def test_a_typed_step_beside_an_inserted_identity_is_checked_with_its_latex(tmp_path):
+    from tests.test_audit import _context
+    from report.audit import prose as audit
+    from report.render import jinja as render
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "theory.tex.j2").write_text(
+        '$((( eq("ce_logits").lhs ))) = -\\sum_j y_j (\\delta_{jk} - \\hat{y}_k)$ and\n'
+        '$((( eq("ce_logits").lhs ))) = \\hat{y}_k + y_k$\n')
+    found = audit.Audit()
+    render.render_all({**_context(), "typed_numbers": found.typed_table}, tmp_path / "build", folder,
+                      audit=found)
+    findings = [str(f) for f in found.sorted_findings()]
+    assert len(findings) == 1 and findings[0].startswith("templates/theory.tex.j2:2: the typed step")
+    assert found.typed_steps.record()["steps"] == 1
 
 
 def test_a_chain_shown_wrong_must_go_wrong_at_the_declared_step(tmp_path):
