@@ -439,6 +439,9 @@ class _Build(Transformer):
         raise ChainError(f"`{letter}` is not in the derivation language here; the symbols are "
                          r"\hat{y}_i, z_i, f'_i, y_i, L and indices i, j, k", letter.start_pos)
 
+    def euler(self, children):
+        return Euler(children[0].start_pos)
+
     def delta(self, children):
         return Delta(_index(children[0]), _index(children[1]))
 

@@ -44,7 +44,7 @@ DECLARED = re.compile(
     rf"|,\s*(?P<c3>{CONDITIONS})\s*[.,]?\s*$")
 ONE_CONDITION = re.compile(CONDITION)
 TEXT = re.compile(r"\\(?:text|textrm|textit|mbox|textnormal)\s*\{[^{}]*\}")
-NAME_TEXT = re.compile(r"\\(?:text|textrm|mathrm|operatorname)\s*\{\s*(?:SM|[Ss]oftmax|CE|MSE)\s*\}")
+NAME_TEXT = re.compile(r"\\(?:text|textrm|mathrm|operatorname)\s*\{\s*(?:SM|[Ss]oftmax|CE|MSE|e)\s*\}")
 CASES = re.compile(r"\\begin\s*\{cases\}(?P<body>.*?)\\end\s*\{cases\}", re.S)
 ROW_BREAK = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
 RELATION = re.compile(r"=|<|>|:=|\\(?:le|leq|ge|geq|ne|neq|approx|equiv|sim|simeq|propto|to|"

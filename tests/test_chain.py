@@ -74,6 +74,14 @@ VALID_STEPS = [  # other notations, each a step that holds
     r"-\hat{y}_i \hat{y}_k, & \text{otherwise} \end{cases}",
     r"\frac{\partial L_{\mathrm{CE}}}{\partial z_k} = \hat{y}_k - y_k \quad \text{since } \sum_j y_j = 1",
     r"\mathrm{softmax}(z)_i \times \delta_{ii} = \hat{y}_i",
+    r"\hat y_i = \dfrac{\exp\left(z_i\right)}{\sum\limits_{j = 1}^{n} \exp(z_j)}",
+    r"\hat{y_i} = \tfrac{\text{e}^{z_{i}}}{\sum^{n}_{j=1} \mathrm{e}^{z_{j}}}",
+    r"\frac{\partial \hat{y}_{i}}{\partial z_{k}} = \hat{y}_{i} \left[\delta_{i k} - \hat{y}_{k}\right]",
+    r"\frac{\partial \hat{y}_i}{\partial z_k} = \hat{y}_i(1-\hat{y}_k) \quad \text{for } k = i",
+    r"\log\left(\sum_j e^{z_j}\right) = \ln \sum_{j=1}^{n} \exp(z_j)",
+    r"-\frac{\partial}{\partial z_k} \sum_j y_j \log \hat{y}_j = \hat{y}_k \sum_j y_j - y_k",
+    r"\frac{\partial L_{\text{MSE}}}{\partial z_k} = 2 \hat{y}_k \Big(\hat{y}_k - y_k - \sum_j "
+    r"\hat{y}_j (\hat{y}_j - y_j)\Big)",
 ]
 
 
