@@ -16,6 +16,9 @@ hold notation, never a result:
   -\\hat{y}_i \\hat{y}_k f'_k, even without a relation, since the prose around it states it.
   Such pieces come from eq("id") (a verified identity), its `.lhs`/`.rhs`/`.condition`, or
   definition("id"); a relation typed between the two sides of one identity is that identity.
+- a typed derivation: a relation of the kind above, read by check_at as a chain A = B = C and
+  checked step by step (report/audit/derivation_steps.py): every step verified, it passes and is
+  counted; otherwise the first wrong or unreadable step is the finding.
 """
 from __future__ import annotations
 
