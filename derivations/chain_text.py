@@ -50,6 +50,8 @@ ROW_BREAK = re.compile(r"\\\\(?:\s*\[[^\]]*\])?")
 RELATION = re.compile(r"=|<|>|:=|\\(?:le|leq|ge|geq|ne|neq|approx|equiv|sim|simeq|propto|to|"
                       r"mapsto|Rightarrow|Leftrightarrow|implies|iff|coloneqq|leqslant|geqslant|"
                       r"ll|gg|cong)(?![a-zA-Z])")
+# What may stand beside a chain without a relation: nothing, an index, dots (k = 1, \dots, n)
+LOOSE_NOTATION = re.compile(r"\s*(?:\\[lc]?dots|[a-z]|\d+)?\s*\.?\s*")
 OTHERWISE = re.compile(r"^\s*,?\s*(?:\\text\s*\{\s*(?:otherwise|else)\s*\}|otherwise|else)\s*\.?\s*$")
 
 
@@ -156,7 +158,7 @@ def chains(math: str) -> list[Chain]:
         raise ChainError(f"this math has {len(math)} characters; at most {MAX_MATH_CHARS} are read")
     text = LAYOUT.sub(lambda m: m.group() if m.group().startswith("\\\\")
                       else re.sub(r"[^\n]", " ", m.group()), math)
-    blocks = {}
+    blocks, loose = {}, []
     for match in CASES.finditer(text):  # a cases block: one side, kept apart from the splitting
         if "\\begin" in match.group("body"):
             raise ChainError("cases inside cases are not in the derivation language", match.start())
@@ -174,6 +176,8 @@ def chains(math: str) -> list[Chain]:
         row_chains = []
         for item, at in _split_top(row, re.compile(r"[,;]"), row_at):
             chain, new = _item_chain(item, at, out[-1] if out else None, blocks)
+            if new == "loose" and not LOOSE_NOTATION.fullmatch(item):
+                loose.append((item, at))
             if chain is None:
                 continue
             if new:
@@ -189,6 +193,11 @@ def chains(math: str) -> list[Chain]:
         if len(chain.sides) > MAX_SIDES:
             raise ChainError(f"a chain of {len(chain.sides)} sides; at most {MAX_SIDES} are read: "
                              f"split it", chain.relations[0])
+    if out and loose:  # an expression beside a chain, stating something nothing verifies
+        item, at = loose[0]
+        shown = " ".join(item.split())[:60]
+        raise ChainError(f"`{shown}` stands beside the chain without a relation, so nothing "
+                         f"checks it: write it as a step (A = B) or in words", at)
     if len(out) > MAX_CHAINS:
         raise ChainError(f"{len(out)} chains in one math; at most {MAX_CHAINS} are read")
     return out
@@ -220,6 +229,8 @@ def _item_chain(item: str, at: int, previous: Chain | None, blocks: dict) -> tup
                 return None, False  # a condition standing alone: $k \neq i$
             raise ChainError(f"`{match.group()}` is not in the derivation language: a chain is "
                              f"equalities, A = B = C", at + match.start())
+    if relations and re.fullmatch(r"\s*[a-z]\s*=\s*\d+\s*\.?\s*", item):
+        return None, False  # an index's range: k = 1, \dots, n
     if relations and re.fullmatch(r"\s*" + SUM_ONE + r"\s*\.?\s*", item):
         return None, False  # sum_j y_j = 1 stated: an assumption on the targets, nothing to derive
     item = re.sub(r"[.]\s*$", lambda m: " " * len(m.group()), item)  # the sentence's full stop
@@ -236,7 +247,7 @@ def _item_chain(item: str, at: int, previous: Chain | None, blocks: dict) -> tup
         previous.relations += offsets
         return previous, False
     if not relations:
-        return None, False
+        return None, "loose"
     if _empty(sides[0]):
         if previous is not None:  # a row `&= C` continues the chain above
             previous.sides += sides[1:]

@@ -74,6 +74,7 @@ VALID_STEPS = [  # other notations, each a step that holds
     r"-\hat{y}_i \hat{y}_k, & \text{otherwise} \end{cases}",
     r"\frac{\partial L_{\mathrm{CE}}}{\partial z_k} = \hat{y}_k - y_k \quad \text{since } \sum_j y_j = 1",
     r"\mathrm{softmax}(z)_i \times \delta_{ii} = \hat{y}_i",
+    r"\hat{y}_i = e^{z_i} / \sum_j e^{z_j}, \quad k = 1, \dots, n.",
     r"\hat y_i = \dfrac{\exp\left(z_i\right)}{\sum\limits_{j = 1}^{n} \exp(z_j)}",
     r"\hat{y_i} = \tfrac{\text{e}^{z_{i}}}{\sum^{n}_{j=1} \mathrm{e}^{z_{j}}}",
     r"\frac{\partial \hat{y}_{i}}{\partial z_{k}} = \hat{y}_{i} \left[\delta_{i k} - \hat{y}_{k}\right]",
@@ -127,6 +128,7 @@ UNREADABLE = [  # (math, what the message names)
     (r"\sum_{j=1}^{n} \hat{y}_j = \sum_{j=0}^{n} \hat{y}_j", "number the classes differently"),
     (r"\frac{\partial f'_k}{\partial w_k} = 0", "second derivative"),
     (r"\hat{y}_i = ", "ends with `=`"),
+    (r"\hat{y}_i = e^{z_i} / \sum_j e^{z_j}, \quad \nabla L", "stands beside the chain"),
 ]
 
 
