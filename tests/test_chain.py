@@ -237,3 +237,39 @@ def test_a_chain_shown_wrong_must_go_wrong_at_the_declared_step(tmp_path):
     (tmp_path / "templates").rename(tmp_path / "old")
     with pytest.raises(ReportError, match=r"declared wrong at step 3, but step 2 is the first"):
         _render(tmp_path, block.replace("shown_wrong(2)", "shown_wrong(3)"))
+
+
+def test_the_shipped_report_counts_an_added_derivation_and_stops_at_a_wrong_step(recorded_context,
+                                                                                 tmp_path):
+    """The shipped templates with a three-step derivation added to the theory: counted beside
+    the shipped ones; with its middle step wrong, the build stops at that step's line."""
+    import shutil
+
+    from pipeline import paths
+    from report import __main__ as report_build
+    from report.audit import prose as audit
+    from report.render import jinja as render
+
+    def templates_with(folder, derivation):
+        shutil.copytree(paths.TEMPLATES, folder)
+        theory = folder / "theory.tex.j2"
+        rows = derivation.replace(" = ", "\n  &= ")
+        theory.write_text(theory.read_text() + f"\\begin{{align*}}\n{rows}\n\\end{{align*}}\n")
+        lines = theory.read_text().split("\n")
+        return folder, [n for n, line in enumerate(lines, start=1) if "&=" in line][1]
+
+    shipped = audit.Audit()
+    render.render_all(recorded_context, tmp_path / "shipped", paths.TEMPLATES, audit=shipped)
+    folder, _ = templates_with(tmp_path / "right", THREE_STEPS)
+    added = audit.Audit()
+    render.render_all(recorded_context, tmp_path / "build", folder, audit=added)
+    assert added.findings == [] and shipped.findings == []
+    assert added.typed_steps.steps == shipped.typed_steps.steps + 3
+    assert added.typed_steps.chains == shipped.typed_steps.chains + 1
+    folder, second = templates_with(tmp_path / "wrong", WRONG_MIDDLE)  # its second step's line
+    with pytest.raises(report_build.AuditError) as err:
+        report_build.build(recorded_context, folder, tmp_path / "wrong_build", tmp_path / "r.pdf")
+    findings = [line for line in str(err.value).split("\n") if line.startswith("  templates/")]
+    assert len(findings) == 1
+    assert findings[0].startswith(f"  templates/theory.tex.j2:{second}: the typed step")
+    assert re.search(r"is wrong: at n = \d, i = \d, k = \d, z = \(", findings[0])
