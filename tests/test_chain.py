@@ -256,7 +256,7 @@ def test_the_shipped_report_counts_an_added_derivation_and_stops_at_a_wrong_step
         rows = derivation.replace(" = ", "\n  &= ")
         theory.write_text(theory.read_text() + f"\\begin{{align*}}\n{rows}\n\\end{{align*}}\n")
         lines = theory.read_text().split("\n")
-        return folder, [n for n, line in enumerate(lines, start=1) if "&=" in line][1]
+        return folder, [n for n, line in enumerate(lines, start=1) if "&=" in line][-2]
 
     shipped = audit.Audit()
     render.render_all(recorded_context, tmp_path / "shipped", paths.TEMPLATES, audit=shipped)
