@@ -28,7 +28,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from derivations import chain_ast as ast
+from derivations import chain_ast
+from derivations import chain_tree as ast
 from derivations import chain_text
 from derivations.chain_ast import ChainError
 
@@ -112,7 +113,7 @@ def _trees(side: chain_text.Side) -> list:
     out = []
     for case_side, conditions in rows:
         try:
-            out.append((case_side, ast.parse_side(case_side.text), conditions))
+            out.append((case_side, chain_ast.parse_side(case_side.text), conditions))
         except ChainError as err:
             raise err.shifted(case_side.offset) from None
     return out

@@ -3,7 +3,7 @@ per step. Exit 0 when every step is verified, 1 when one is refuted or not prove
 chain cannot be read (chain_ast.ChainError, one line on stderr)."""
 from __future__ import annotations
 
-from derivations import chain, chain_ast, chain_text
+from derivations import chain, chain_ast, chain_text, chain_tree
 from derivations.chain_ast import ChainError
 
 LEFT_SIDES = {"z": r"\frac{\partial \hat{y}_i}{\partial z_k}",
@@ -24,7 +24,7 @@ def with_left_side(text: str, wrt: str) -> str:
             tree = chain_ast.parse_side(first.text)
         except ChainError as err:
             raise err.shifted(first.offset) from None
-        if any(isinstance(x, (chain_ast.Deriv, chain_ast.Loss)) for x in chain_ast.walk(tree)):
+        if any(isinstance(x, (chain_tree.Deriv, chain_tree.Loss)) for x in chain_tree.walk(tree)):
             return stripped
     return f"{LEFT_SIDES[wrt]} = {stripped}"
 

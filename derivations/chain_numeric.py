@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from derivations import chain_ast as ast
+from derivations import chain_tree as ast
 
 SCALES = (1.0, 2.0, 3.0)   # logit magnitudes, cycled over the points: values stay readable
 

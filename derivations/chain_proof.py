@@ -18,7 +18,7 @@ import sympy as sp
 from sympy.polys.domains import QQ
 from sympy.polys.rings import ring
 
-from derivations import chain_ast as ast
+from derivations import chain_tree as ast
 
 
 @functools.cache

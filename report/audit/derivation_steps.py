@@ -79,6 +79,40 @@ def judge(math: str) -> Verdict | None:
                           f"{wrong.detail}", wrong.offset)
 
 
+def findings(typed: str | None, record_of, steps) -> list[tuple[int, str]] | None:
+    """The audit's hook (report/audit/mathmode.py): one math segment as typed, with the
+    placeholders of inserted pieces (record_of(n).text is their LaTeX). None when it holds no
+    chain to check (the audit reports the relation as typed by hand); [] when every step is
+    verified (counted in `steps`, a TypedSteps); else the problem at its offset in `typed`."""
+    if typed is None:
+        return None
+    text, where = _unwrapped(typed, record_of)
+    verdict = judge(text)
+    if verdict is None:
+        return None
+    if verdict.problem:
+        return [(where[min(verdict.problem_offset, len(where) - 1)], verdict.problem)]
+    if steps is not None:
+        steps.add(text, verdict)
+    return []
+
+
+def _unwrapped(math: str, record_of) -> tuple[str, list[int]]:
+    """The math with each inserted piece's placeholder replaced by its LaTeX, and for each
+    character the offset in `math` it came from."""
+    text, where, pos = [], [], 0
+    for match in re.finditer("\x1a(\\d+)\x1b", math):
+        text.append(math[pos:match.start()])
+        where += range(pos, match.start())
+        piece = record_of(int(match.group(1))).text
+        text.append(piece)
+        where += [match.start()] * len(piece)
+        pos = match.end()
+    text.append(math[pos:])
+    where += range(pos, len(math) + 1)
+    return "".join(text), where
+
+
 ERROR = re.compile(r"= ([0-9.e+-]+)")
 
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from report.audit import derivation_steps  # a relation typed by hand: a derivation to check
+
 MATH_ENVIRONMENTS = ("equation", "equation*", "align", "align*", "gather", "gather*", "multline",
                      "multline*", "displaymath", "math", "eqnarray", "eqnarray*", "flalign",
                      "flalign*", "alignat", "alignat*", "dmath", "dmath*")
@@ -403,42 +405,11 @@ def check_at(math: str, record_of, typed: str | None = None, steps=None) -> list
             return []
         for left, right in zip(sides, sides[1:]):
             if not _allowed_relation(left, right, record_of):
-                return _judged(math, typed, record_of, steps)
+                found = derivation_steps.findings(typed, record_of, steps)
+                return [(0, f'"{_shown(math)}" is a relation typed by hand in math, which '
+                            f"nothing verified; {RESULT_HINT}")] if found is None else found
         return []
     if is_expression(sides[0], record_of) and not _is_derivative(sides[0]):
         return [(0, f'"{_shown(math)}" is an expression typed by hand in math, which nothing '
                     f"verified; {RESULT_HINT}")]
     return []
-
-
-def _judged(math: str, typed: str | None, record_of, steps) -> list[tuple[int, str]]:
-    refused = [(0, f'"{_shown(math)}" is a relation typed by hand in math, which nothing '
-                   f"verified; {RESULT_HINT}")]
-    if typed is None:
-        return refused
-    from report.audit import derivation_steps
-    text, where = _unwrapped(typed, record_of)
-    verdict = derivation_steps.judge(text)
-    if verdict is None:
-        return refused
-    if verdict.problem:
-        return [(where[min(verdict.problem_offset, len(where) - 1)], verdict.problem)]
-    if steps is not None:
-        steps.add(text, verdict)
-    return []
-
-
-def _unwrapped(math: str, record_of) -> tuple[str, list[int]]:
-    """The math with each inserted piece's placeholder replaced by its LaTeX, and for each
-    character the offset in `math` it came from."""
-    text, where, pos = [], [], 0
-    for match in re.finditer("\x1a(\\d+)\x1b", math):
-        text.append(math[pos:match.start()])
-        where += range(pos, match.start())
-        piece = record_of(int(match.group(1))).text
-        text.append(piece)
-        where += [match.start()] * len(piece)
-        pos = match.end()
-    text.append(math[pos:])
-    where += range(pos, len(math) + 1)
-    return "".join(text), where
