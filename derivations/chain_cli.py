@@ -3,6 +3,8 @@ per step. Exit 0 when every step is verified, 1 when one is refuted or not prove
 chain cannot be read (chain_ast.ChainError, one line on stderr)."""
 from __future__ import annotations
 
+import re
+
 from derivations import chain, chain_ast, chain_text, chain_tree
 from derivations.chain_ast import ChainError
 
@@ -11,10 +13,14 @@ LEFT_SIDES = {"z": r"\frac{\partial \hat{y}_i}{\partial z_k}",
 CASE_CONDITIONS = {"all": "", "diagonal": r" \quad (k = i)", "offdiagonal": r" \quad (k \neq i)"}
 
 
+DELIMITERS = re.compile(r"^\s*(?:\$\$?|\\\[|\\\(|\\begin\{(?:equation|align|gather|multline)\*?\})"
+                        r"|(?:\$\$?|\\\]|\\\)|\\end\{(?:equation|align|gather|multline)\*?\})\s*$")
+
+
 def with_left_side(text: str, wrt: str) -> str:
     """The chain as checked: a chain that starts with `=`, or whose first side holds no
     derivative, is about the entry LEFT_SIDES[wrt]."""
-    stripped = text.strip()
+    stripped = DELIMITERS.sub("", text).strip()  # pasted with its $ ... $ or environment
     if stripped.startswith("="):
         return f"{LEFT_SIDES[wrt]} {stripped}"
     found = chain_text.chains(stripped)

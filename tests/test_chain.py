@@ -181,6 +181,8 @@ def test_the_command_line_reads_a_chain_with_or_without_its_left_side():
     assert code == 1 and "step 2 refuted" in text and text.endswith("fails at step 2 of 2")
     text, code = chain_cli.run(r"-\hat{y}_i \hat{y}_k f'_k", wrt="w", cases="offdiagonal")
     assert code == 0
+    text, code = chain_cli.run(f"$${THREE_STEPS}$$")   # pasted with its delimiters
+    assert code == 0
     with pytest.raises(ChainError) as err:
         chain_cli.run(r"\nabla L = 0")
     assert err.value.exit_code == 2 and r"`\nabla`" in str(err.value)
