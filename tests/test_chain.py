@@ -275,3 +275,20 @@ def test_the_shipped_report_counts_an_added_derivation_and_stops_at_a_wrong_step
     assert len(findings) == 1
     assert findings[0].startswith(f"  templates/theory.tex.j2:{second}: the typed step")
     assert re.search(r"is wrong: at n = \d, i = \d, k = \d, z = \(", findings[0])
+
+
+@pytest.mark.slow  # each run imports torch anew
+def test_check_chain_exit_codes_as_check():
+    import subprocess
+    import sys
+
+    from pipeline import paths
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "derivations", "check", "--chain", *args],
+                              capture_output=True, text=True, cwd=paths.ROOT, timeout=300)
+    assert run(THREE_STEPS).returncode == 0
+    wrong = run(WRONG_MIDDLE)
+    assert wrong.returncode == 1 and "the chain fails at step 2 of 3" in wrong.stdout
+    bad = run(r"\nabla L = 0")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and r"`\nabla`" in bad.stderr
