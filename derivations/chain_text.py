@@ -165,6 +165,7 @@ def chains(math: str) -> list[Chain]:
         blocks[match.start()] = (match.end(), _cases(match.group("body"), match.start("body")))
         text = text[:match.start()] + "\x01" + "\x02" * (match.end() - match.start() - 1) + text[match.end():]
     out: list[Chain] = []
+    text = _join_broken_expressions(text)
     for row, row_at in _split_top(text, ROW_BREAK):
         row_conditions, sum_one = set(), False
         for match in DECLARED.finditer(row):
@@ -201,6 +202,21 @@ def chains(math: str) -> list[Chain]:
     if len(out) > MAX_CHAINS:
         raise ChainError(f"{len(out)} chains in one math; at most {MAX_CHAINS} are read")
     return out
+
+
+OPERATOR_END = re.compile(r"(?:[-+*/]|\\cdot|\\times)\s*&?\s*$")
+OPERATOR_START = re.compile(r"^\s*&?\s*(?:[-+*/]|\\cdot|\\times)")
+
+
+def _join_broken_expressions(text: str) -> str:
+    """A row break inside an expression (multline: `A = B + \\\\ C`), with an operator before
+    or after it, joins its rows: one chain, not two."""
+    depth = _depth_map(text)
+    for match in reversed(list(ROW_BREAK.finditer(text))):
+        if depth[match.start()] == 0 and (OPERATOR_END.search(text[:match.start()]) or
+                                          OPERATOR_START.match(text[match.end():])):
+            text = _blank(text, match.start(), match.end())
+    return text
 
 
 def _keep_names(row: str) -> str:
