@@ -360,11 +360,12 @@ def _validate(node) -> None:
         if isinstance(current, Operator):
             raise ChainError("this operator has nothing to apply to", current.pos)
         if isinstance(current, Deriv) and current.wrt == "w" and any(
-                isinstance(x, Indexed) and x.kind == "slope" for x in walk(current.body)):
-            raise ChainError("f' differentiated by w is a second derivative, which the "
-                             "derivation language does not have", 0)
+                isinstance(x, Indexed) and x.kind == "slope" or isinstance(x, Deriv) and x.wrt == "w"
+                for x in walk(current.body)):
+            raise ChainError("differentiating f' (or a derivative by w) by w again takes "
+                             "f'', a second derivative, which the derivation language does not have", 0)
         if isinstance(current, Deriv) and current.wrt == "yhat" and any(
-                isinstance(x, (Exp,)) or isinstance(x, Indexed) and x.kind in ("logit", "slope")
+                isinstance(x, (Exp, Deriv)) or isinstance(x, Indexed) and x.kind in ("logit", "slope")
                 for x in walk(current.body)):
             raise ChainError(r"a derivative by \hat{y}_j applies to an expression in the "
-                             r"\hat{y} and y alone (such as a loss)", 0)
+                             r"\hat{y} and y alone (such as a loss), not to another derivative", 0)

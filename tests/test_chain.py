@@ -129,6 +129,7 @@ UNREADABLE = [  # (math, what the message names)
     (r"\hat{y}_i^{12}\hat{y}_k^{12}\hat{y}_i^{12} = 1", "too large to prove exactly"),
     (r"\sum_{j=1}^{n} \hat{y}_j = \sum_{j=0}^{n} \hat{y}_j", "number the classes differently"),
     (r"\frac{\partial f'_k}{\partial w_k} = 0", "second derivative"),
+    (r"\frac{\partial}{\partial w} \frac{\partial \hat{y}_i}{\partial w} = 0", "second derivative"),
     (r"\hat{y}_i = ", "ends with `=`"),
     (r"\hat{y}_i = e^{z_i} / \sum_j e^{z_j}, \quad \nabla L", "stands beside the chain"),
 ]
