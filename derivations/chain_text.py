@@ -28,7 +28,7 @@ LAYOUT = re.compile(
     r"|\\(?:label|tag\*?|hspace\*?|vspace\*?|phantom|hphantom|vphantom)\s*\{[^{}]*\}"
     r"|\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)\s*\."
     r"|\\(?:nonumber|notag|displaystyle|textstyle|quad|qquad|left|right|bigl|bigr|Bigl|Bigr|"
-    r"biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg|limits|nolimits|mathstrut)(?![a-zA-Z])"
+    r"biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg|limits|nolimits|mathstrut|forall)(?![a-zA-Z])"
     r"|\\[,;:! ]|~")
 KEYWORDS = r"(?:for|if|when|where|since|as|because|given|with|using|and|assuming)"
 INDEX_CONDITION = r"(?P<a>[a-z])\s*(?P<rel>=|\\neq?(?![a-zA-Z])|\\ne(?![a-zA-Z]))\s*(?P<b>[a-z])"
@@ -52,6 +52,7 @@ RELATION = re.compile(r"=|<|>|:=|\\(?:le|leq|ge|geq|ne|neq|approx|equiv|sim|sime
                       r"ll|gg|cong)(?![a-zA-Z])")
 # What may stand beside a chain without a relation: nothing, an index, dots (k = 1, \dots, n)
 LOOSE_NOTATION = re.compile(r"\s*(?:\\[lc]?dots|[a-z]|\d+)?\s*\.?\s*")
+MEMBERSHIP = re.compile(r"\\(?:in|notin|subset|subseteq)(?![a-zA-Z])")
 OTHERWISE = re.compile(r"^\s*,?\s*(?:\\text\s*\{\s*(?:otherwise|else)\s*\}|otherwise|else)\s*\.?\s*$")
 
 
@@ -238,6 +239,9 @@ def _item_chain(item: str, at: int, previous: Chain | None, blocks: dict) -> tup
     """(the chain one comma-separated item holds or continues, whether it is new); (None, False)
     when it holds no relation."""
     depth = _depth_map(item)
+    member = next((m for m in MEMBERSHIP.finditer(item) if depth[m.start()] == 0), None)
+    if member is not None:  # \hat{y}_i = ... \in (0, 1): what follows a membership is a range
+        item = item[:member.start()] + re.sub(r"[^\n]", " ", item[member.start():])
     relations = [m for m in RELATION.finditer(item) if depth[m.start()] == 0]
     for match in relations:
         if match.group() != "=":

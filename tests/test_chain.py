@@ -75,6 +75,7 @@ VALID_STEPS = [  # other notations, each a step that holds
     r"\frac{\partial L_{\mathrm{CE}}}{\partial z_k} = \hat{y}_k - y_k \quad \text{since } \sum_j y_j = 1",
     r"\mathrm{softmax}(z)_i \times \delta_{ii} = \hat{y}_i",
     r"\hat{y}_i = e^{z_i} / \sum_j e^{z_j}, \quad k = 1, \dots, n.",
+    r"\hat{y}_i = e^{z_i} / \sum_j e^{z_j} \in (0, 1) \quad \forall i",
     r"\frac{\partial L_{\mathrm{MSE}}}{\partial z_k} = 2 \hat{y}_k (\hat{y}_k - y_k) - \\ "  # multline
     r"2 \hat{y}_k \sum_j \hat{y}_j (\hat{y}_j - y_j)",
     r"\hat y_i = \dfrac{\exp\left(z_i\right)}{\sum\limits_{j = 1}^{n} \exp(z_j)}",
