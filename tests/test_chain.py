@@ -243,6 +243,9 @@ def test_a_chain_shown_wrong_must_go_wrong_at_the_declared_step(tmp_path):
     (tmp_path / "templates").rename(tmp_path / "old")
     with pytest.raises(ReportError, match=r"declared wrong at step 3, but step 2 is the first"):
         _render(tmp_path, block.replace("shown_wrong(2)", "shown_wrong(3)"))
+    (tmp_path / "templates").rename(tmp_path / "older")
+    with pytest.raises(ReportError, match=r"shown_wrong holds math only"):  # prose would pass unaudited
+        _render(tmp_path, block.replace("\\begin{align*}", "We reached 97 %. \\begin{align*}"))
 
 
 def test_the_shipped_report_counts_an_added_derivation_and_stops_at_a_wrong_step(recorded_context,

@@ -142,6 +142,9 @@ def first_refuted(body: str) -> tuple[int, Step, list[Step]] | None:
     from report.audit import mathmode  # the audit's reader of math nodes
     steps = []
     for kind, _, text in mathmode.segments(body):
+        if kind == "text" and text.strip():  # marked as a whole, prose here would pass unaudited
+            raise ReportError(f"shown_wrong holds math only (an align* or equation), not "
+                              f"\"{_short(' '.join(text.split()))}\"")
         verdict = judge(text) if kind == "math" else None
         if verdict is None:
             continue
