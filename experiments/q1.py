@@ -184,7 +184,7 @@ def run_all(cfg: Q1, data: dict, workers: int = 2) -> list[dict]:
     """Every run, the seeds of each variant trained together as one stack (task1.stacks), two
     stacks at a time on CPU, the costliest first so that the two processes finish together; one
     summary line per finished run. The runs come back in run_settings' order."""
-    stacks = task1.stacks(run_settings(cfg), len(data["x_train"]))
+    stacks = task1.stacks(run_settings(cfg), tuple(data["x_train"].shape))
     if cfg.device == "cuda" or workers == 1:
         return _collect((i, train_stack(stack, data)) for i, stack in enumerate(stacks))
     costliest_first = sorted(enumerate(stacks), key=lambda item: -_work(item[1][0]) * len(item[1]))

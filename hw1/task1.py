@@ -71,22 +71,28 @@ def _finite(params: dict, metrics: tuple) -> bool:
 
 
 # A stack trains each of its networks bit for bit as that network trains alone only while each
-# network's part of every batch tensor starts on a 64-byte boundary, as a tensor of its own does:
-# MKL's small products round differently from other alignments (measured: batches of 3 or 7
-# rows differ in the last bits). 16 float32 rows of any width are a multiple of 64 bytes, so a
-# batch size and a last batch that are multiples of 16 align every layer of every network.
-ALIGNED_ROWS = 16
+# network's part of every tensor starts on a 64-byte boundary, as a tensor of its own does: MKL's
+# small products round differently from other alignments (measured: batches of 3 or 7 rows, and
+# a 4 x 10 layer, differ in the last bits). 16 float32 are 64 bytes: batches (the last one too)
+# whose rows are a multiple of 16, and layers whose weights are, align every slice.
+ALIGNED_FLOATS = 16
 
 
-def stacks(runs: list[Settings], n_train: int) -> list[list[Settings]]:
+def stacks(runs: list[Settings], train_shape: tuple[int, int]) -> list[list[Settings]]:
     """`runs` grouped for train_together, in their order: the seeds of each setting as one stack
-    where that trains every seed exactly as alone (ALIGNED_ROWS), one run per stack otherwise."""
+    where that trains every seed exactly as alone (ALIGNED_FLOATS), one run per stack otherwise.
+    train_shape: the training images' (count, pixels)."""
     grouped = {}
     for settings in runs:
-        aligned = settings.batch_size % ALIGNED_ROWS == 0 and n_train % settings.batch_size % ALIGNED_ROWS == 0
-        key = dataclasses.replace(settings, seed=0) if aligned else settings
+        key = dataclasses.replace(settings, seed=0) if _aligned(settings, *train_shape) else settings
         grouped.setdefault(key, []).append(settings)
     return list(grouped.values())
+
+
+def _aligned(settings: Settings, n_train: int, n_inputs: int) -> bool:
+    sizes = [n_inputs, *settings.hidden, N_CLASSES]
+    rows = (settings.batch_size, n_train % settings.batch_size)
+    return all(n % ALIGNED_FLOATS == 0 for n in (*rows, *(a * b for a, b in zip(sizes, sizes[1:]))))
 
 
 def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] | None = None) -> dict:

@@ -221,12 +221,14 @@ def test_seeds_trained_together_are_bit_for_bit_the_seeds_trained_alone(changes)
 def test_only_settings_whose_slices_align_are_stacked_and_only_alike_ones():
     cfg = _tiny_cfg(batch_size=32)
     runs = q1.run_settings(cfg)  # 8 variants over seeds 0 and 1
-    grouped = task1.stacks(runs, 60_000)
+    grouped = task1.stacks(runs, (60_000, 784))
     assert len(grouped) == 8 and [s for stack in grouped for s in stack] == runs
     assert all(len({q1.variant(s) for s in stack}) == 1 for stack in grouped)
-    assert len(task1.stacks(runs, 60_008)) == 16, "a last batch of 8 rows: one seed at a time"
+    assert len(task1.stacks(runs, (60_008, 784))) == 16, "a last batch of 8 rows: one seed at a time"
     ragged = [dataclasses.replace(s, batch_size=7) for s in runs]
-    assert all(len(stack) == 1 for stack in task1.stacks(ragged, 60_000))
+    assert all(len(stack) == 1 for stack in task1.stacks(ragged, (60_000, 784)))
+    narrow = [dataclasses.replace(s, hidden=(8, 4)) for s in runs[:2]]  # W3 of 4 x 10 floats
+    assert task1.stacks(narrow, (60_000, 784)) == [[narrow[0]], [narrow[1]]]
     with pytest.raises(ValueError, match="more than the seed"):
         task1.train_together([_settings(0), _settings(1, lr=0.5)], _tiny_data())
 
