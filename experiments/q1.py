@@ -12,8 +12,8 @@ sizes and runs over the same seeds. The seeds of a variant train together as one
 networks (hw1.task1.train_together: batched matrix products, each seed from its own initialisation
 and batch order, bit for bit as that seed alone). Stacks are independent single-threaded
 processes, two at a time: on 2 cores that is twice the throughput of one two-threaded run, and a
-fixed thread count keeps every run bit-reproducible. All outputs are written to a temporary folder that replaces the results
-folder only when the whole suite has finished.
+fixed thread count keeps every run bit-reproducible. All outputs are written to a temporary
+folder that replaces the results folder only when the whole suite has finished.
 """
 from __future__ import annotations
 
@@ -175,7 +175,8 @@ def _status(run: dict) -> str:
 
 
 def _work(settings: task1.Settings) -> int:
-    """A stack's products per image, which rank the stacks by cost: widest first."""
+    """One network's products per image, which rank the stacks by cost; at equal width a sigmoid
+    or tanh (an exp per unit) before ReLU."""
     sizes = [784, *settings.hidden, task1.N_CLASSES]
     return sum(a * b for a, b in zip(sizes[:-1], sizes[1:])) + (settings.activation != "relu")
 

@@ -72,9 +72,9 @@ def _finite(params: dict, metrics: tuple) -> bool:
 
 # A stack trains each of its networks bit for bit as that network trains alone only while each
 # network's part of every tensor starts on a 64-byte boundary, as a tensor of its own does: MKL's
-# small products round differently from other alignments (measured: batches of 3 or 7 rows, and
-# a 4 x 10 layer, differ in the last bits). 16 float32 are 64 bytes: batches (the last one too)
-# whose rows are a multiple of 16, and layers whose weights are, align every slice.
+# small products round differently from other alignments (measured: batches of 3 or 7 rows, a
+# 7-unit hidden layer, differ in the last bits). 16 float32 are 64 bytes: batches (the last one
+# too) whose rows are a multiple of 16, and layers whose weights are, align every slice.
 ALIGNED_FLOATS = 16
 
 
