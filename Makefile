@@ -76,8 +76,9 @@ $(addprefix data/%/raw/,$(IDX_FILES)) &: | $(STAMP)
 # what depends on a section file whose content changed.
 # A deleted config.toml: pipeline.config says which file is missing and how to restore it, where
 # make alone would say "No rule to make target".
-config.toml: | $(STAMP)
-	@$(RUN) pipeline.config sections
+# With the system Python and no setup stamp: `make` alone (help) must install nothing.
+config.toml:
+	@python3 -m pipeline.config sections
 
 .PRECIOUS: $(SECTION_FILES)  # a config typo must not delete them (that would re-run every experiment)
 $(SECTION_FILES) &: config.toml | $(STAMP)

@@ -13,6 +13,7 @@ from pathlib import Path
 from pylatexenc.latexwalker import LatexCharsNode, LatexGroupNode
 
 from report.audit import latex, specs
+from report.audit.finding import Finding
 
 NOTES = {"note", "annote", "addendum", "howpublished", "abstract"}
 LINKS = {"url", "doi", "eprint", "isbn", "issn", "key", "crossref"}  # addresses, not prose
@@ -22,7 +23,6 @@ FIELD = re.compile(r"([A-Za-z]+)\s*=\s*$")
 def findings(template_dir: Path, read_prose) -> list:
     """Findings of every .bib file; `read_prose(reading, pieces, template, bibliographic=...)`
     gives (offset, message) for the prose read."""
-    from report.audit.run import Finding
     out = []
     for path in sorted(Path(template_dir).glob("*.bib")):
         text = path.read_text(errors="replace")

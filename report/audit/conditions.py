@@ -8,11 +8,12 @@ from pathlib import Path
 import jinja2
 from jinja2 import nodes
 
+from report.audit.finding import Finding
+
 ALLOWED = (0, 1)
 
 
 def findings(template_dir: Path) -> list:
-    from report.audit.run import Finding
     out = []
     env = jinja2.Environment(block_start_string="((*", block_end_string="*))",
                              variable_start_string="(((", variable_end_string=")))",

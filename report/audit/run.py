@@ -18,21 +18,12 @@ from dataclasses import dataclass, field
 
 from report.audit import bib, comparisons, conditions, latex, mathmode, prose
 from report.audit.derivation_steps import TypedSteps
+from report.audit.finding import Finding
 from report.audit.suggest import Suggestions
 from report.render.marks import CLOSE, MARK, Record, checksum
 
 PLACEHOLDER = re.compile("\x1a(\\d+)\x1b")
 DECLARED = "ownclaim"
-
-
-@dataclass(frozen=True)
-class Finding:
-    template: str
-    line: int | str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.template}:{self.line}: {self.message}"
 
 
 @dataclass

@@ -19,7 +19,7 @@ import statistics
 from dataclasses import dataclass
 
 from report.claims import permutation
-from report.render.jinja import counted, display, escape, num, pct, sci
+from report.render.numbers import counted, display, escape, num, pct, sci
 
 ALPHA = 0.01   # the level at which a comparison calls a difference
 

@@ -12,30 +12,22 @@ which template line it came from, and are removed. LaTeX errors are reported at 
 """
 from __future__ import annotations
 
-import math
 import re
 import traceback
-import unicodedata
 from pathlib import Path
 
 import jinja2
 import jinja2.sandbox
-from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, UnicodeToLatexEncoder
 
 from hw1.atomic import write_bytes, write_text
 from pipeline import config, paths
 from report.audit import run as audit_run
 from report.render import marks
+from report.render.numbers import counted, display, escape, num, pct, sci  # noqa: F401 (filters)
 from report.errors import ReportError
 
 SENTINEL = re.compile(r"\x00(?:([^\x00:]*):)?(\d+)\x00")
 OPENERS, CLOSERS = ("((*", "(((", "((="), ("*))", ")))", "=))")
-ASCII_RUN = re.compile(r"[\x00-\x7f]+")
-# pylatexenc's defaults, except that " stays a straight quote: its '' would set a closing quote
-# even where the name opens one
-STRAIGHT_QUOTE = UnicodeToLatexConversionRule(RULE_DICT, {ord('"'): r"\textquotedbl{}"})
-LATEX_SPECIALS = UnicodeToLatexEncoder(conversion_rules=[STRAIGHT_QUOTE, "defaults"],
-                                       non_ascii_only=False, unknown_char_warning=False)
 
 # The font of each script a [student] name may use beyond Latin (set in Latin Modern, the body's
 # font): (babel locale, font, fontspec options). CMU Serif is Computer Modern drawn for Greek and
@@ -54,78 +46,10 @@ FONT_PACKAGES = {"CMU Serif": "fonts-cmu", "Noto Serif Hebrew": "fonts-noto-core
                  "Noto Naskh Arabic": "fonts-noto-core", "Noto Serif CJK SC": "fonts-noto-cjk"}
 
 
-def escape(value) -> str:
-    """Text as LaTeX: pylatexenc escapes the ASCII specials (\\ { } $ & # ^ _ ~ %); any other
-    character stays itself, since LuaLaTeX reads UTF-8 (pylatexenc's macros for them, such as
-    \\CYRA, exist only in pdfLaTeX's 8-bit encodings). NFC composes a decomposed e + circumflex +
-    dot below into the one character ệ that the fonts draw."""
-    text = unicodedata.normalize("NFC", str(value))
-    latex = ASCII_RUN.sub(lambda run: LATEX_SPECIALS.unicode_to_latex(run.group()), text)
-    return TEX_LIGATURE.sub(r"\1\\kern0pt{}", latex)
-
-
-# The font's TeX ligatures would turn typed `` '' -- !` ?` ,, << >> into other characters (“ ” – ¡ ¿
-# „ « »); a zero kern between the two keeps them as typed (LuaTeX ligatures ignore an empty group).
-TEX_LIGATURE = re.compile(r"([`'\-!?,<>])(?=[`'\-,<>])")
-
-
 def name_fonts(name: str) -> list[tuple[str, str, str]]:
     """(babel locale, font, options) for each script of the name that Latin Modern lacks; the
     template declares only these, as loading the CJK font adds one to two seconds to each run."""
     return [NAME_FONTS[script] for script in config.name_scripts(name) if script in NAME_FONTS]
-
-
-def _digits(digits) -> int:
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= 12:
-        raise ReportError(f"the number of digits must be a whole number from 0 to 12, not {digits!r}")
-    return digits
-
-
-def _finite(value, what: str) -> float:
-    if value is None or not math.isfinite(float(value)):
-        raise ReportError(f"a template formats {value!r} as {what}; the results hold no such number")
-    return float(value)
-
-
-def _spread(std, digits: int, scale: float = 1.0) -> str:
-    """siunitx's " +- s", which it sets as one unbreakable value ± s; nothing when std is None
-    (one seed: no spread was measured)."""
-    return f" +- {scale * _finite(std, 'a spread'):.{digits}f}" if std is not None else ""
-
-
-def num(value, digits: int = 3, std=None) -> str:
-    """A number, optionally mean ± std."""
-    digits = _digits(digits)
-    return rf"\num{{{_finite(value, 'a number'):.{digits}f}{_spread(std, digits)}}}"
-
-
-def sci(value, digits: int = 1) -> str:
-    digits = _digits(digits)
-    return rf"\num{{{_finite(value, 'a number'):.{digits}e}}}"
-
-
-def pct(value, digits: int = 1, std=None) -> str:
-    """A fraction as a percentage, optionally mean ± std."""
-    digits = _digits(digits)
-    mean = f"{100 * _finite(value, 'a percentage'):.{digits}f}"
-    return rf"\qty{{{mean}{_spread(std, digits, 100)}}}{{\percent}}"
-
-
-# How the prose spells the configuration's values and the ablation factors
-DISPLAY_NAMES = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "mse": "MSE",
-                 "ce": "cross-entropy", "adam": "Adam", "sgd": "SGD", "lr": "learning rate",
-                 "activation": "activation", "loss": "loss", "hidden": "hidden layers",
-                 "cpu": "CPU", "cuda": "GPU (CUDA)"}
-
-
-def display(value) -> str:
-    """A value as the prose spells it (relu -> ReLU, ce -> cross-entropy), escaped."""
-    return DISPLAY_NAMES.get(str(value), escape(value))
-
-
-def counted(n: int, noun: str, show=str) -> str:
-    """`1 seed`, `3 seeds`: a count with its noun in the right number."""
-    return f"{show(n)} {noun}" if n == 1 else f"{show(n)} {noun}s"
 
 
 def counted_marked(n: int, noun: str) -> str:
