@@ -653,3 +653,15 @@ def test_missing_or_other_weights_stop_the_report_with_a_hint_that_works(quick_c
     assert str(err.value) == (f"{shown} is not the weights file {paths.relative(results / task / 'metrics.json')} "
                               f"describes (its sha256 differs); delete {shown} and run `make "
                               f"experiments` to train it again")
+
+
+def test_a_template_saved_in_another_encoding_is_one_line_naming_its_line(recorded_context, tmp_path):
+    folder = tmp_path / "templates"
+    shutil.copytree(paths.TEMPLATES, folder)
+    with open(folder / "q2.tex.j2", "ab") as q2:
+        q2.write("The network\u2019s loss.\n".encode("cp1252"))  # a Windows export's apostrophe
+    lines = (folder / "q2.tex.j2").read_bytes().count(b"\n")
+    with pytest.raises(ReportError) as err:
+        render.render_all(recorded_context, tmp_path / "build", folder)
+    assert str(err.value) == (f"{paths.relative(folder / 'q2.tex.j2')}:{lines}: byte 0x92 is not "
+                              f"UTF-8 (saved as Windows-1252 or Latin-1?); save the file as UTF-8")
