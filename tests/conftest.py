@@ -58,7 +58,8 @@ def recorded_context(shipped_sections):
 def repository_copy(folder: Path, linked=()) -> Path:
     """The repository's files (tracked or not ignored) copied with their times, so that Make sees
     the same setup as here, and the folders `linked` (.venv, data) linked: nothing is installed
-    or downloaded again, and what the copy writes never touches this repository."""
+    or downloaded again, and what the copy writes never touches this repository. Its config.toml
+    is the pinned one (fixtures/config.toml), whatever the student's holds."""
     root = Path(__file__).resolve().parent.parent
     listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
                             cwd=root, capture_output=True, text=True, check=True).stdout
@@ -69,4 +70,5 @@ def repository_copy(folder: Path, linked=()) -> Path:
         shutil.copy2(root / name, folder / name)
     for name in linked:
         (folder / name).symlink_to(root / name)
+    shutil.copy2(SHIPPED_CONFIG, folder / "config.toml")
     return folder

@@ -102,3 +102,33 @@ def test_the_smoke_run_writes_metrics_and_evaluate_reproduces_them(tmp_path, mon
     weights = out / "q2_weights.pkl"
     assert (out / "metrics.json").exists() and weights.exists()
     assert datasets.evaluate_saved(q2.TASK, weights) == metrics["random"]["saved_test_acc"]
+
+
+def test_a_diverging_run_stops_at_its_epoch():
+    run = q2.train_one("random", 0, _cfg(optimizer="sgd", lr=1e30, epochs=10), _data())
+    assert run["diverged_epoch"] is not None and run["diverged_epoch"] < 10
+    assert len(run["history"]["train_loss"]) == run["diverged_epoch"]
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"optimizer": "sgd", "lr": 1e30}, "lower [q2] lr"),                 # the task's runs
+    ({"draft_lr": 1e30}, "lower [q2] draft_lr"),                         # the draft's setting
+])
+def test_a_diverging_run_ends_in_one_line_and_keeps_the_previous_results(
+        tmp_path, monkeypatch, capsys, changes, key):
+    from pipeline import cli
+    cfg = _cfg(**changes)
+    monkeypatch.setattr(config, "read_sections", lambda **k: {"q2": cfg, "data": config.Data()})
+    monkeypatch.setattr(q2.datasets, "load_verified", lambda dataset: {})
+    monkeypatch.setattr(q2.task2, "prepare", lambda loaded, n_train: {**_data(), "dataset": {}})
+    out = tmp_path / "q2"
+    out.mkdir()
+    (out / "metrics.json").write_text("the previous run's")
+    code = cli.main("experiments.q2", q2.__doc__, {"run": cli.Command(lambda args: q2.run(out), "")},
+                    ["run"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "diverged at epoch" in err and key in err and "was left as it was" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["q2"], "no staging folder is left"
+    assert [p.name for p in out.iterdir()] == ["metrics.json"]
+    assert (out / "metrics.json").read_text() == "the previous run's"
