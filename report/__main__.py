@@ -15,6 +15,7 @@ import time
 from hw1.atomic import write_text
 from pipeline import cli, paths, provenance
 from report.audit import prose as audit_mod
+from report.audit import tex_programming
 from report.tex import budget
 from report.render import context
 from report.tex import fonts
@@ -59,6 +60,7 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
     # makes the PDF stale (the submission compares these hashes)
     inputs = provenance.file_hashes(context.pdf_sources(paths.RESULTS, ctx["dataset"]["name"]))
     line_maps = render.render_all(ctx, build_dir, templates, audit=found)
+    found.findings += tex_programming.scan_rendered(build_dir, line_maps)
     summary = record_audit(found, build_dir)
     findings = [str(f) for f in found.sorted_findings()]
     if findings and ctx["report"]["audit"] != "warn":

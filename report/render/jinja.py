@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import subprocess
 import traceback
 import unicodedata
 from pathlib import Path
@@ -169,8 +170,30 @@ def strip_sentinels(rendered: str) -> tuple[str, list[int]]:
 
 class SentinelLoader(jinja2.FileSystemLoader):
     def get_source(self, environment, template):
-        source, filename, uptodate = super().get_source(environment, template)
+        folder = Path(self.searchpath[0])
+        path = folder.joinpath(*jinja2.loaders.split_template_path(template))  # no .. or /
+        if path.exists():
+            check_link(path, folder)
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as err:
+            raise ReportError(not_utf8(path, err)) from None
         return add_sentinels(source), filename, uptodate
+
+
+def check_link(path: Path, folder: Path) -> None:
+    """A template or .bib that is a link to a file outside templates/ is refused: the build would
+    read (and the PDF print) a file no one meant to be a template."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ReportError(f"templates/{path.name} is a link to {path.resolve()}, outside "
+                          f"templates/; copy the text into templates/ instead")
+
+
+def not_utf8(path: Path, err: UnicodeDecodeError) -> str:
+    """One line: which file, which line, which byte."""
+    line = path.read_bytes()[:err.start].count(b"\n") + 1
+    return (f"templates/{path.name}:{line} is not UTF-8 (byte 0x{err.object[err.start]:02x}); "
+            f"save it as UTF-8 (an export in Latin-1 or UTF-16 is not)")
 
 
 def environment(template_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
@@ -272,10 +295,22 @@ def check_inputs(out_dir: Path, line_maps: dict) -> None:
             for name in INPUT.findall(line.split("%")[0]):
                 wanted = name if name.endswith(".tex") else f"{name}.tex"
                 if "/" not in wanted and wanted not in line_maps:
-                    raise ReportError(
-                        f"{where}:{origin[number] or '?'}: \\input{{{name}}}, but there is no "
-                        f"templates/{wanted}.j2 (deleted or renamed?); restore it (`git checkout "
-                        f"templates/{wanted}.j2`) or change the \\input")
+                    raise ReportError(f"{where}:{origin[number] or '?'}: \\input{{{name}}}, but "
+                                      f"there is no templates/{wanted}.j2{_restore(wanted)}")
+
+
+def _restore(wanted: str) -> str:
+    """How to get a missing section back: from git when it was committed, else write it."""
+    name = f"templates/{wanted}.j2"
+    try:
+        known = subprocess.run(["git", "cat-file", "-e", f"HEAD:{name}"], cwd=paths.ROOT,
+                               capture_output=True).returncode == 0
+    except OSError:
+        known = False
+    if known:
+        return f" (deleted or renamed?); restore it (`git checkout {name}`) or change the \\input"
+    return (f", and git has none either; write {name} (each section is a template), or remove "
+            f"the \\input")
 
 
 def render_order(template_dir: Path) -> list[Path]:
@@ -326,6 +361,8 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
     hand goes to `audit.findings`, what it inserted to `audit.used`. Figures are copied into
     out_dir (stage_figures); .tex files no template wrote are removed."""
     audit = audit if audit is not None else audit_mod.Audit()
+    for path in sorted(template_dir.iterdir()):
+        check_link(path, template_dir)
     context = {"typed_numbers": audit.typed_table, **context}  # the appendix lists them
     env = environment(template_dir)
     scanner = audit_mod.Scanner(audit_mod.Suggestions(context))
@@ -351,7 +388,11 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
 def copy_bibliographies(template_dir: Path, out_dir: Path) -> None:
     """templates/*.bib beside the .tex files, where BibTeX (run by latexmk) looks for them."""
     for bib in sorted(template_dir.glob("*.bib")):
-        write_text(out_dir / bib.name, bib.read_text())
+        check_link(bib, template_dir)
+        try:
+            write_text(out_dir / bib.name, bib.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise ReportError(not_utf8(bib, err)) from None
 
 
 MAIN = "main.tex.j2"

@@ -1,0 +1,127 @@
+"""TeX programming in templates: a template is prose, so it needs neither Lua nor new macros.
+
+    findings = tex_programming.scan(text, "templates/q1.tex.j2", origin, preamble_end)
+
+The prose audit (prose.py) reads what a template types; TeX programming can type behind its back:
+`\\def\\pa{fas}\\def\\pb{ter}` spells a verdict, `\\directlua{tex.print(...)}` prints a number,
+`\\char102`, `^^66` and `\\csname` spell words and commands letter by letter, `\\catcode` makes
+any character a command, and file commands read or write what the build never checked. Each use
+is one finding at its template line, called by the build step (report/__main__.py) on every
+rendered template. main.tex.j2's preamble (before \\begin{document}) holds the document's settings:
+there macro definitions are allowed (the prose audit reads their bodies), the rest is not.
+TeX's confinement (report/tex/confine.lua) stops the same commands from reaching outside the build
+folder; this audit stops them from forging what the PDF says.
+"""
+from __future__ import annotations
+
+import re
+
+from report.audit.prose import Finding
+
+COMMENT = re.compile(r"(?<!\\)%[^\n]*")
+CONTROL_WORD = re.compile(r"\\([A-Za-z@]+)")
+# ^^66 (f) and ^^M: TeX's notation for any character by its code
+CARET_NOTATION = re.compile(r"\^\^(?:[0-9a-f]{2}|[\x00-\x7f])")
+
+LUA = ("directlua", "luaexec", "luadirect", "latelua", "lateluafunction", "luafunction",
+       "luafunctioncall", "luabytecode", "luabytecodecall", "luacode", "luacodestar",
+       "luaescapestring", "luastring", "luastringN", "luastringO", "luatexluafunction")
+# commands that make or rename a command, or change what characters mean
+DEFINITIONS = ("def", "gdef", "edef", "xdef", "let", "futurelet", "newcommand", "renewcommand",
+               "providecommand", "DeclareRobustCommand", "NewDocumentCommand",
+               "RenewDocumentCommand", "ProvideDocumentCommand", "DeclareDocumentCommand",
+               "NewExpandableDocumentCommand", "newenvironment", "renewenvironment",
+               "NewDocumentEnvironment", "RenewDocumentEnvironment", "DeclareTextCommand",
+               "chardef", "mathchardef", "countdef", "toksdef", "Umathchardef", "newcommandx")
+SPELLING = ("csname", "ifcsname", "lastnamedcs", "begincsname", "scantokens", "scantextokens",
+            "catcode", "uccode", "lccode", "sfcode", "char", "Uchar", "Ucharcat", "symbol",
+            "ExplSyntaxOn", "makeatletter", "detokenize", "unexpanded", "string",
+            "tokenized", "expanded")
+FILES = ("openin", "openout", "read", "readline", "closein", "closeout", "immediate",
+         "write", "special", "pdfextension", "pdffeedback", "pdfvariable", "saveimageresource",
+         "useimageresource", "pdfximage", "pdfobj", "pdfliteral", "font", "fontspec",
+         "setmainfont", "newfontfamily", "InputIfFileExists", "verbatiminput", "lstinputlisting",
+         "VerbatimInput", "import", "subimport", "includepdf", "usepackage", "RequirePackage",
+         "documentclass", "LoadClass", "addbibresource", "bibliography", "include", "input",
+         "includegraphics", "endinput", "openaux")
+# main.tex.j2's preamble: the document's own settings (packages, fonts, the page budget's marks)
+PREAMBLE_SETTINGS = set(DEFINITIONS) | {"makeatletter", "usepackage", "documentclass", "write",
+                                        "font", "fontspec", "setmainfont", "newfontfamily",
+                                        "string"}
+
+WHY = {
+    **{name: "runs Lua, which can print any number or word past the audit" for name in LUA},
+    **{name: "defines a command, which can spell words past the audit; write the words, or "
+             "insert the value with ((( ... )))" for name in DEFINITIONS},
+    **{name: "builds words or commands letter by letter, past the audit" for name in SPELLING},
+    **{name: "reads or writes files or PDF objects the build never checked" for name in FILES},
+}
+
+
+def _sections(line_maps: dict) -> set[str]:
+    return {tex.removesuffix(".tex") for tex in line_maps}
+
+
+def _argument(text: str, at: int) -> str:
+    """The first {...} or plain word after position `at` (after an optional [...])."""
+    found = re.compile(r"\s*(?:\[[^\]]*\]\s*)?(?:\{([^{}]*)\}|([^\s{}\\]+))").match(text, at)
+    return (found.group(1) or found.group(2) or "") if found else ""
+
+
+def _allowed(name: str, argument: str, in_preamble: bool, sections: set[str]) -> bool:
+    """The uses a template needs: \\input of its own sections, figures by their staged relative
+    path, the document's settings in main.tex.j2's preamble, \\write to the log (-1) there."""
+    if name in ("input", "include"):
+        return argument.removesuffix(".tex") in sections
+    if name == "includegraphics":
+        return bool(argument) and not argument.startswith(("/", "~")) and ".." not in argument
+    if name == "write":
+        return in_preamble and argument.startswith("-1")
+    if name in ("usepackage", "documentclass"):
+        return in_preamble and "/" not in argument and ".." not in argument
+    if name == "bibliography":
+        return "/" not in argument and ".." not in argument
+    return in_preamble and name in PREAMBLE_SETTINGS - {"write", "usepackage", "documentclass"}
+
+
+def scan(text: str, template: str, origin: list[int], preamble_end: int = 0,
+         sections: set[str] | None = None) -> list[Finding]:
+    """One finding per use of TeX programming in one rendered template. `origin`: the template
+    line of each rendered line; `preamble_end`: the offset of \\begin{document} (0: no preamble);
+    `sections`: the names \\input may take (the rendered templates)."""
+    sections = sections or set()
+    code = COMMENT.sub(lambda m: " " * len(m.group()), text)  # offsets kept
+    found = []
+
+    def line_of(offset: int) -> int | str:
+        number = code.count("\n", 0, offset)
+        return origin[number] if number < len(origin) and origin[number] else "?"
+
+    for match in CONTROL_WORD.finditer(code):
+        name = match.group(1)
+        if name not in WHY:
+            continue
+        argument = _argument(code, match.end())
+        if name == "begin" or _allowed(name, argument, match.start() < preamble_end, sections):
+            continue
+        shown = f"\\{name}" + (f"{{{argument}}}" if name in FILES and argument else "")
+        found.append(Finding(template, line_of(match.start()),
+                             f"{shown}: TeX programming in a template {WHY[name]}"))
+    for match in re.finditer(r"\\begin\s*\{(luacode\*?|luadirect|luaexec)\}", code):
+        found.append(Finding(template, line_of(match.start()),
+                             f"\\begin{{{match.group(1)}}}: TeX programming in a template "
+                             f"{WHY['directlua']}"))
+    for match in CARET_NOTATION.finditer(code):
+        found.append(Finding(template, line_of(match.start()),
+                             f"{match.group()}: TeX programming in a template {WHY['char']}"))
+    return found
+
+
+def scan_rendered(build_dir, line_maps: dict, main: str = "main.tex") -> list[Finding]:
+    """Every rendered template's findings (line_maps: render_all's {tex: (template, origin)})."""
+    found = []
+    for tex, (template, origin) in line_maps.items():
+        text = (build_dir / tex).read_text(encoding="utf-8")
+        body = text.find(r"\begin{document}") if tex == main else 0
+        found += scan(text, template, origin, max(body, 0), _sections(line_maps))
+    return found
