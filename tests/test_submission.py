@@ -154,7 +154,7 @@ def test_a_killed_submissions_verification_folder_is_swept_and_a_running_ones_ke
     (tmp_path / f"hw1-verify-{dead.pid}-ab12").mkdir()
     (tmp_path / f"hw1-verify-{os.getpid()}-cd34").mkdir()  # a submission still running
     (tmp_path / "hw1-verify-notapid").mkdir()  # not ours to judge
-    submission.sweep_killed_verifications()
+    submission.sweep_killed_runs()
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"hw1-verify-{os.getpid()}-cd34",
                                                           "hw1-verify-notapid"]
 

@@ -200,7 +200,7 @@ def pdf_text(pdf: Path) -> str:
     except FileNotFoundError:
         raise SubmissionError("pdftotext is missing; run `make setup` (it installs poppler-utils)") from None
     if done.returncode != 0:
-        raise SubmissionError(f"pdftotext cannot read {pdf.name}: {common.cut(done.stderr, 200)}")
+        raise SubmissionError(f"pdftotext cannot read {pdf.name}: {done.stderr.strip()[:200]}")
     return done.stdout
 
 
@@ -242,11 +242,11 @@ def run_train(folder: Path, script: str, elsewhere: Path) -> None:
 VERIFY_PREFIX = "hw1-verify-"   # then the pid of the submission that made the folder
 
 
-def sweep_killed_verifications() -> None:
-    """Delete the verification folders of submissions that were killed (kill -9 skips their
+def sweep_killed_runs(prefix: str = VERIFY_PREFIX) -> None:
+    """Delete the temporary folders <prefix><pid>-... of runs that were killed (kill -9 skips their
     clean-up): those whose process is gone. Another checkout's running one is left alone."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{VERIFY_PREFIX}*-*"):
-        pid = folder.name.removeprefix(VERIFY_PREFIX).split("-")[0]
+    for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
+        pid = folder.name.removeprefix(prefix).split("-")[0]
         if pid.isdigit() and not _alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
@@ -265,7 +265,7 @@ def verify(zip_path: Path, student: dict, metrics: dict, report: callable = prin
     """Unzip into an empty folder beside the MNIST files and check it as the grader will use it."""
     prefix = f"hw1_{student['id']}_"
     datasets.verified(datasets.MNIST)  # the checks below read MNIST: it must be the real one
-    sweep_killed_verifications()
+    sweep_killed_runs()
     with tempfile.TemporaryDirectory(prefix=f"{VERIFY_PREFIX}{os.getpid()}-") as tmp:
         folder, elsewhere = Path(tmp) / "unzipped", Path(tmp) / "elsewhere"
         elsewhere.mkdir()
