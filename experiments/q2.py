@@ -24,7 +24,7 @@ from experiments import datasets
 from hw1 import task2, weights
 from hw1.atomic import atomic_folder
 from hw1.names import weights_name
-from pipeline import cli, config, paths, provenance
+from pipeline import cli, config, ledger, paths, provenance
 from pipeline.tasks import BY_NAME, Q2
 
 TASK = BY_NAME["q2"]
@@ -134,6 +134,7 @@ def run(out_dir=None) -> dict:
         history["provenance"] = metrics["provenance"]
         provenance.write_json(staging / "history.json", history)
         provenance.write_json(staging / "metrics.json", metrics)
+        ledger.record_folder(staging)  # renamed into place with the results
     return metrics
 
 

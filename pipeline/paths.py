@@ -104,7 +104,8 @@ CODE = {
     "plots": ["experiments/plots.py"],
     "report": ["report/render/jinja.py", "report/render/context.py", "report/tex/latexmk.py", "report/claims/wording.py",
                "report/errors.py", "report/tex/budget.py", "report/__main__.py", "report/tex/confine.lua",
-               "report/audit/prose.py", "report/audit/mathmode.py", "report/render/marks.py",
+               "report/audit/prose.py", "report/audit/mathmode.py", "report/audit/tex_programming.py",
+               "report/render/marks.py",
                "report/claims/permutation.py"],
 }
 

@@ -13,7 +13,7 @@ import os
 import time
 
 from hw1.atomic import write_text
-from pipeline import cli, paths, provenance
+from pipeline import cli, config, paths, provenance
 from report.audit import prose as audit_mod
 from report.audit import tex_programming
 from report.tex import budget
@@ -87,7 +87,25 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
     return info
 
 
+def up_to_date(build_dir=paths.BUILD, pdf=paths.PDF, results=paths.RESULTS) -> dict | None:
+    """build.json, when the PDF was built from files with exactly the content they have now: Make
+    runs this step on every `make report` (a file put back with an older time stamp is no change
+    to Make, but may be one to the PDF), and it typesets only when an input's content changed."""
+    try:
+        info = json.loads((build_dir / "build.json").read_text(encoding="utf-8"))
+        dataset = config.read_dataset(results)
+    except (OSError, ValueError, cli.UserError):
+        return None
+    if not pdf.is_file() or not isinstance(info, dict) or info.get("quick") != paths.QUICK:
+        return None
+    now = provenance.file_hashes(context.pdf_sources(results, dataset))
+    return info if info.get("inputs") == now else None
+
+
 def _build_line(args) -> str:
+    if (info := up_to_date()) is not None:
+        return (f"report: {info['pdf']} is up to date: its {len(info['inputs'])} inputs hold what "
+                f"it was built from")
     info = build()
     line = (f"report: wrote {info['pdf']} ({render.counted(info['body_pages'], 'page')} of main body) "
             f"in {info['seconds']} s\n{info['audit_summary']}")

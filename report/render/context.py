@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hw1 import weights
 from hw1.names import DEFAULT_DATASET, weights_name
-from pipeline import config, paths, provenance
+from pipeline import config, ledger, paths, provenance
 from pipeline.tasks import TASKS
 from report.claims import wording as claims
 from report.render import marks
@@ -36,8 +36,9 @@ def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> di
     path, target = sources(results, sections["data"].dataset)[name]
     if not path.exists():
         raise ReportError(f"{paths.relative(path)} is missing; run `{target}` to produce it")
+    ledger.check(path, target)  # as its writer left it: a number edited by hand stops here
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
         data["provenance"]["code_hash"]
     except (ValueError, KeyError, TypeError):  # truncated or hand-edited
         raise ReportError(f"{paths.relative(path)} is damaged; delete it and run `{target}` to "
@@ -62,6 +63,7 @@ def check_weights(metrics: dict, metrics_path: Path, weights_path: Path, target:
     if not weights_path.is_file():
         raise ReportError(f"{shown} is missing, so {described_by} describes weights that are "
                           f"not there; run `{target}` to train them again")
+    ledger.check(weights_path, target)
     recorded = metrics.get("weights_sha256")
     if recorded is None:
         raise ReportError(f"{described_by} records no sha256 of {shown}; delete {shown} and run "
@@ -73,12 +75,14 @@ def check_weights(metrics: dict, metrics_path: Path, weights_path: Path, target:
 
 def pdf_sources(results: Path, dataset: str) -> list[Path]:
     """Every file the PDF is built from: the templates, the renderer's code, the config sections
-    it shows, the derivations, and each task's metrics and figures (build.json records their
-    hashes; the submission refuses a PDF whose sources changed since)."""
+    it shows, the derivations, and each task's metrics, weights and figures (build.json records
+    their hashes: the build step re-typesets when one's content differs, whatever its time stamp,
+    and the submission refuses a PDF whose sources changed since)."""
     return [*sorted(paths.TEMPLATES.glob("*.tex.j2")), *sorted(paths.TEMPLATES.glob("*.bib")),
             *(paths.ROOT / f for f in paths.CODE["report"]),
             *(results / ".config" / f"{name}.json" for name in ("student", "data", "report")),
             *(path for path, _ in sources(results, dataset).values()),
+            *(paths.weights(task.name, dataset, results) for task in TASKS),
             *figure_paths(results, dataset).values()]
 
 
@@ -88,6 +92,7 @@ def load_figures(results: Path, dataset: str) -> dict:
         if not path.exists():
             raise ReportError(f"{paths.relative(path)} is missing; run "
                               f"`{paths.make_command('experiments', results)}` to draw it")
+        ledger.check(path, paths.make_command("report", results))  # drawn by the plots, not by hand
     return {name: str(path) for name, path in figures.items()}
 
 
