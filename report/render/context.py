@@ -63,7 +63,6 @@ def check_weights(metrics: dict, metrics_path: Path, weights_path: Path, target:
     if not weights_path.is_file():
         raise ReportError(f"{shown} is missing, so {described_by} describes weights that are "
                           f"not there; run `{target}` to train them again")
-    ledger.check(weights_path, target)
     recorded = metrics.get("weights_sha256")
     if recorded is None:
         raise ReportError(f"{described_by} records no sha256 of {shown}; delete {shown} and run "
@@ -71,6 +70,7 @@ def check_weights(metrics: dict, metrics_path: Path, weights_path: Path, target:
     if weights.sha256(weights_path) != recorded:
         raise ReportError(f"{shown} is not the weights file {described_by} describes (its sha256 "
                           f"differs); delete {shown} and run `{target}` to train it again")
+    ledger.check(weights_path, target)
 
 
 def pdf_sources(results: Path, dataset: str) -> list[Path]:
