@@ -207,3 +207,21 @@ def test_a_report_whose_sources_changed_since_it_was_built_is_refused(tmp_path, 
         submission.check_report(tmp_path, build, pdf)
     assert str(err.value) == (f"{paths.relative(pdf)} is stale: {paths.relative(template)} changed "
                               f"since it ran; run `make report` to refresh it")
+
+
+def test_ctrl_c_while_packing_says_the_older_zip_was_deleted(tmp_path, monkeypatch, capsys):
+    from pipeline import cli
+    out = tmp_path / "hw1_1.zip"
+    out.write_bytes(b"an older zip")
+    monkeypatch.setattr(submission, "check_report", lambda *a: {"student": {"id": "1"}, "q1": {}, "q2": {}})
+    monkeypatch.setattr(submission, "contents", lambda *a: {})
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(submission, "verify", interrupted)
+    code = cli.main("report.bundle.submission", "", {"pack": cli.Command(
+        lambda args: submission.pack(out, report=lambda line: None), "")}, ["pack"])
+    err = capsys.readouterr().err
+    assert code == 130 and err.count("\n") == 1 and "finished files are kept" not in err
+    assert "the older" in err and "was deleted too" in err and "run `make submission` again" in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from pathlib import Path
 
 from experiments import datasets
 from hw1 import data, names, weights
-from hw1.atomic import atomic_write
+from hw1.atomic import atomic_write, sweep_dead
 from hw1.names import DEFAULT_DATASET
 from hw1.weights import WeightsError
 from pipeline import cli, config, paths, provenance
@@ -248,22 +247,9 @@ VERIFY_PREFIX = "hw1-verify-"   # then the pid of the submission that made the f
 
 
 def sweep_killed_runs(prefix: str = VERIFY_PREFIX) -> None:
-    """Delete the temporary folders <prefix><pid>-... of runs that were killed (kill -9 skips their
-    clean-up): those whose process is gone. Another checkout's running one is left alone."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{prefix}*-*"):
-        pid = folder.name.removeprefix(prefix).split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
+    """The temporary folders of submissions (or `make source` builds) that were killed, deleted;
+    another checkout's running one is left alone."""
+    sweep_dead(Path(tempfile.gettempdir()), prefix)
 
 
 def verify(zip_path: Path, student: dict, metrics: dict, report: callable = print) -> None:
@@ -342,10 +328,26 @@ def pack(out: Path | None = None, results: Path = paths.RESULTS, build: Path = p
             write_zip(tmp, contents(student, results, pdf))
             report(f"submission: verifying {out.name} from an empty folder with MNIST beside it")
             verify(tmp, student, {task.name: ctx[task.name] for task in TASKS}, report)
+    except KeyboardInterrupt:  # the generic line would say finished files are kept
+        older = out.exists()
+        out.unlink(missing_ok=True)
+        raise Interrupted(f"interrupted while packing; {_what_was_removed(out, older)}run `make "
+                          f"submission` again to pack and verify the zip") from None
     except BaseException:
         out.unlink(missing_ok=True)  # an older zip would pass for this one
         raise
     return out
+
+
+class Interrupted(SubmissionError):
+    exit_code = 130
+
+
+def _what_was_removed(out: Path, older: bool) -> str:
+    if not older:
+        return "no zip was written; "
+    return (f"the older {paths.relative(out)} was deleted too (it was packed from an earlier "
+            f"report and would pass for this one); ")
 
 
 def _pack_line(args) -> str:
