@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from hw1.messages import environment_error
+from hw1.messages import environment_error, full_device
 
 
 class UserError(Exception):
@@ -103,7 +103,11 @@ def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | No
         return 1
     except Exception as err:
         if not hasattr(err, "exit_code"):
-            raise
+            line = full_device(err)  # torch's shared memory full, say: the environment, not a bug
+            if line is None:
+                raise
+            print(f"error: {line}", file=sys.stderr)
+            return 1
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
 

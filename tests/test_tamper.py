@@ -177,3 +177,14 @@ def test_a_pdf_input_put_back_with_an_old_time_stamp_rebuilds_the_pdf(quick_repo
     assert pdf.read_bytes() != edited_build
     again = _make(quick_repo, "report")
     assert "is up to date" in again.stdout and "report: wrote" not in again.stdout
+
+
+def test_a_truncated_metrics_file_read_by_the_plots_is_one_line(tmp_path):
+    from experiments import plots
+    folder = _written(tmp_path / "q1", **{"metrics.json": '{"main": {"test_acc_mean": 0.9408}}'})
+    path = folder / "metrics.json"
+    path.write_text(path.read_text()[:12])
+    with pytest.raises(ledger.TamperedError) as err:
+        plots._read(path)
+    assert "metrics.json was changed after the pipeline wrote it" in str(err.value)
+    assert "\n" not in str(err.value)
