@@ -2,13 +2,18 @@
 (every script compiles, every weights file loads, each evaluate_hw1() returns the PDF's number in a
 fresh interpreter, the PDF holds the name and ID), and a hostile name changes none of that."""
 import dataclasses
+import hashlib
 import json
 import os
 import subprocess
+import sys
 import zipfile
 
 import pytest
+import torch
 from conftest import SHIPPED_CONFIG, repository_copy
+
+from hw1 import weights as hw1_weights
 
 from pipeline import config, paths, provenance
 from report.render import context
@@ -66,6 +71,22 @@ def test_a_hostile_name_packs_a_zip_that_verifies(quick_results, as_hostile, tmp
     assert {f"{prefix}q1_weights.pkl", f"{prefix}q2_weights.pkl", f"{prefix}report.pdf",
             "hw1/task1.py", "hw1/task2.py"} <= names
     assert settings["student"] == HOSTILE
+    with zipfile.ZipFile(out) as z:  # the zip's own record of the weights the PDF reports
+        for task in ("q1", "q2"):
+            shipped = hashlib.sha256(z.read(f"{prefix}{task}_weights.pkl")).hexdigest()
+            assert settings["weights_sha256"][task] == shipped
+        z.extractall(tmp_path / "unzipped")
+    # a repacked zip with other weights: evaluated all the same, and said to be other, on stderr
+    unzipped = tmp_path / "unzipped"
+    weights_file = unzipped / f"{prefix}q2_weights.pkl"
+    content = torch.load(weights_file, weights_only=True)
+    meta = content.pop("meta")
+    hw1_weights.save(weights_file, {k: v + 1e-3 for k, v in content.items()}, meta)
+    done = subprocess.run([sys.executable, str(unzipped / f"{prefix}q2_eval.py"), "--data",
+                           str(paths.DATA)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "average test accuracy" in done.stdout, done.stderr
+    assert done.stderr.count("\n") == 1 and "is not the weights file the report describes" in \
+        done.stderr and "evaluating it anyway" in done.stderr
 
 
 @pytest.mark.slow
