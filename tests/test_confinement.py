@@ -202,6 +202,13 @@ READS = [
     r'\font\x={file:{o}/font.otf} \x SECRETWORD',
     r'\directlua{os.setenv("openin_any", "a")}\input{{o}/pkg.sty}\pwned',
     r'\directlua{local m = mplib.new{} }',
+    # a package's own look-up, registered through LaTeX's callback manager or around it
+    r'\directlua{luatexbase.add_to_callback("find_data_file", function(n) return n end, "x")}'
+    r'\immediate\pdfextension obj file {{o}/secret.txt}',
+    r'\directlua{luatexbase.add_to_callback("find_read_file", function(id, n) if n:find("hack") '
+    r'then return "{o}/pkg.sty" end return kpse.find_file(n, "tex") or n end, "x")}\input{hack}\pwned',
+    r'\directlua{callback.register("find_image_file", nil)}'
+    r'\saveimageresource{{o}/doc.pdf}\useimageresource\lastsavedimageresourceindex',
 ]
 
 
@@ -231,6 +238,7 @@ WRITES = [
     r'\directlua{local ffi = require("ffi") ffi.cdef[[int system(const char *);]] ffi.C.system("touch {m}")}',
     r'\directlua{local open = debug.getupvalue(io.open, 1) open("{m}", "w"):close()}',
     r'\directlua{load(string.dump(function() io.open("{m}", "w") end) .. "")()}',
+
     r'\directlua{lfs.chdir("/") io.open("{m}", "w"):close()}',
     r'\directlua{require("socket")}',
     r'\newwrite\w \immediate\openout\w={m} \immediate\write\w{x}\immediate\closeout\w',
@@ -248,6 +256,30 @@ def test_tex_writes_and_runs_nothing_outside_its_build_folder(tmp_path, body):
     _typeset(tmp_path, body.replace("{m}", str(marker)))
     assert not marker.exists()
     assert latex.CONFINE_LUA.read_bytes() == before
+
+
+# Lua bytecode changed after string.dump (crafted) could corrupt Lua's memory and escape every
+# check: refused however it is loaded; bytecode as dumped (lualibs loads its formatters so) is not.
+CRAFTED = ('local code = (string.dump(function() return "AAAA" end):gsub("AAAA", "BBBB")) '
+           'local f = io.open("evil.lua", "wb") f:write(code) f:close() '
+           'os.rename("evil.lua", "evil.luc") f = io.open("evil.lua", "wb") f:write(code) f:close() ')
+LOADS = {"load": 'select(2, load(code))',
+         "loadfile": 'select(2, loadfile("evil.luc"))',
+         "dofile": 'select(2, pcall(dofile, "evil.luc"))',
+         "require": 'select(2, pcall(require, "evil"))'}
+
+
+@pytest.mark.slow
+def test_crafted_bytecode_is_never_loaded(tmp_path):
+    prints = "".join(f'tex.print("{name}: " .. tostring({how}):gsub("[^a-zA-Z0-9 ]", " ") .. ". ") '
+                     for name, how in LOADS.items())
+    dumped = 'tex.print("dumped: " .. load(string.dump(function() return "runs" end))())'
+    assert _typeset(tmp_path, r"\directlua{" + CRAFTED + prints + dumped + "}") is None
+    text = " ".join(subprocess.run(["pdftotext", str(tmp_path / "out.pdf"), "-"],
+                                   capture_output=True, text=True).stdout.split())
+    for name in LOADS:
+        assert re.search(rf"{name}: .*?binary chunk", text), text
+    assert "BBBB" not in text and "dumped: runs" in text
 
 
 @pytest.mark.slow

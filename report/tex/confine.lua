@@ -140,6 +140,17 @@ _G.hw1_document_begins = function()
   _G.hw1_document_begins = nil
   -- LuaTeX's own start-up code sets these after this file: C libraries, whatever it allows
   package.loadlib, _G.ffi, package.loaded.ffi = nil, nil, nil
+  -- and its searcher for Lua modules, which loads bytecode as readily as text: a module is read
+  -- with the checked loadfile instead
+  package.searchers[3], package.searchers[4] = nil, nil
+  package.searchers[2] = function(name)
+    local path = kpse.find_file((name:gsub("%.", "/")), "lua") or kpse.find_file(name, "lua")
+                 or package.searchpath(name, package.path)
+    if not path then return ("\n\tno Lua module '%s' for TeX"):format(name) end
+    local chunk, problem = _G.loadfile(path)
+    if not chunk then error(problem, 0) end
+    return chunk, path
+  end
 end
 io.popen = no_program("io.popen")
 for _, name in ipairs({"execute", "exec", "spawn", "kpsepopen"}) do
@@ -158,7 +169,8 @@ end
 os.remove = function(path) return remove(checked(path, true)) end
 os.rename = function(from, to) return rename(checked(from, true), checked(to, true)) end
 -- Lua bytecode is loaded only as this run dumped it (lualibs loads its formatters so) or from
--- luaotfload's font cache: crafted bytecode escapes any check
+-- TeX's trees and luaotfload's font cache, never from the build folder: crafted bytecode escapes
+-- any check
 local dump = string.dump
 local dumped = setmetatable({}, {__mode = "k"})
 string.dump = function(...)
@@ -166,9 +178,9 @@ string.dump = function(...)
   dumped[code] = true
   return code
 end
-local function cached(path)
+local function cached(path)  -- TeX's trees and font caches, not the build folder
   roots()
-  return type(path) == "string" and under(path, writable)
+  return type(path) == "string" and path:sub(1, 1) == "/" and under(path, readable)
 end
 _G.loadfile = function(path, mode, ...)
   if path ~= nil then checked(path, false) end
@@ -232,8 +244,32 @@ for _, name in ipairs({"getupvalue", "setupvalue", "upvalueid", "upvaluejoin", "
   debug[name] = nil
 end
 
--- the files TeX itself opens without kpathsea's check: images (\saveimageresource,
--- \includegraphics, img.scan) and the file of a PDF object (\pdfextension obj file {...})
+-- The file look-ups TeX hands to Lua (the find_* callbacks: find_read_file for \input,
+-- find_image_file, ...): whatever function a package registers, the path it returns is checked,
+-- since TeX opens it without asking kpathsea. Images (\saveimageresource, \includegraphics,
+-- img.scan) and the files of PDF objects (\pdfextension obj file {...}) are always looked up
+-- here; unregistering a function puts this check back.
+local register = callback.register
+local guards = {}
+local function guarded(name, look_up)
+  local writing = name == "find_write_file" or name == "find_output_file"
+  return function(...)
+    local found = look_up(...)
+    if type(found) == "string" then checked(found, writing) end
+    return found
+  end
+end
+callback.register = function(name, look_up, ...)
+  if type(name) == "string" and name:find("^find_") then
+    if type(look_up) == "function" then
+      look_up = guarded(name, look_up)
+    elseif guards[name] then
+      look_up = guards[name]
+    end
+  end
+  return register(name, look_up, ...)
+end
 for _, name in ipairs({"find_image_file", "find_data_file"}) do
-  callback.register(name, function(path) return checked(path, false) end)
+  guards[name] = function(path) return checked(path, false) end
+  register(name, guards[name])
 end

@@ -34,7 +34,11 @@ BANG_ERROR = re.compile(r"^! (.*)$", re.M)
 # kpathsea's paranoid mode for TeX's own \input and \openout: no absolute paths, no .., no dot
 # files; no \write18. (LuaTeX's --safer would do more, but luaotfload refuses to run under it:
 # confine.lua does it instead.)
-CONFINED_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+CONFINED_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f",
+                # Lua modules from TeX's trees only, not the build folder (TeX's default puts "."
+                # first): LuaTeX's own module loader takes bytecode that TeX could write there
+                "LUAINPUTS": "$TEXMF/scripts/{$progname,$engine,}/{lua,}//;"
+                             "$TEXMF/tex/{lualatex,latex,luatex,generic,}//"}
 BODY_PAGES = re.compile(r"^BODYPAGES=(\d+)$", re.M)
 # \tracinglostchars=3 (main.tex.j2) makes a glyph missing from its font an error, raised at
 # shipout with no line of its own
