@@ -76,6 +76,11 @@ PROGRAMMING = [
     (r"\font\x=/tmp/font.otf \x", [r"\font"]),
     (r"\usepackage{/tmp/pkg}", [r"\usepackage{/tmp/pkg}"]),
     (r"\verbatiminput{/etc/passwd}", [r"\verbatiminput{/etc/passwd}"]),
+    (r"\NewCommandCopy\v\relax", [r"\NewCommandCopy"]),
+    (r"\everypar{faster}", [r"\everypar"]),
+    (r"accuracy \the\inputlineno", [r"\inputlineno"]),
+    (r"\the\uniformdeviate 100", [r"\uniformdeviate"]),
+    (r"\number\numexpr 90+9\relax", [r"\numexpr"]),
 ]
 
 
