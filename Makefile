@@ -19,6 +19,15 @@ HW1_MAKE_STARTED := $(shell date +%s.%N)
 export HW1_MAKE_STARTED
 STAMP := .venv/.setup-done
 TEX := .venv/.tex-done
+# An environment this user cannot run (made by another user, `sudo make setup` in a folder only
+# root may enter): one line that says so, not the shell's "Permission denied ... Error 126". One
+# that is missing or half made is left to `make setup`.
+ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),help)),)
+ifeq ($(shell ! test -x $(PY) && { test -e $(PY) || stat -L $(PY) 2>&1 | grep -q denied; } && echo bad),bad)
+$(error $(PY) cannot be run by $(shell id -un) (permission denied): the environment was set up by \
+another user; run `make setup` as yourself in a clone of your own, or give this user access to .venv)
+endif
+endif
 ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
 PDF := report/report$(if $(ON),-quick).pdf
