@@ -132,3 +132,29 @@ def test_a_diverging_run_ends_in_one_line_and_keeps_the_previous_results(
     assert [p.name for p in tmp_path.iterdir()] == ["q2"], "no staging folder is left"
     assert [p.name for p in out.iterdir()] == ["metrics.json"]
     assert (out / "metrics.json").read_text() == "the previous run's"
+
+
+@pytest.mark.slow
+def test_through_make_a_diverging_task_2_keeps_the_last_good_results(tmp_path):
+    import os
+    import re
+    import subprocess
+    from conftest import repository_copy
+    repo = repository_copy(tmp_path / "repo", linked=(".venv", "data"))
+    make = ["make", "--no-print-directory", "results/quick/q2/metrics.json"]
+    env = {**os.environ, "QUICK": "1"}
+    first = subprocess.run(make, cwd=repo, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    folder = repo / "results" / "quick" / "q2"
+    good = {p.name: p.read_bytes() for p in folder.iterdir()}
+    config_file = repo / "config.toml"
+    head, q2_part = config_file.read_text().split("[q2]\n", 1)
+    q2_part = re.sub(r"(?m)^lr = .*$", "lr = 1e30", q2_part, count=1)
+    q2_part = re.sub(r'(?m)^optimizer = .*$', 'optimizer = "sgd"', q2_part, count=1)
+    config_file.write_text(f"{head}[q2]\n{q2_part}")
+    failed = subprocess.run(make, cwd=repo, env=env, capture_output=True, text=True)
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("error: ")]
+    assert failed.returncode != 0 and len(errors) == 1, failed.stderr
+    assert "diverged at epoch" in errors[0] and "lower [q2] lr" in errors[0]
+    assert "Traceback" not in failed.stderr and "Deleting file" not in failed.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == good
