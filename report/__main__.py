@@ -13,7 +13,7 @@ import os
 import time
 
 from hw1.atomic import write_text
-from pipeline import cli, config, paths, provenance
+from pipeline import cli, config, ledger, paths, provenance
 from report.audit import prose as audit_mod
 from report.audit import tex_programming
 from report.tex import budget
@@ -84,6 +84,7 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
     # dated when the templates were read: Make sees a template saved during the build as newer
     for built in (pdf, build_dir / "build.json"):
         os.utime(built, (started_at, started_at))
+    ledger.record(pdf, build_dir / "build.json")  # the submission packs only these, unedited
     return info
 
 
@@ -97,6 +98,11 @@ def up_to_date(build_dir=paths.BUILD, pdf=paths.PDF, results=paths.RESULTS) -> d
     except (OSError, ValueError, cli.UserError):
         return None
     if not pdf.is_file() or not isinstance(info, dict) or info.get("quick") != paths.QUICK:
+        return None
+    try:  # a PDF or build.json edited by hand is built again
+        for built in (pdf, build_dir / "build.json"):
+            ledger.check(built, "make report")
+    except ledger.TamperedError:
         return None
     now = provenance.file_hashes(context.pdf_sources(results, dataset))
     return info if info.get("inputs") == now else None

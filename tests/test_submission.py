@@ -15,7 +15,7 @@ from conftest import SHIPPED_CONFIG, repository_copy
 
 from hw1 import weights as hw1_weights
 
-from pipeline import config, paths, provenance
+from pipeline import config, ledger, paths, provenance
 from report.render import context
 from report.tex import latexmk as latex
 from report.render import jinja as render
@@ -44,6 +44,7 @@ def hostile_report(quick_results, tmp_path_factory):
     pages = latex.typeset(build, pdf, render.render_all(ctx, build))
     inputs = provenance.file_hashes(context.pdf_sources(QUICK, "mnist"))
     (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": pages, "audit": "passed", "inputs": inputs}))
+    ledger.record(pdf, build / "build.json")  # as the report step records them
     return build, pdf
 
 
@@ -114,6 +115,7 @@ def test_a_quick_or_missing_report_is_refused(tmp_path, monkeypatch, shipped_sec
     (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": 2, "audit": "passed"}))
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF")
+    ledger.record(pdf, build / "build.json")
     with pytest.raises(submission.SubmissionError, match="quick run"):
         submission.check_report(QUICK, build, pdf)
     with pytest.raises(submission.SubmissionError, match="missing"):
@@ -209,6 +211,7 @@ def _built_from(tmp_path, sources):
     (tmp_path / "build" / "build.json").write_text(json.dumps({"quick": False, "body_pages": 2, "audit": "passed",
                                                                "inputs": inputs}))
     (tmp_path / "report.pdf").write_bytes(b"%PDF")
+    ledger.record(tmp_path / "report.pdf", tmp_path / "build" / "build.json")
     return tmp_path / "build", tmp_path / "report.pdf"
 
 
@@ -228,6 +231,25 @@ def test_a_report_whose_sources_changed_since_it_was_built_is_refused(tmp_path, 
         submission.check_report(tmp_path, build, pdf)
     assert str(err.value) == (f"{paths.relative(pdf)} is stale: {paths.relative(template)} changed "
                               f"since it ran; run `make report` to refresh it")
+
+
+def test_a_build_json_or_pdf_edited_by_hand_is_not_packed(tmp_path, monkeypatch):
+    """A draft that failed its audit ([report] audit = "warn"), its build.json edited to pass."""
+    template = tmp_path / "q1.tex.j2"
+    template.write_text("as built")
+    build, pdf = _built_from(tmp_path, [template])
+    info = json.loads((build / "build.json").read_text())
+    (build / "build.json").write_text(json.dumps({**info, "audit": "passed"}) + " ")
+    monkeypatch.setattr(submission.config, "read_sections", lambda *a, **k: {
+        **config.load(SHIPPED_CONFIG, quick=False),
+        "student": config.Student(name="Ann", id="1")})
+    with pytest.raises(ledger.TamperedError, match=r"build.json was changed after the pipeline "
+                                                   r"wrote it .*run `make report`"):
+        submission.check_report(tmp_path, build, pdf)
+    (build / "build.json").write_text(json.dumps(info))
+    pdf.write_bytes(b"%PDF another")
+    with pytest.raises(ledger.TamperedError, match=r"report.pdf was changed"):
+        submission.check_report(tmp_path, build, pdf)
 
 
 def test_ctrl_c_while_packing_says_the_older_zip_was_deleted(tmp_path, monkeypatch, capsys):

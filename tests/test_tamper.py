@@ -177,6 +177,9 @@ def test_a_pdf_input_put_back_with_an_old_time_stamp_rebuilds_the_pdf(quick_repo
     assert pdf.read_bytes() != edited_build
     again = _make(quick_repo, "report")
     assert "is up to date" in again.stdout and "report: wrote" not in again.stdout
+    pdf.write_bytes(pdf.read_bytes() + b"%% edited by hand")  # the PDF itself: built again
+    done = _make(quick_repo, "report")
+    assert done.returncode == 0 and "report: wrote" in done.stdout, done.stdout + done.stderr
 
 
 def test_a_truncated_metrics_file_read_by_the_plots_is_one_line(tmp_path):

@@ -37,7 +37,7 @@ from hw1 import data, names, weights
 from hw1.atomic import atomic_write, sweep_dead
 from hw1.names import DEFAULT_DATASET
 from hw1.weights import WeightsError
-from pipeline import cli, config, paths, provenance
+from pipeline import cli, config, ledger, paths, provenance
 from pipeline.tasks import TASKS
 from report.tex import budget
 from report.render import context
@@ -98,6 +98,8 @@ def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
     check_dataset(sections["data"])
     if not pdf.exists() or not (build / "build.json").exists():
         raise SubmissionError(f"{paths.relative(pdf)} is missing; run `make report` first")
+    for built in (pdf, build / "build.json"):  # as `make report` wrote them: its audit verdict too
+        ledger.check(built, paths.make_command("report", results))
     try:
         info = json.loads((build / "build.json").read_text())
         quick = bool(info["quick"])
