@@ -122,7 +122,7 @@ def quick_repo(tmp_path):
                           env={**os.environ, "QUICK": "1"}, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     repo = repository_copy(tmp_path / "repo", linked=(".venv", "data"))
-    for built in ("results", "report/build", "report/report-quick.pdf"):
+    for built in ("results", "report/build", "report/report-quick.pdf", "report/.written.json"):
         source = paths.ROOT / built
         if source.is_dir():
             shutil.copytree(source, repo / built, symlinks=True)
