@@ -156,6 +156,7 @@ test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP) $(TEX)  ## run every test, the slo
 	$(PY) -m pytest $(ARGS)
 
 clean:  ## remove results and report builds (keeps data/ and .venv/)
-	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip
+	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip \
+	       report/.written.json
 
 .PHONY: help setup data derivations experiments report watch submission source bench test clean FORCE
