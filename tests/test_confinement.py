@@ -105,14 +105,19 @@ def test_an_input_of_a_section_git_never_had_says_to_write_it(recorded_context, 
                               r"the \input")
 
 
-def test_the_preamble_keeps_its_settings_but_not_lua_or_files(recorded_context, tmp_path):
-    """main.tex.j2's preamble defines the page budget's macros: allowed there, not Lua."""
+def test_the_preamble_keeps_its_settings_but_not_lua_files_or_new_macros(recorded_context,
+                                                                         tmp_path):
+    """main.tex.j2's preamble defines the page budget's macros: those alone; nor Lua or files.
+    A macro of its own could spell a verdict in pieces the prose audit reads apart."""
     main = (paths.TEMPLATES / "main.tex.j2").read_text().split("\n")
     at = next(i for i, line in enumerate(main, 1) if line.startswith(r"\pagestyle"))
-    templates = _templates_with(tmp_path, "main.tex.j2", at,
-                                r"\newcommand\mysetting{1}\directlua{x = 1}\immediate\write18{x}")
+    templates = _templates_with(
+        tmp_path, "main.tex.j2", at, r"\makeatletter\newcommand\x@a{fas}\newcommand{\x@b}{ter}"
+        r"\def\pa{\x@a\x@b}\makeatother\directlua{x = 1}\immediate\write18{x}")
     found = _findings(recorded_context, tmp_path, templates)
-    assert [f.split(": ")[1] for f in found] == [r"\directlua", r"\immediate", r"\write{18}"]
+    assert [f.split(": ")[1] for f in found] == [
+        r"\newcommand\x@a", r"\newcommand\x@b", r"\def\pa", r"\directlua", r"\immediate",
+        r"\write{18}"]
 
 
 def test_a_comment_is_not_programming(recorded_context, tmp_path):
@@ -130,7 +135,7 @@ def test_the_build_stops_on_tex_programming_before_typesetting(recorded_context,
     templates = _templates_with(tmp_path, "summary.tex.j2", 3, r"\def\pa{fas}\pa ter")
     with pytest.raises(build_step.AuditError) as err:
         build_step.build(dict(recorded_context), templates, tmp_path / "build", tmp_path / "r.pdf")
-    assert r"templates/summary.tex.j2:3: \def: TeX programming" in str(err.value)
+    assert r"templates/summary.tex.j2:3: \def\pa: TeX programming" in str(err.value)
     assert typeset == [] and not (tmp_path / "r.pdf").exists()
 
 

@@ -8,7 +8,7 @@ The prose audit (prose.py) reads what a template types; TeX programming can type
 any character a command, and file commands read or write what the build never checked. Each use
 is one finding at its template line, called by the build step (report/__main__.py) on every
 rendered template. main.tex.j2's preamble (before \\begin{document}) holds the document's settings:
-there macro definitions are allowed (the prose audit reads their bodies), the rest is not.
+there the page budget's own macros may be defined (PREAMBLE_DEFINITIONS), the rest is not.
 TeX's confinement (report/tex/confine.lua) stops the same commands from reaching outside the build
 folder; this audit stops them from forging what the PDF says.
 """
@@ -52,9 +52,14 @@ NUMBERS = ("inputlineno", "uniformdeviate", "normaldeviate", "pdfuniformdeviate"
            "pdfnormaldeviate", "randomseed", "year", "month", "day", "time", "luatexversion",
            "luatexrevision", "eTeXversion", "eTeXrevision", "romannumeral", "numexpr")
 # main.tex.j2's preamble: the document's own settings (packages, fonts, the page budget's marks)
-PREAMBLE_SETTINGS = set(DEFINITIONS) | {"makeatletter", "usepackage", "documentclass", "write",
-                                        "font", "fontspec", "setmainfont", "newfontfamily",
-                                        "string"}
+PREAMBLE_SETTINGS = {"makeatletter", "usepackage", "documentclass", "write", "font", "fontspec",
+                     "setmainfont", "newfontfamily", "string"}
+# the commands the shipped preamble defines (the page budget's marks and the section heading that
+# writes them): any other definition, even there, could spell words in pieces (\x@a{fas}
+# \x@b{ter} \pa{\x@a\x@b}) that the prose audit reads apart
+PREAMBLE_DEFINITIONS = {"budget@mark", "budget@write", "budget@part", "budgetpart", "budgetend",
+                        "section"}
+DEFINED = re.compile(r"\s*\*?\s*\{?\s*\\([A-Za-z@]+)")
 
 WHY = {
     **{name: "runs Lua, which can print any number or word past the audit" for name in LUA},
@@ -76,7 +81,8 @@ def _argument(text: str, at: int) -> str:
     return (found.group(1) or found.group(2) or "") if found else ""
 
 
-def _allowed(name: str, argument: str, in_preamble: bool, sections: set[str]) -> bool:
+def _allowed(name: str, argument: str, in_preamble: bool, sections: set[str],
+             defined: str = "") -> bool:
     """The uses a template needs: \\input of its own sections, figures by their staged relative
     path, the document's settings in main.tex.j2's preamble, \\write to the log (-1) there."""
     if name in ("input", "include"):
@@ -89,6 +95,8 @@ def _allowed(name: str, argument: str, in_preamble: bool, sections: set[str]) ->
         return in_preamble and "/" not in argument and ".." not in argument
     if name == "bibliography":
         return "/" not in argument and ".." not in argument
+    if name in DEFINITIONS:
+        return in_preamble and defined in PREAMBLE_DEFINITIONS
     return in_preamble and name in PREAMBLE_SETTINGS - {"write", "usepackage", "documentclass"}
 
 
@@ -110,9 +118,12 @@ def scan(text: str, template: str, origin: list[int], preamble_end: int = 0,
         if name not in WHY:
             continue
         argument = _argument(code, match.end())
-        if name == "begin" or _allowed(name, argument, match.start() < preamble_end, sections):
+        named = DEFINED.match(code, match.end())
+        defined = named.group(1) if named and name in DEFINITIONS else ""
+        if _allowed(name, argument, match.start() < preamble_end, sections, defined):
             continue
-        shown = f"\\{name}" + (f"{{{argument}}}" if name in FILES and argument else "")
+        shown = f"\\{name}" + (f"{{{argument}}}" if name in FILES and argument else "") + (
+            f"\\{defined}" if defined else "")
         found.append(Finding(template, line_of(match.start()),
                              f"{shown}: TeX programming in a template {WHY[name]}"))
     for match in re.finditer(r"\\begin\s*\{(luacode\*?|luadirect|luaexec)\}", code):
