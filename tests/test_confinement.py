@@ -362,3 +362,20 @@ def test_references_that_are_not_utf8_are_one_line(recorded_context, tmp_path):
         render.render_all(recorded_context, tmp_path / "build", templates)
     assert str(err.value).startswith("templates/references.bib:1 is not UTF-8")
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("entry, expected", [
+    ('@preamble{ "\\def\\pa{fas}" }', ["@preamble", r"\def\pa"]),
+    ("@misc{x, title = {\\directlua{tex.print('99.9')}}}", [r"\directlua"]),
+    ("@misc{x, note = {\\char102aster}}", [r"\char"]),
+])
+def test_tex_programming_in_the_references_is_a_finding_too(recorded_context, tmp_path, entry,
+                                                             expected):
+    templates = tmp_path / "templates"
+    shutil.copytree(paths.TEMPLATES, templates)
+    bib = templates / "references.bib"
+    lines = bib.read_text().count("\n")
+    bib.write_text(bib.read_text() + entry + "\n")
+    found = _findings(recorded_context, tmp_path, templates)
+    assert sorted(f.split(": ")[1] for f in found) == sorted(expected), found
+    assert all(f.startswith(f"templates/references.bib:{lines + 1}: ") for f in found)

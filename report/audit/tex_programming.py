@@ -136,11 +136,29 @@ def scan(text: str, template: str, origin: list[int], preamble_end: int = 0,
     return found
 
 
+BIB_PREAMBLE = re.compile(r"@\s*preamble\b", re.I)
+
+
+def scan_bib(text: str, where: str) -> list[Finding]:
+    """A .bib file's TeX reaches the PDF too: BibTeX copies @preamble{...} and every field into
+    the bibliography that LaTeX typesets."""
+    origin = list(range(1, text.count("\n") + 2))
+    found = scan(text, where, origin)
+    for match in BIB_PREAMBLE.finditer(text):
+        found.append(Finding(where, text.count("\n", 0, match.start()) + 1,
+                             f"{match.group()}: TeX programming in the references: BibTeX copies "
+                             f"it into the document as TeX"))
+    return found
+
+
 def scan_rendered(build_dir, line_maps: dict, main: str = "main.tex") -> list[Finding]:
-    """Every rendered template's findings (line_maps: render_all's {tex: (template, origin)})."""
+    """Every rendered template's findings (line_maps: render_all's {tex: (template, origin)}),
+    and the references' (the .bib files render_all copied beside them)."""
     found = []
     for tex, (template, origin) in line_maps.items():
         text = (build_dir / tex).read_text(encoding="utf-8")
         body = text.find(r"\begin{document}") if tex == main else 0
         found += scan(text, template, origin, max(body, 0), _sections(line_maps))
+    for bib in sorted(build_dir.glob("*.bib")):
+        found += scan_bib(bib.read_text(encoding="utf-8"), f"templates/{bib.name}")
     return found
