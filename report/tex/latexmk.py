@@ -233,6 +233,8 @@ def typeset(build_dir: Path, pdf: Path, line_maps: dict, main: str = "main.tex")
     if shutil.which("latexmk") is None:
         raise ReportError("latexmk is not installed; run `make setup` (it installs TeX)")
     (build_dir / CONFINE_LUA.name).unlink(missing_ok=True)  # where older builds copied it
+    for stale in pdf.parent.glob(f".{pdf.name}.*.tmp"):  # a build killed while copying the PDF
+        stale.unlink(missing_ok=True)
     done = subprocess.run(latexmk_command() + [main], cwd=build_dir, capture_output=True, text=True,
                           env=confined_env())
     log = read_log(build_dir, main) or done.stdout
