@@ -6,7 +6,12 @@
 The audit (report/audit/prose.py) reads the rendered templates before LaTeX does: a number, relation
 or verdict word typed by hand stops the build with every finding, one line each, and no PDF is
 typeset ([report] audit = "warn" typesets a draft whose first page says it failed the audit).
-Its summary is printed and kept in report/build/<full|quick>/audit.txt.
+Its summary is printed and kept in report/build/<full|quick>/audit.txt. TeX programming in a
+template (report/audit/tex_programming.py) is a finding the same way.
+
+Make runs this step on every `make report`: it typesets only when the content of an input differs
+from what build.json recorded (`up_to_date`), since Make judges by time stamps alone. The PDF and
+build.json are recorded in the ledger (pipeline/ledger.py), which the submission checks.
 """
 import json
 import os
