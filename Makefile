@@ -32,14 +32,18 @@ ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
 PDF := report/report$(if $(ON),-quick).pdf
 
-# The tasks are declared in pipeline/tasks.py, file names in pipeline/paths.py, the dataset in
-# config.toml. pipeline.config writes them as Make variables (TASKS, SECTIONS, CODE_<name>,
-# FIGURES_<task>, RESULTS_<task>, IDX_FILES, DATASET, DATA_FILES, DATASET_DIR, MNIST_FILES,
-# DATASET_OF_<folder>) into this file, rebuilt when any changes; if that fails (an unknown [data]
-# dataset, say), Make stops here with the message rather than running with empty prerequisite lists.
+# The tasks are declared in pipeline/tasks.py, file names in pipeline/paths.py, each output's
+# source files read off the imports (pipeline/sources.py), the dataset in config.toml.
+# pipeline.config writes them as Make variables (TASKS, SECTIONS, CODE_<name>, FIGURES_<task>,
+# RESULTS_<task>, IDX_FILES, DATASET, DATA_FILES, DATASET_DIR, MNIST_FILES, DATASET_OF_<folder>)
+# into this file, rebuilt when any code changes (an edit may add an import); if that fails (an
+# unknown [data] dataset, say), Make stops here with the message rather than running with empty
+# prerequisite lists.
 PATHS_MK := results/.paths.mk
 include $(PATHS_MK)
-$(PATHS_MK): pipeline/tasks.py pipeline/paths.py pipeline/config.py hw1/names.py config.toml
+CODE_FILES := $(wildcard hw1/*.py pipeline/*.py derivations/*.py experiments/*.py report/*.py report/*/*.py \
+                         derivations/*.lark report/*/*.lua)
+$(PATHS_MK): $(CODE_FILES) config.toml
 	@mkdir -p $(@D)
 	@python3 -m pipeline.config makefile > $@.tmp && mv $@.tmp $@
 
@@ -90,7 +94,15 @@ $(SECTION_FILES) &: config.toml | $(STAMP)
 
 derivations: $(R)/derivations.json  ## prove and verify the softmax gradients -> results/derivations.json
 
-$(R)/derivations.json: $(CODE_derivations) | $(STAMP)
+# Each output's code hash, rewritten only when it changed (pipeline/sources.py): Make re-runs what a
+# change affects even when the files' times cannot show it (a module newly imported, an older
+# version restored). Like the section files, the recipe runs whenever a code file is newer.
+CODE_STAMPS := $(foreach output,derivations $(TASKS) plots report,results/.code/$(output).sha256)
+.PRECIOUS: $(CODE_STAMPS)
+$(CODE_STAMPS) &: $(CODE_FILES)
+	@python3 -m pipeline.sources stamps
+
+$(R)/derivations.json: $(CODE_derivations) results/.code/derivations.sha256 | $(STAMP)
 	$(STEP) derivations build
 
 experiments: $(TASKS_OUT)  ## Task 1 and Task 2 on [data] dataset: metrics, weights, figures -> results/q1, results/q2
@@ -103,10 +115,10 @@ experiments: $(TASKS_OUT)  ## Task 1 and Task 2 on [data] dataset: metrics, weig
 # diverged or interrupted run must leave the previous results whole, which make would delete.
 .PRECIOUS: $(TASKS_OUT) $(R)/derivations.json $(PDF) $(BUILD_JSON)
 define TASK_RULES
-$(addprefix $(RD)/$(1)/,$(RESULTS_$(1))) &: $(CODE_$(1)) $(R)/.config/$(1).json | $(DATA_FILES) $(STAMP)
+$(addprefix $(RD)/$(1)/,$(RESULTS_$(1))) &: $(CODE_$(1)) results/.code/$(1).sha256 $(R)/.config/$(1).json | $(DATA_FILES) $(STAMP)
 	$$(STEP) experiments.$(1) run
 
-$(addprefix $(RD)/$(1)/,$(FIGURES_$(1))) &: $(RD)/$(1)/metrics.json $(CODE_plots)
+$(addprefix $(RD)/$(1)/,$(FIGURES_$(1))) &: $(RD)/$(1)/metrics.json $(CODE_plots) results/.code/plots.sha256
 	$$(STEP) experiments.plots $(1)
 endef
 $(foreach task,$(TASKS),$(eval $(call TASK_RULES,$(task))))
@@ -124,13 +136,16 @@ $(shell mkdir -p $(R)/.config && ls templates/*.tex.j2 2>/dev/null | cmp -s - $(
 # FORCE: the step always runs, and typesets only when an input's content differs from what
 # build.json records (a file put back with its old time stamp is no change to Make); otherwise it
 # says the PDF is up to date, in about a second.
-$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(TEMPLATE_LIST) $(CODE_report) \
+$(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(TEMPLATE_LIST) $(CODE_report) results/.code/report.sha256 \
         $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
         $(TASKS_OUT) FORCE | $(STAMP) $(TEX)
 	$(STEP) report build
 
 FORCE:
+
+names: $(R)/derivations.json $(TASKS_OUT) | $(STAMP)  ## every value a template may print: its expression, value and meaning, by task
+	@$(RUN) report.render.names list
 
 watch: | $(STAMP)  ## rebuild the PDF on every save of a template or config.toml; one line each (Ctrl-C stops)
 	@$(RUN) report.watch
@@ -159,4 +174,4 @@ clean:  ## remove results and report builds (keeps data/ and .venv/)
 	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip \
 	       report/.written.json
 
-.PHONY: help setup data derivations experiments report watch submission source bench test clean FORCE
+.PHONY: help setup data derivations experiments report names watch submission source bench test clean FORCE

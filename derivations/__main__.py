@@ -39,10 +39,10 @@ def _check_arguments(check) -> None:
 
 def run_build(args) -> str:
     from derivations import build  # imports torch; see run_check
-    payload = build.build()
+    payload = build.build(args.mode.derivations_json, args.mode.quick)
     lines = [f"derivations: {r['id']}: {r['status']} (max abs err {r['max_abs_err']:.1e})"
              for r in payload["identities"]]
-    return "\n".join([*lines, f"derivations: wrote {paths.DERIVATIONS_JSON}"])
+    return "\n".join([*lines, f"derivations: wrote {paths.relative(args.mode.derivations_json)}"])
 
 
 def run_check(args) -> tuple[str, int]:

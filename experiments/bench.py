@@ -244,7 +244,7 @@ def run() -> dict:
     loader = _timed(lambda: dataloader_epoch(cfg, dataset.name))
     scratch = seconds["scratch"]
     breakdown = epoch_breakdown(cfg, data, order, scratch)
-    q1_metrics = paths.task_results("q1", dataset.name) / "metrics.json"
+    q1_metrics = paths.task_results("q1", dataset.name, paths.FULL_RESULTS) / "metrics.json"
     result = {
         "scratch_epoch_s": scratch, "matmul_floor_epoch_s": seconds["matmul_floor"],
         "data_floor_epoch_s": seconds["data_floor"],
@@ -264,8 +264,8 @@ def run() -> dict:
         "q1_suite_wall_time_s": (json.loads(q1_metrics.read_text())["provenance"]["wall_time_s"]
                                  if q1_metrics.exists() else None),
         "provenance": provenance.record("q1", config.section_hash(cfg), [0],
-                                        time.perf_counter() - start, dataset.name,
-                                        data["data_md5"]),
+                                        time.perf_counter() - start, quick=False,
+                                        dataset=dataset.name, data_md5=data["data_md5"]),
     }
     provenance.write_json(paths.BENCH_JSON, result)
     return result

@@ -121,14 +121,14 @@ def load_verified(dataset: Dataset, standardize: bool = True) -> dict:
     return {**data.load(paths.DATA, standardize, dataset=dataset.name), "data_md5": md5s}
 
 
-def evaluate_saved(task: Task, weights_path: Path | None = None) -> float:
+def evaluate_saved(task: Task, results: Path, weights_path: Path | None = None) -> float:
     """Test accuracy of a task's saved network (by default the one its run wrote for [data]
     dataset) on the dataset it was trained on, read from the weights file alone as the grader's
     eval script does; the test files' MD5s are checked first, so a corrupted test set gives no
     number."""
     from hw1 import weights
     grader = task.grader()
-    path = weights_path or paths.weights(task.name, config.read_dataset())
+    path = weights_path or paths.weights(task.name, config.read_dataset(results), results)
     try:
         dataset = DATASETS[weights.trained_on(grader.load(path)[1])]
     except weights.WeightsError as err:  # the graders' advice, replaced by the project's

@@ -62,7 +62,7 @@ class ResultsMissing(cli.UserError):
 
 def _read(path: Path) -> dict:
     """A results file of the task's run, as the run recorded it (pipeline/ledger.py)."""
-    command = paths.make_command("experiments", _results_root(path))
+    command = paths.make_command("experiments", path.parent.parent)
     if not path.exists():
         raise ResultsMissing(f"{paths.relative(path)} is missing; run `{command}` first")
     ledger.check(path, command)
@@ -71,11 +71,6 @@ def _read(path: Path) -> dict:
     except ValueError:  # recorded so, yet unreadable: the run itself was cut short
         raise ResultsMissing(f"{paths.relative(path)} is damaged; delete it and run `{command}` "
                              f"to write it again") from None
-
-
-def _results_root(path: Path) -> Path:
-    """results/ or results/quick/, whichever holds `path`."""
-    return paths.QUICK_RESULTS if path.is_relative_to(paths.QUICK_RESULTS) else paths.RESULTS
 
 
 def _save(fig, path: Path) -> None:
@@ -181,13 +176,12 @@ def _panels(columns: int, width_in: float, height_in: float, **options):
     return fig, list(axes.flat)
 
 
-def _results(task: str) -> Path:
+def _results(task: str, mode: paths.Mode) -> Path:
     """The task's results folder for [data] dataset."""
-    return paths.task_results(task, config.read_dataset())
+    return paths.task_results(task, config.read_dataset(mode.results), mode.results)
 
 
-def q1_figures(folder: Path = None) -> list[Path]:
-    folder = folder or _results("q1")
+def q1_figures(folder: Path) -> list[Path]:
     history, metrics = _read(folder / "history.json"), _read(folder / "metrics.json")
     plt.rcParams.update(STYLE)
     main = history["runs"][history["main_variant"]]
@@ -271,8 +265,7 @@ def _misclassified(predicted, labels, dataset: dict, path: Path, count: int = 24
     return path
 
 
-def q2_figures(folder: Path = None) -> list[Path]:
-    folder = folder or _results("q2")
+def q2_figures(folder: Path) -> list[Path]:
     history, metrics = _read(folder / "history.json"), _read(folder / "metrics.json")
     plt.rcParams.update(STYLE)
     titles = {"random": "random Bernoulli(1/2) labels", "control": "control: real labels (parity)"}
@@ -291,13 +284,13 @@ def q2_figures(folder: Path = None) -> list[Path]:
     return [path]
 
 
-def _figures_line(draw):
-    return lambda args: f"plots: wrote {', '.join(p.name for p in draw())}"
+def _figures_line(task: str, draw):
+    return lambda args: f"plots: wrote {', '.join(p.name for p in draw(_results(task, args.mode)))}"
 
 
 if __name__ == "__main__":
     # each task's figures are drawn by <task>_figures(), its command named after the task
     cli.run("experiments.plots", __doc__, {
-        task.name: cli.Command(_figures_line(globals()[f"{task.name}_figures"]),
+        task.name: cli.Command(_figures_line(task.name, globals()[f"{task.name}_figures"]),
                                f"{task.title}'s figures from results/{task.name}")
         for task in TASKS})

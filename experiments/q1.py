@@ -21,6 +21,7 @@ import os
 import signal
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -193,10 +194,11 @@ def load_data(cfg: Q1, dataset: datasets.Dataset) -> dict:
     return {k: v.to(cfg.device) if k[0] in "xy" else v for k, v in data.items()}
 
 
-def run(out_dir=None) -> dict:
-    sections = config.read_sections(names=("data", "q1"))
+def run(mode: paths.Mode, out_dir: Path | None = None) -> dict:
+    """Train the task's runs from the config sections of `mode` and write them to its results."""
+    sections = config.read_sections(mode.results, names=("data", "q1"))
     cfg, dataset = sections["q1"], datasets.DATASETS[sections["data"].dataset]
-    out_dir = out_dir or paths.task_results("q1", dataset.name)
+    out_dir = out_dir or paths.task_results("q1", dataset.name, mode.results)
     _check_device(cfg)
     start = time.perf_counter()
     data = load_data(cfg, dataset)
@@ -228,8 +230,9 @@ def run(out_dir=None) -> dict:
             # the weights these numbers describe: the report refuses to state them for others
             "weights_sha256": weights.sha256(staging / weights_name(task1.TASK)),
             "provenance": provenance.record("q1", config.section_hash(cfg), cfg.seeds,
-                                            time.perf_counter() - start, dataset.name,
-                                            data["data_md5"], cfg.device),
+                                            time.perf_counter() - start, quick=mode.quick,
+                                            dataset=dataset.name, data_md5=data["data_md5"],
+                                            device=cfg.device),
         }
         history = {v: [{"seed": r["settings"]["seed"], "diverged_epoch": r["diverged_epoch"],
                         "wall_time_s": r["wall_time_s"], **r["history"]} for r in rs]
@@ -257,7 +260,7 @@ def _save_model(run: dict, data: dict, folder) -> float:
 
 
 def _run_line(args) -> str:
-    metrics = run()
+    metrics = run(args.mode)
     m = metrics["main"]
     spread = "" if m["test_acc_std"] is None else f" ± {m['test_acc_std']:.4f}"
     return (f"q1: {metrics['dataset']['title']}: main test accuracy {m['test_acc_mean']:.4f}"
@@ -269,5 +272,5 @@ if __name__ == "__main__":
     cli.run("experiments.q1", __doc__, {
         "run": cli.Command(_run_line, "train the main configuration and the ablations"),
         "evaluate": cli.Command(
-            lambda args: f"q1: test accuracy {datasets.evaluate_saved(TASK):.4f}",
+            lambda args: f"q1: test accuracy {datasets.evaluate_saved(TASK, args.mode.results):.4f}",
             "test accuracy of the saved weights")})

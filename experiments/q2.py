@@ -19,6 +19,7 @@ import dataclasses
 import math
 import statistics
 import time
+from pathlib import Path
 
 from experiments import datasets
 from hw1 import task2, weights
@@ -105,10 +106,11 @@ def _status(r: dict) -> str:
             f"{r['wall_time_s']:.1f} s")
 
 
-def run(out_dir=None) -> dict:
-    sections = config.read_sections(names=("data", "q2"))
+def run(mode: paths.Mode, out_dir: Path | None = None) -> dict:
+    """Train the task's runs from the config sections of `mode` and write them to its results."""
+    sections = config.read_sections(mode.results, names=("data", "q2"))
     cfg, dataset = sections["q2"], datasets.DATASETS[sections["data"].dataset]
-    out_dir = out_dir or paths.task_results("q2", dataset.name)
+    out_dir = out_dir or paths.task_results("q2", dataset.name, mode.results)
     start = time.perf_counter()
     loaded = datasets.load_verified(dataset)
     data = task2.prepare(loaded, cfg.n_train)
@@ -128,8 +130,8 @@ def run(out_dir=None) -> dict:
             n_test=len(data["x_test"]), config=dataclasses.asdict(cfg), dataset=dataset.describe(),
             weights_sha256=weights.sha256(path),  # the report refuses to state them for others
             provenance=provenance.record("q2", config.section_hash(cfg), cfg.seeds,
-                                         time.perf_counter() - start, dataset.name,
-                                         loaded["data_md5"]))
+                                         time.perf_counter() - start, quick=mode.quick,
+                                         dataset=dataset.name, data_md5=loaded["data_md5"]))
         history = {kind: [{"seed": r["seed"], **r["history"]} for r in rs] for kind, rs in runs.items()}
         history["provenance"] = metrics["provenance"]
         provenance.write_json(staging / "history.json", history)
@@ -139,7 +141,7 @@ def run(out_dir=None) -> dict:
 
 
 def _run_line(args) -> str:
-    metrics = run()
+    metrics = run(args.mode)
     m = metrics["random"]
     return (f"q2: {metrics['dataset']['title']}: random labels: final train loss "
             f"{m['final_train_loss_mean']:.2e}, test loss {m['test_loss_mean']:.3f} "
@@ -150,5 +152,5 @@ if __name__ == "__main__":
     cli.run("experiments.q2", __doc__, {
         "run": cli.Command(_run_line, "train the random-label, control and draft runs"),
         "evaluate": cli.Command(
-            lambda args: f"q2: random-label test accuracy {datasets.evaluate_saved(TASK):.4f}",
+            lambda args: f"q2: random-label test accuracy {datasets.evaluate_saved(TASK, args.mode.results):.4f}",
             "accuracy of the saved weights on the random-labelled test set")})

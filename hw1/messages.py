@@ -45,3 +45,14 @@ def environment_error(err: OSError) -> str | None:
         return None
     where = err.filename or "a file"
     return f"cannot write {where} ({err.strerror}): {advice}"
+
+
+def user_error(err: Exception) -> tuple[str, int] | None:
+    """The `error: ...` line and exit code of an error the user can fix: one that carries an
+    exit_code (the project's own), or an OSError of the environment (read-only, full, forbidden).
+    None for anything else: a bug, left to show its traceback."""
+    if hasattr(err, "exit_code"):
+        return f"error: {err}", err.exit_code
+    # torch reports a full shared memory (/dev/shm) as a RuntimeError, with the tensors it held
+    line = environment_error(err) if isinstance(err, OSError) else full_device(err)
+    return None if line is None else (f"error: {line}", 1)

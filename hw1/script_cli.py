@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .messages import environment_error
+from .messages import user_error
 from .names import DATASETS, DEFAULT_DATASET, ScriptFiles
 
 
@@ -33,14 +33,9 @@ def run_script(main) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except OSError as err:
-        line = environment_error(err)
-        if line is None:
+    except Exception as err:  # ours, or the environment's (read-only, full, forbidden)
+        said = user_error(err)
+        if said is None:
             raise
-        print(f"error: {line}", file=sys.stderr)
-        return 1
-    except Exception as err:
-        if not hasattr(err, "exit_code"):
-            raise
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+        print(said[0], file=sys.stderr)
+        return said[1]

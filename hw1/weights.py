@@ -13,7 +13,7 @@ import hashlib
 import io
 from pathlib import Path
 
-from .atomic import atomic_write, write_bytes
+from .atomic import write_bytes
 from .messages import cut
 from .names import DEFAULT_DATASET
 

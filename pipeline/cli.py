@@ -24,7 +24,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from hw1.messages import environment_error, full_device
+from hw1.messages import user_error
+from pipeline import paths
 
 
 class UserError(Exception):
@@ -78,6 +79,7 @@ def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | No
     if len(commands) == 1 and argv[:1] != list(commands):  # one command: its name is optional
         argv = [*commands, *argv]
     args = parse(parser_for(prog, doc, commands), commands, argv)  # usage errors exit 2 here
+    args.mode = paths.mode_from_environment()  # QUICK=1 is read here, once, and passed on
     try:
         _end_holding_ctrl_c()
         outcome = commands[args.command].run(args)
@@ -92,24 +94,12 @@ def main(prog: str, doc: str, commands: dict[str, Command], argv: list[str] | No
     except BrokenPipeError:  # e.g. `| head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except OSError as err:  # a read-only checkout, a full disk: the environment, not a bug
-        if hasattr(err, "exit_code"):
-            print(f"error: {err}", file=sys.stderr)
-            return err.exit_code
-        line = environment_error(err)
-        if line is None:
+    except Exception as err:  # ours, or the environment's (a read-only checkout, a full disk)
+        said = user_error(err)
+        if said is None:
             raise
-        print(f"error: {line}", file=sys.stderr)
-        return 1
-    except Exception as err:
-        if not hasattr(err, "exit_code"):
-            line = full_device(err)  # torch's shared memory full, say: the environment, not a bug
-            if line is None:
-                raise
-            print(f"error: {line}", file=sys.stderr)
-            return 1
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+        print(said[0], file=sys.stderr)
+        return said[1]
 
 
 def run(prog: str, doc: str, commands: dict[str, Command]) -> None:

@@ -253,8 +253,8 @@ def dataset(path: Path = paths.CONFIG) -> str:
     return _section("data", table).dataset
 
 
-def load(path: Path = paths.CONFIG, quick: bool = paths.QUICK) -> dict:
-    """{section name: dataclass} with every value validated."""
+def load(path: Path = paths.CONFIG, *, quick: bool) -> dict:
+    """{section name: dataclass} with every value validated; trimmed as QUICK=1 runs when `quick`."""
     raw = _read(path)
     _check_section_names(raw)
     sections = {name: _section(name, raw.get(name, {})) for name in SECTIONS}
@@ -273,13 +273,14 @@ def section_hash(section) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def write_sections(out_dir: Path = paths.CONFIG_SECTIONS, sections: dict | None = None) -> list[str]:
-    """Write <section>.json only when its content changed, so Make sees an edit only where it is."""
+def write_sections(out_dir: Path, sections: dict, quick: bool) -> list[str]:
+    """Write <section>.json only when its content changed, so Make sees an edit only where it is;
+    each records whether its values were trimmed for QUICK=1."""
     out_dir.mkdir(parents=True, exist_ok=True)
     changed = []
-    for name, section in (sections or load()).items():
+    for name, section in sections.items():
         target = out_dir / f"{name}.json"
-        text = json.dumps({"quick": paths.QUICK, **dataclasses.asdict(section)}, sort_keys=True,
+        text = json.dumps({"quick": quick, **dataclasses.asdict(section)}, sort_keys=True,
                           indent=1)
         if not target.exists() or target.read_text() != text:
             write_text(target, text)
@@ -287,7 +288,7 @@ def write_sections(out_dir: Path = paths.CONFIG_SECTIONS, sections: dict | None 
     return changed
 
 
-def read_sections(results: Path = paths.RESULTS, names=tuple(SECTIONS)) -> dict:
+def read_sections(results: Path, names=tuple(SECTIONS)) -> dict:
     """{section name: dataclass} as `make` last wrote them from config.toml, into
     <results>/.config/<section>.json: what every step reads, so that config.toml is parsed once
     per `make` run and each step sees exactly the section file that Make tracks."""
@@ -295,7 +296,7 @@ def read_sections(results: Path = paths.RESULTS, names=tuple(SECTIONS)) -> dict:
             for name in names}
 
 
-def read_dataset(results: Path = paths.RESULTS) -> str:
+def read_dataset(results: Path) -> str:
     """[data] dataset, from its section file."""
     return read_sections(results, ("data",))["data"].dataset
 
@@ -314,7 +315,8 @@ def _read_section(path: Path, name: str, results: Path):
 
 
 def _sections_line(args) -> str:
-    changed = write_sections()
+    mode = args.mode
+    changed = write_sections(mode.config_sections, load(quick=mode.quick), mode.quick)
     return f"config: changed sections: {', '.join(changed)}" if changed else ""
 
 

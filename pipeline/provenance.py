@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hw1.atomic import write_text
 from pipeline import config, paths
+from pipeline import sources
 
 
 def _git(*args: str) -> str:
@@ -28,11 +29,7 @@ def _git(*args: str) -> str:
 
 
 def code_hash(experiment: str) -> str:
-    """sha256 over the experiment's source files (paths.CODE), by name and content."""
-    digest = hashlib.sha256()
-    for rel in sorted(paths.CODE[experiment]):
-        digest.update(rel.encode() + b"\0" + (paths.ROOT / rel).read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    return sources.code_hash(experiment)
 
 
 def file_hashes(files) -> dict[str, str]:
@@ -44,11 +41,12 @@ def file_hashes(files) -> dict[str, str]:
 def results_sources(name: str, sections: dict) -> dict:
     """What a results file of `name` (derivations, a task) was made from: its code, and for a
     task its config section and the dataset. {key in its provenance: (value now, its name)}."""
-    sources = {"code_hash": (code_hash(name), f"the code of {name} ({', '.join(paths.CODE[name])})")}
+    made_from = {"code_hash": (code_hash(name),
+                               f"the code of {name} ({', '.join(sources.code_files(name))})")}
     if name in sections:
-        sources["config_hash"] = (config.section_hash(sections[name]), f"[{name}] in config.toml")
-        sources["dataset"] = (sections["data"].dataset, "[data] dataset")
-    return sources
+        made_from["config_hash"] = (config.section_hash(sections[name]), f"[{name}] in config.toml")
+        made_from["dataset"] = (sections["data"].dataset, "[data] dataset")
+    return made_from
 
 
 def stale(path: Path, recorded: dict, sources: dict, command: str) -> str | None:
@@ -77,10 +75,10 @@ def versions() -> dict[str, str]:
     return found
 
 
-def record(experiment: str, config_hash: str, seeds: list[int], wall_time_s: float,
-           dataset: str | None = None, data_md5: dict[str, str] | None = None,
+def record(experiment: str, config_hash: str, seeds: list[int], wall_time_s: float, *,
+           quick: bool, dataset: str | None = None, data_md5: dict[str, str] | None = None,
            device: str = "cpu") -> dict:
-    """`dataset` names the dataset the results come from (None: they need none, as derivations);
+    """`quick`: the results of a QUICK=1 run; `dataset` names the dataset the results come from (None: they need none, as derivations);
     the report refuses results of another dataset than [data] dataset."""
     return {
         "experiment": experiment,
@@ -88,7 +86,7 @@ def record(experiment: str, config_hash: str, seeds: list[int], wall_time_s: flo
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "code_hash": code_hash(experiment),
         "config_hash": config_hash,
-        "quick": paths.QUICK,
+        "quick": quick,
         "dataset": dataset,
         "data_md5": data_md5 or {},
         "versions": versions(),

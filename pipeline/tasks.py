@@ -179,7 +179,6 @@ class Task:
     title: str                     # as the report names it
     section: type                  # the dataclass of its config.toml section
     grader_module: str             # what the graders receive: Settings, train, save, load, evaluate
-    code: tuple[str, ...]          # the files its numbers depend on, besides paths.HW1_SHARED
     outputs: tuple[str, ...]       # what its run writes into its folder besides the weights
     figures: tuple[str, ...]       # drawn by `python -m experiments.plots <name>`, as <figure>.pdf
     saved_acc: tuple[str, str]     # metrics.json [section][key]: the shipped weights' accuracy
@@ -204,12 +203,10 @@ class Task:
 
 TASKS = (
     Task("q1", "Task 1", Q1, "hw1.task1",
-         code=("hw1/scratch_mlp.py", "hw1/task1.py", "experiments/q1.py"),
          outputs=("metrics.json", "history.json", "test_predictions.json"),
          figures=("q1_accuracy", "q1_ablations", "q1_confusion", "q1_misclassified"),
          saved_acc=("main", "saved_test_acc")),
     Task("q2", "Task 2", Q2, "hw1.task2",
-         code=("hw1/random_label_net.py", "hw1/task2.py", "experiments/q2.py"),
          outputs=("metrics.json", "history.json"),
          figures=("q2_loss",),
          saved_acc=("random", "saved_test_acc")),

@@ -16,12 +16,13 @@ build.json are recorded in the ledger (pipeline/ledger.py), which the submission
 import json
 import os
 import time
+from pathlib import Path
 
 from hw1.atomic import write_text
 from pipeline import cli, config, ledger, paths, provenance
-from report.audit import prose as audit_mod
-from report.audit import tex_programming
+from report.audit import run as audit_mod
 from report.tex import budget
+from report.bundle import refusals
 from report.render import context
 from report.tex import fonts
 from report.tex import latexmk as latex
@@ -55,17 +56,19 @@ def record_audit(found: audit_mod.Audit, build_dir) -> str:
     return summary
 
 
-def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BUILD,
-          pdf=paths.PDF) -> dict:
+def build(mode: paths.Mode, ctx: dict | None = None, templates=paths.TEMPLATES,
+          build_dir: Path | None = None, pdf: Path | None = None) -> dict:
+    """Render, audit and typeset the report of `mode` (its results, build folder and PDF, unless
+    given); what was built, as build.json records it."""
     start, started_at = time.perf_counter(), time.time()
+    build_dir, pdf = build_dir or mode.build, pdf or mode.pdf
     found = audit_mod.Audit()
-    ctx = ctx or context.build_context()
+    ctx = ctx or context.build_context(None, mode.results)
     fonts.ensure(ctx["student"]["name"])  # installs a font the name needs, or says how
     # what the PDF is built from, by hash, read before rendering: an edit saved during the build
     # makes the PDF stale (the submission compares these hashes)
-    inputs = provenance.file_hashes(context.pdf_sources(paths.RESULTS, ctx["dataset"]["name"]))
+    inputs = provenance.file_hashes(context.pdf_sources(mode.results, ctx["dataset"]["name"]))
     line_maps = render.render_all(ctx, build_dir, templates, audit=found)
-    found.findings += tex_programming.scan_rendered(build_dir, line_maps)
     summary = record_audit(found, build_dir)
     findings = [str(f) for f in found.sorted_findings()]
     if findings and ctx["report"]["audit"] != "warn":
@@ -73,14 +76,16 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
             f"the audit found {len(findings)} thing(s) typed by hand in the templates, so no "
             f"PDF was typeset (the last one is kept); write each as suggested, or set [report] "
             f'audit = "warn" in config.toml for a draft marked as failing:\n'
-            + "\n".join(f"  {f}" for f in findings) + f"\n{summary}")
+            + "\n".join(f"  {f}" for f in findings)
+            + "".join(f"\n  warning: {w}" for w in refusals.found(ctx, found)) + f"\n{summary}")
     if findings:
         warn_on_first_page(build_dir, findings)
     body_pages = latex.typeset(build_dir, pdf, line_maps)
     log = latex.read_log(build_dir)
     info = {"pdf": paths.relative(pdf), "body_pages": body_pages,
-            "quick": paths.QUICK, "seconds": round(time.perf_counter() - start, 2),
+            "quick": mode.quick, "seconds": round(time.perf_counter() - start, 2),
             "audit": "failed" if findings else "passed", "audit_summary": summary,
+            "refusals": refusals.found(ctx, found),
             "audit_findings": findings,
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
             "inputs": inputs,
@@ -93,20 +98,21 @@ def build(ctx: dict | None = None, templates=paths.TEMPLATES, build_dir=paths.BU
     return info
 
 
-def up_to_date(build_dir=paths.BUILD, pdf=paths.PDF, results=paths.RESULTS) -> dict | None:
+def up_to_date(mode: paths.Mode) -> dict | None:
     """build.json, when the PDF was built from files with exactly the content they have now: Make
     runs this step on every `make report` (a file put back with an older time stamp is no change
     to Make, but may be one to the PDF), and it typesets only when an input's content changed."""
+    build_dir, pdf, results = mode.build, mode.pdf, mode.results
     try:
         info = json.loads((build_dir / "build.json").read_text(encoding="utf-8"))
         dataset = config.read_dataset(results)
     except (OSError, ValueError, cli.UserError):
         return None
-    if not pdf.is_file() or not isinstance(info, dict) or info.get("quick") != paths.QUICK:
+    if not pdf.is_file() or not isinstance(info, dict) or info.get("quick") != mode.quick:
         return None
     try:  # a PDF or build.json edited by hand is built again
         for built in (pdf, build_dir / "build.json"):
-            ledger.check(built, "make report")
+            ledger.check(built, paths.make_command("report", results))
     except ledger.TamperedError:
         return None
     now = provenance.file_hashes(context.pdf_sources(results, dataset))
@@ -114,15 +120,14 @@ def up_to_date(build_dir=paths.BUILD, pdf=paths.PDF, results=paths.RESULTS) -> d
 
 
 def _build_line(args) -> str:
-    if (info := up_to_date()) is not None:
+    if (info := up_to_date(args.mode)) is not None:
         return (f"report: {info['pdf']} is up to date: its {len(info['inputs'])} inputs hold what "
                 f"it was built from")
-    info = build()
+    info = build(args.mode)
     line = (f"report: wrote {info['pdf']} ({render.counted(info['body_pages'], 'page')} of main body) "
             f"in {info['seconds']} s\n{info['audit_summary']}")
-    over_budget = budget.check(info)
-    # a draft over budget is normal while writing; `make submission` refuses it
-    warnings = ([over_budget] if over_budget else []) + info["audit_findings"] + info["warnings"]
+    # what `make submission` would refuse, said now: a draft learns it in seconds
+    warnings = refusals.warnings(info) + info["audit_findings"] + info["warnings"]
     return "\n".join([line] + [f"warning: {warning}" for warning in warnings])
 
 

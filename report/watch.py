@@ -12,6 +12,7 @@ An error does not stop the watch; Ctrl-C does. Files are watched by watchfiles (
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from datetime import datetime
@@ -34,16 +35,17 @@ def is_source(change: watchfiles.Change, path: str) -> bool:
                                     and path.name.endswith((".tex.j2", ".bib")))
 
 
-def rebuild() -> str:
-    """Run `make report` (QUICK passes through the environment); what it did, as one line."""
+def rebuild(mode: paths.Mode) -> str:
+    """Run `make report` for `mode`; what it did, as one line."""
     start = time.perf_counter()
-    done = subprocess.run(MAKE_REPORT, cwd=paths.ROOT, capture_output=True, text=True)
+    done = subprocess.run(MAKE_REPORT, cwd=paths.ROOT, capture_output=True, text=True,
+                          env={**os.environ, "QUICK": "1" if mode.quick else ""})
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         return f"failed after {seconds:.1f} s: {first_error(done.stderr + done.stdout)}"
     if "report: wrote" not in done.stdout:  # the build's own line: make did not rebuild the PDF
-        return f"no change to the PDF ({pages()})"
-    return f"rebuilt in {seconds:.1f} s: {pages()}"
+        return f"no change to the PDF ({pages(mode)})"
+    return f"rebuilt in {seconds:.1f} s: {pages(mode)}"
 
 
 def first_error(output: str) -> str:
@@ -59,11 +61,11 @@ def first_error(output: str) -> str:
     return "\n".join([lines[first].removeprefix("error: "), *findings])
 
 
-def pages() -> str:
+def pages(mode: paths.Mode) -> str:
     """Pages of the built PDF, and the budget warning when its body is too long."""
-    record = paths.BUILD / "build.json"
+    record = mode.build / "build.json"
     if not record.exists():  # report/build/ deleted while make still finds the PDF up to date
-        pdf = paths.PDF.relative_to(paths.ROOT)
+        pdf = mode.pdf.relative_to(paths.ROOT)
         return f"{pdf}, pages unknown: report/build/ is gone; delete {pdf} to rebuild it"
     info = json.loads(record.read_text())
     total = len(PdfReader(paths.ROOT / info["pdf"]).pages)
@@ -80,7 +82,7 @@ def say(saved: str, outcome: str) -> None:
 
 
 def watch(args) -> str:
-    print(f"watch: rebuilding {paths.PDF.relative_to(paths.ROOT)} on every save of "
+    print(f"watch: rebuilding {args.mode.pdf.relative_to(paths.ROOT)} on every save of "
           f"templates/*.tex.j2, templates/*.bib or config.toml; Ctrl-C stops", flush=True)
     try:
         started = False
@@ -91,11 +93,11 @@ def watch(args) -> str:
         for changes in watchfiles.watch(paths.TEMPLATES, paths.ROOT, watch_filter=is_source,
                                         recursive=False, yield_on_timeout=True, rust_timeout=200):
             if not started:
-                say("start", rebuild())  # so that the PDF matches the files from the first save on
+                say("start", rebuild(args.mode))  # so that the PDF matches the files from the first save on
                 started = True
             if changes:
                 saved = sorted({str(Path(path).relative_to(paths.ROOT)) for _, path in changes})
-                say(", ".join(saved), rebuild())
+                say(", ".join(saved), rebuild(args.mode))
     except KeyboardInterrupt:  # Ctrl-C is how the watch ends, not an error
         return "\nwatch: stopped"
     return "watch: stopped"

@@ -2,7 +2,7 @@
 their template line, and what comes from the results, eq() or claims passes. No LaTeX here."""
 import pytest
 
-from report.audit import prose as audit
+from report.audit import run as audit
 from report.render import context
 from report.claims import permutation
 from report.render import jinja as render
@@ -85,7 +85,8 @@ def test_numbers_typed_in_many_forms_are_each_caught(tmp_path):
 ])
 def test_a_number_hidden_in_math_macros_or_captions_is_still_typed(tmp_path, typed):
     findings, _ = _audit(tmp_path, typed + "\n")
-    assert findings and all("is typed by hand" in f for f in findings)
+    typed_by_hand = [f for f in findings if "TeX programming" not in f]  # a \def is one too
+    assert typed_by_hand and all("is typed by hand" in f for f in typed_by_hand)
 
 
 def test_arithmetic_on_a_result_keeps_its_source_unless_a_number_is_typed_into_it(tmp_path):
@@ -170,17 +171,17 @@ def test_notation_in_math_passes(tmp_path, math):
     assert findings == []
 
 
-def test_a_verdict_word_typed_by_hand_names_the_claims_call(tmp_path):
-    findings, _ = _audit(tmp_path, "\n\nSigmoid converged Faster than ReLU; the claim is confirmed.\n"
+def test_a_comparison_typed_by_hand_names_the_way_to_declare_it(tmp_path):
+    # Changed on purpose (issue 25): a verdict word alone is no longer a finding ("It is more
+    # accurate and better" names no variant: a general statement); a sentence that compares this
+    # report's variants is, whatever words it uses.
+    findings, _ = _audit(tmp_path, "\n\nSigmoid converged Faster than ReLU; the draft's claim is confirmed.\n"
                                    "It is more accurate and better.\n")
-    assert [f.split(": ", 1)[1].split(";")[0] for f in findings] == [
-        '"Faster" is a comparison typed by hand, which nothing checks against the numbers',
-        '"confirmed" is a comparison typed by hand, which nothing checks against the numbers',
-        '"more accurate" is a comparison typed by hand, which nothing checks against the numbers',
-        '"better" is a comparison typed by hand, which nothing checks against the numbers']
-    assert findings[0].startswith("templates/q1.tex.j2:3:")
-    assert 'write ((( claims.rankings()|join(" ") ))) or ((( claims.fastest() ))) instead' in findings[0]
-    assert "claims.draft_claims()" in findings[1]
+    assert [f.split(": ", 1)[1].split(" (")[0] for f in findings] == [
+        "a comparison of this report's variants typed by hand"] * 2
+    assert findings[0].startswith("templates/q1.tex.j2:3:") and "two activations" in findings[0]
+    assert 'call claim("activation", "relu", ">", "sigmoid")' in findings[0]
+    assert "draft" in findings[1]
 
 
 def test_verdict_words_from_claims_pass(tmp_path):
@@ -189,7 +190,7 @@ def test_verdict_words_from_claims_pass(tmp_path):
 
 
 def test_text_typed_into_an_expression_is_read_like_prose(tmp_path):
-    findings, _ = _audit(tmp_path, '((( "we reached 97 \\\\%, faster" )))\n((( "97"|e )))\n')
+    findings, _ = _audit(tmp_path, '((( "we reached 97 \\\\%, ReLU faster than sigmoid" )))\n((( "97"|e )))\n')
     assert len(findings) == 3
 
 
@@ -241,8 +242,8 @@ CAUGHT = [
     r"$\hat{y}_k - y_k = ((( q1.config.lr|num(2) )))$",
     r"\newcommand{\grad}{\frac{\partial L}{\partial z} = \hat y - y}",
     "the gradient is ŷ − y and z = Wx + b.", r"ReLU $>$ sigmoid",
-    "ReLU improves on it and exceeds it", r"fas\-ter", r"f{}aster", r"\mbox{fast}er",
-    "fas\u00adter", r"$\text{ReLU is faster}$",
+    "ReLU improves on it and exceeds it", r"ReLU is fas\-ter", r"ReLU is f{}aster",
+    r"ReLU is \mbox{fast}er", "ReLU is fas\u00adter", r"$\text{ReLU is faster}$",
     '((( "%cnumber%cq1.x%cf7e03a4a%c97%c"|format(2, 31, 31, 30, 3) )))',
     '((( eq("ce_logits").latex|upper )))', '$((( eq("ce_logits").latex[:-5] )))$',
 ]
@@ -261,7 +262,8 @@ def test_the_preambles_macros_are_read_but_not_its_settings(tmp_path):
             "\\newcommand\\budget@mark[1]{\\write-1{#1}}\\renewcommand\\section{\\@startsection{section}{1}{0pt}}\n"
             "\\begin{document}\nok\n\\end{document}\n")
     findings, _ = _audit(tmp_path, main, name="main.tex.j2")
-    assert len(findings) == 1 and findings[0].startswith('templates/main.tex.j2:2: "97 %" is typed')
+    assert len(findings) == 2 and findings[0].startswith('templates/main.tex.j2:2: "97 %" is typed')
+    assert findings[1].startswith(r"templates/main.tex.j2:2: \newcommand\myacc: TeX programming")
 
 
 CAUGHT_SECOND_PASS = [
@@ -274,8 +276,9 @@ CAUGHT_SECOND_PASS = [
     r"$\hat{y}_i = e^{z_i - \ln \sum_j e^{z_j}}$", '$((( eq("ce_logits").rhs )))^{2}$',
     r"\newcommand\gradA{\hat{y}_k - y_k}", r"\begin {equation} \hat{y}_k - y_k \end {equation}",
     r"$\hat{y}_k${}$-${}$y_k$", r"ReLU \textgreater{} sigmoid", r"ReLU $\succ$ sigmoid",
-    r"ReLU ${>}$ sigmoid", r"fas\relax ter", r"fas\/ter", r"fas\hspace{0pt}ter", "conﬁrmed",
-    r"$\mathrm{better}$", "it underperforms", "it outpaces", "a significant gap",
+    r"ReLU ${>}$ sigmoid", r"ReLU is fas\relax ter", r"Re\-LU is fas\/ter",
+    r"sigmoid is fas\hspace{0pt}ter", "the draft's claim is conﬁrmed", r"ReLU is $\mathrm{better}$",
+    "sigmoid underperforms", "ReLU outpaces it", "a significant gap between ReLU and sigmoid",
 ]
 PASSES_SECOND_PASS = [
     r"\rule[-0.5ex]{0pt}{2.5ex}", r"\toprule[1.5pt] x \bottomrule[1.5pt]", r"See Fig.~2 and Eq.~3.",

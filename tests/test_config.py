@@ -3,6 +3,7 @@
 Every test here reads a copy (the pinned shipped configuration, or a file it writes), never the
 student's config.toml: the last test edits a copy of the repository the way a student would and
 runs this file there."""
+import dataclasses
 import re
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import sys
 import pytest
 from conftest import NAMES_BY_SCRIPT, SHIPPED_CONFIG, repository_copy
 
-from pipeline import config
+from pipeline import config, defaults, paths
 
 
 def _write(tmp_path, text, complete=True):
@@ -152,11 +153,26 @@ def test_without_student_the_placeholders_stand_and_are_flagged(tmp_path):
     assert config.unset_student_keys(student) == ["[student] name", "[student] id"]
 
 
-def test_a_key_left_out_takes_the_value_the_shipped_config_gives_it():
-    # what the README promises: the dataclass defaults are the repository's config.toml as shipped
-    shipped = config.load(SHIPPED_CONFIG, quick=False)
-    for name in ("q1", "q2", "report"):
-        assert shipped[name] == config.SECTIONS[name](), f"[{name}] defaults differ from config.toml"
+def test_a_key_left_out_takes_its_default_and_the_defaults_round_trip_through_toml(tmp_path):
+    assert config.load(_write(tmp_path, ""), quick=False) == defaults.defaults()
+    path = tmp_path / "written.toml"
+    path.write_text(defaults.toml_text(defaults.defaults()), encoding="utf-8")
+    assert config.load(path, quick=False) == defaults.defaults()
+
+
+def test_the_differences_name_each_key_changed_and_its_default(tmp_path):
+    edited = config.load(_write(tmp_path, "[q1]\nlr = 0.05\nhidden = [32]\n"), quick=False)
+    assert defaults.differences(edited) == ["[q1] hidden = [32] (default: [128, 64])",
+                                            "[q1] lr = 0.05 (default: 0.01)"]
+    assert defaults.differences(defaults.defaults()) == []
+
+
+def test_every_key_is_documented_and_every_documented_key_exists():
+    documented = (paths.ROOT / "docs" / "config.md").read_text(encoding="utf-8")
+    for name, section in config.SECTIONS.items():
+        assert f"`[{name}]`" in documented, name
+        for field in dataclasses.fields(section):
+            assert f"`{field.name}`" in documented, f"[{name}] {field.name} is not in docs/config.md"
 
 
 def test_integers_are_accepted_where_floats_are_expected(tmp_path):
@@ -167,12 +183,12 @@ def test_integers_are_accepted_where_floats_are_expected(tmp_path):
 def test_sections_are_rewritten_only_when_they_change(tmp_path):
     out = tmp_path / "sections"
     load = lambda text: config.load(_write(tmp_path, text), quick=False)  # noqa: E731
-    assert sorted(config.write_sections(out, load("[student]\nname = 'A'\n"))) == [
+    assert sorted(config.write_sections(out, load("[student]\nname = 'A'\n"), quick=False)) == [
         "data", "q1", "q2", "report", "student"]
-    assert config.write_sections(out, load("[student]\nname = 'A'\n")) == []
-    assert config.write_sections(out, load("[student]\nname = 'B'\n")) == ["student"]
+    assert config.write_sections(out, load("[student]\nname = 'A'\n"), quick=False) == []
+    assert config.write_sections(out, load("[student]\nname = 'B'\n"), quick=False) == ["student"]
     switched = "[student]\nname = 'B'\n[data]\ndataset = 'fashion-mnist'\n"
-    assert config.write_sections(out, load(switched)) == ["data"], "tasks' sections unchanged"
+    assert config.write_sections(out, load(switched), quick=False) == ["data"], "tasks' sections unchanged"
 
 
 
@@ -228,12 +244,12 @@ def test_an_ascii_id_is_accepted(tmp_path):
 def test_a_section_written_as_a_plain_key_is_named(tmp_path):
     path = _write(tmp_path, 'q1 = 3\n[q2]\n[report]\n', complete=False)
     with pytest.raises(config.ConfigError, match=r"q1 = 3 must be a section"):
-        config.load(path)
+        config.load(path, quick=False)
 
 
 def test_sections_read_back_as_they_were_written(tmp_path):
     sections = config.load(SHIPPED_CONFIG, quick=False)
-    config.write_sections(tmp_path / ".config", sections)
+    config.write_sections(tmp_path / ".config", sections, quick=False)
     assert config.read_sections(tmp_path) == sections
     assert config.read_dataset(tmp_path) == "mnist"
 

@@ -134,7 +134,8 @@ def test_the_build_stops_on_tex_programming_before_typesetting(recorded_context,
     monkeypatch.setattr(build_step.latex, "typeset", lambda *a: typeset.append(a))
     templates = _templates_with(tmp_path, "summary.tex.j2", 3, r"\def\pa{fas}\pa ter")
     with pytest.raises(build_step.AuditError) as err:
-        build_step.build(dict(recorded_context), templates, tmp_path / "build", tmp_path / "r.pdf")
+        build_step.build(paths.QUICK_MODE, dict(recorded_context), templates, tmp_path / "build",
+                         tmp_path / "r.pdf")
     assert r"templates/summary.tex.j2:3: \def\pa: TeX programming" in str(err.value)
     assert typeset == [] and not (tmp_path / "r.pdf").exists()
 

@@ -1,40 +1,12 @@
 """The datasets' records and files: loading verified splits, refusing a corrupted file by name."""
-import dataclasses
 
-import numpy as np
 import pytest
 import torch
 
-from experiments import datasets, fetch
+from experiments import datasets
 from hw1 import names
+from helpers import N_TEST, N_TRAIN, small_dataset
 from pipeline import paths
-
-N_TRAIN, N_TEST = 12, 5
-
-
-def _write_split(folder, prefix, n, rng):
-    images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=n, dtype=np.uint8)
-    images[0, 0, 0], images[0, 0, 1] = 0, 255  # both ends of the scale, for the scaling check
-    fetch.write_idx(folder / f"{prefix}-images-idx3-ubyte", images.tobytes(), (n, 28, 28))
-    fetch.write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels.tobytes(), (n,))
-    return images, labels
-
-
-def md5s_of(folder):
-    return {name: datasets.md5_of(folder / name) for name in paths.DATA_FILES}
-
-
-def small_dataset(root, record=datasets.MNIST, seed=0):
-    """A torchvision-layout copy of `record` with 12 training and 5 test images under root, the
-    record with their MD5s, and the images and labels written."""
-    raw = root / names.DATASETS[record.name] / "raw"
-    raw.mkdir(parents=True)
-    rng = np.random.default_rng(seed)
-    train = _write_split(raw, "train", N_TRAIN, rng)
-    test = _write_split(raw, "t10k", N_TEST, rng)
-    return raw, dataclasses.replace(record, md5=md5s_of(raw)), train, test
-
 
 @pytest.fixture
 def small(tmp_path):

@@ -6,7 +6,6 @@ import json
 import random
 import subprocess
 import sys
-import time
 
 import pytest
 import sympy as sp
@@ -232,7 +231,7 @@ def test_check_command_exit_codes():
 
 def test_build_writes_the_contract_keys(tmp_path, monkeypatch):
     monkeypatch.setattr(build, "N_VALUES", range(2, 4))  # the full range is tested above
-    payload = build.build(tmp_path / "derivations.json")
+    payload = build.build(tmp_path / "derivations.json", quick=False)
     records = json.loads((tmp_path / "derivations.json").read_text())["identities"]
     assert records == payload["identities"]
     for r in records:
@@ -384,11 +383,17 @@ def test_an_injection_attempt_runs_nothing(tmp_path):
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
-def test_a_power_tower_is_refused_at_once():
-    start = time.perf_counter()
-    result = _cli("check", "9**9**9**9")  # the old sympify never returned
-    assert result.returncode == 2 and "exponent" in result.stderr
-    assert time.perf_counter() - start < 10  # ~0.3 s: refused before torch is imported
+@pytest.fixture
+def numerics_unreachable(monkeypatch):
+    """The numeric check (formula_check: SymPy's proof, autograd) cannot be imported: input
+    refused while it is read never needs it, so a test passes only if it was refused there."""
+    monkeypatch.delattr("derivations.formula_check", raising=False)
+    monkeypatch.setitem(sys.modules, "derivations.formula_check", None)
+
+
+def test_a_power_tower_is_refused_while_reading(capsys, numerics_unreachable):
+    code, out, err = _run(capsys, "check", "9**9**9**9")  # the old sympify never returned
+    assert code == 2 and out == "" and "exponent" in err
 
 
 HOSTILE = [
@@ -445,12 +450,10 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("args, mentions", HOSTILE, ids=lambda x: repr(x)[:40])
-def test_hostile_input_is_refused_with_one_line_and_exit_2(capsys, args, mentions):
-    start = time.perf_counter()
-    code, out, err = _run(capsys, "check", *args)
+def test_hostile_input_is_refused_with_one_line_and_exit_2(capsys, numerics_unreachable, args, mentions):
+    code, out, err = _run(capsys, "check", *args)  # refused while reading, before any numerics
     assert code == 2 and out == ""
     assert err.startswith("error: ") and err.count("\n") == 1 and mentions in err
-    assert time.perf_counter() - start < 2  # refused while reading, before any numerics
 
 
 PIECES = {

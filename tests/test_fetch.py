@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from test_datasets import md5s_of, small_dataset
+from helpers import md5s_of, small_dataset
 
 from experiments import datasets, fetch
 

@@ -11,7 +11,7 @@ import stat
 import pytest
 from conftest import NAMES_BY_SCRIPT
 
-from pipeline import config
+from pipeline import config, paths
 from report.tex import fonts
 from report.render import jinja as render
 from report.errors import ReportError
@@ -106,8 +106,8 @@ def test_the_report_build_stops_on_the_font_before_latex(without_cjk_font, monke
     from report.render import jinja as renderer
     _stub(without_cjk_font, "id", "echo 1000\n")
     student = {"name": NAMES_BY_SCRIPT["Chinese"], "id": "123"}
-    monkeypatch.setattr(build_step.context, "build_context", lambda: {"student": student})
+    monkeypatch.setattr(build_step.context, "build_context", lambda *a: {"student": student})
     for module, step in ((renderer, "render_all"), (latex, "typeset")):
         monkeypatch.setattr(module, step, lambda *a, **k: pytest.fail("typesetting was reached"))
     with pytest.raises(ReportError, match="fonts-noto-cjk"):
-        build_step.build()
+        build_step.build(paths.FULL_MODE)

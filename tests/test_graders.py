@@ -17,7 +17,7 @@ from conftest import SHIPPED_CONFIG
 from experiments import datasets, fetch, q1
 from hw1 import atomic, messages, names, script_cli, settings, task1, task2, weights
 from hw1.weights import WeightsError
-from pipeline import config, paths
+from pipeline import config
 from pipeline.tasks import BY_NAME
 from report.bundle import submission
 
@@ -97,7 +97,7 @@ def test_the_scripts_compile_and_carry_the_name_only_as_data(staged):
 
 
 def test_task1_scripts_obey_the_course_rules(staged):
-    from tests.test_q1 import rule_violations
+    from helpers import rule_violations
     for name in (f"{PREFIX}q1_train.py", f"{PREFIX}q1_eval.py", "hw1/task1.py", "hw1/scratch_mlp.py"):
         assert rule_violations((staged / name).read_text()) == [], name
 
@@ -150,10 +150,10 @@ def test_a_damaged_weights_file_is_refused_by_the_eval_script_in_one_line(tmp_pa
 
 
 def test_the_evaluate_command_gives_one_line_for_missing_weights(tmp_path, monkeypatch):
-    monkeypatch.setattr(datasets.config, "read_dataset", lambda: "mnist")
-    monkeypatch.setattr(datasets.paths, "weights", lambda task, dataset: tmp_path / "absent.pkl")
+    monkeypatch.setattr(datasets.config, "read_dataset", lambda *a: "mnist")
+    monkeypatch.setattr(datasets.paths, "weights", lambda *a: tmp_path / "absent.pkl")
     with pytest.raises(WeightsError, match="missing"):
-        datasets.evaluate_saved(q1.TASK)
+        datasets.evaluate_saved(q1.TASK, tmp_path)
 
 
 def test_truncated_weights_leave_no_zip(tmp_path, monkeypatch):
@@ -314,7 +314,7 @@ def test_a_graders_weights_error_speaks_to_the_grader_and_the_projects_names_mak
     damaged.parent.mkdir(parents=True)
     damaged.write_bytes(b"hello")
     with pytest.raises(WeightsError) as err:
-        datasets.evaluate_saved(BY_NAME["q1"], damaged)
+        datasets.evaluate_saved(BY_NAME["q1"], tmp_path / "results", damaged)
     assert str(err.value).startswith(f"{damaged} cannot be read as a weights file")
     assert str(err.value).endswith("; delete it and run `make experiments`")
     assert "submission zip" not in str(err.value)

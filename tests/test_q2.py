@@ -8,7 +8,7 @@ import torch
 from experiments import datasets, q2
 from hw1 import task2
 from hw1.random_label_net import build_net, random_labels
-from pipeline import config, tasks
+from pipeline import config, paths, tasks
 
 
 def _data(n_train=16, n_test=40, seed=0):
@@ -94,14 +94,14 @@ def test_control_labels_are_the_digit_parity():
 @pytest.mark.slow
 def test_the_smoke_run_writes_metrics_and_evaluate_reproduces_them(tmp_path, monkeypatch):
     cfg = _cfg(epochs=40)
-    monkeypatch.setattr(q2.config, "read_sections", lambda **k: {"q2": cfg, "data": config.Data()})
+    monkeypatch.setattr(q2.config, "read_sections", lambda *a, **k: {"q2": cfg, "data": config.Data()})
     out = tmp_path / "q2"
-    metrics = q2.run(out)
+    metrics = q2.run(paths.QUICK_MODE, out)
     assert {"random", "control", "draft", "ln2", "provenance"} <= set(metrics)
     assert metrics["random"]["final_train_loss_max"] < 0.01
     weights = out / "q2_weights.pkl"
     assert (out / "metrics.json").exists() and weights.exists()
-    assert datasets.evaluate_saved(q2.TASK, weights) == metrics["random"]["saved_test_acc"]
+    assert datasets.evaluate_saved(q2.TASK, paths.QUICK_RESULTS, weights) == metrics["random"]["saved_test_acc"]
 
 
 def test_a_diverging_run_stops_at_its_epoch():
@@ -118,13 +118,13 @@ def test_a_diverging_run_ends_in_one_line_and_keeps_the_previous_results(
         tmp_path, monkeypatch, capsys, changes, key):
     from pipeline import cli
     cfg = _cfg(**changes)
-    monkeypatch.setattr(config, "read_sections", lambda **k: {"q2": cfg, "data": config.Data()})
+    monkeypatch.setattr(config, "read_sections", lambda *a, **k: {"q2": cfg, "data": config.Data()})
     monkeypatch.setattr(q2.datasets, "load_verified", lambda dataset: {})
     monkeypatch.setattr(q2.task2, "prepare", lambda loaded, n_train: {**_data(), "dataset": {}})
     out = tmp_path / "q2"
     out.mkdir()
     (out / "metrics.json").write_text("the previous run's")
-    code = cli.main("experiments.q2", q2.__doc__, {"run": cli.Command(lambda args: q2.run(out), "")},
+    code = cli.main("experiments.q2", q2.__doc__, {"run": cli.Command(lambda args: q2.run(paths.QUICK_MODE, out), "")},
                     ["run"])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "Traceback" not in err

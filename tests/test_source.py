@@ -61,7 +61,7 @@ def test_the_bundle_compiles_from_an_empty_folder_to_the_reports_text(quick_repo
     done = _make_quick("source")
     assert done.returncode == 0, done.stderr + done.stdout
     assert "LaTeX read no file of this repository" in done.stdout
-    bundle = paths.ROOT / "report" / f"hw1_{config.load()['student'].id}_source-quick.zip"
+    bundle = paths.ROOT / "report" / f"hw1_{config.load(quick=True)['student'].id}_source-quick.zip"
     assert f"source: wrote {paths.relative(bundle)}" in done.stdout
 
     folder = tmp_path / "elsewhere"
@@ -104,12 +104,13 @@ def test_figures_are_rewritten_to_the_bundles_folder(tmp_path):
         source.with_local_figures(r"\includegraphics{b.pdf}", tmp_path, figures)
 
 
+@pytest.mark.slow  # packs and typesets the bundle
 def test_a_bundle_that_cannot_be_packed_leaves_no_zip(build_copy, tmp_path):
     _append(build_copy / "summary.tex", "\\includegraphics{results/gone.pdf}\n")
     out = tmp_path / "hw1_1_source.zip"
     out.write_bytes(b"an older bundle")
     with pytest.raises(source.SourceError, match="includes the figure results/gone.pdf, which does not exist"):
-        source.pack(build_copy, QUICK_PDF, out, report=lambda line: None)
+        source.pack(paths.QUICK_MODE, build_copy, QUICK_PDF, out, report=lambda line: None)
     assert not out.exists() and not list(tmp_path.glob(".*.tmp"))
 
 
@@ -129,7 +130,7 @@ def test_a_bundle_unlike_the_report_is_refused_and_removed(build_copy, tmp_path,
     out = tmp_path / "hw1_1_source.zip"
     out.write_bytes(b"an older bundle")
     with pytest.raises(source.SourceError, match=message):
-        source.pack(build_copy, QUICK_PDF, out, report=lambda line: None)
+        source.pack(paths.QUICK_MODE, build_copy, QUICK_PDF, out, report=lambda line: None)
     assert not out.exists()
 
 

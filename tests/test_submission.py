@@ -1,7 +1,6 @@
 """`make submission` end to end, from a quick report: the zip verifies itself from an empty folder
 (every script compiles, every weights file loads, each evaluate_hw1() returns the PDF's number in a
 fresh interpreter, the PDF holds the name and ID), and a hostile name changes none of that."""
-import dataclasses
 import hashlib
 import json
 import os

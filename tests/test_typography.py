@@ -12,7 +12,6 @@ import matplotlib.pyplot as plt
 import pytest
 from conftest import NAMES_BY_SCRIPT
 from pypdf import PdfReader
-from test_report import quick_context  # noqa: F401 (the session's quick results, a fixture)
 
 from experiments import plots
 from experiments import q1 as task1_runs

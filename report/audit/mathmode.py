@@ -22,9 +22,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MATH_ENVIRONMENTS = ("equation", "equation*", "align", "align*", "gather", "gather*", "multline",
-                     "multline*", "displaymath", "math", "eqnarray", "eqnarray*", "flalign",
-                     "flalign*", "alignat", "alignat*", "dmath", "dmath*")
 RELATIONS = {"=", "<", ">", ":=", "ne", "neq", "le", "leq", "ge", "geq", "approx", "equiv",
              "propto", "sim", "simeq", "cong", "leqslant", "geqslant", "coloneqq", "doteq",
              "lesssim", "gtrsim", "ll", "gg", "succ", "prec", "succeq", "preceq", "geqq", "leqq",
@@ -50,60 +47,20 @@ TOKEN = re.compile(r"\x1a(?P<ph>\d+)\x1b|\\(?P<word>[a-zA-Z]+)\*?|\\(?P<sym>.)|(
                    r"|(?P<letter>[a-zA-Z])|(?P<char>\S)", re.S)
 
 
-def segments(text: str):
-    """(kind, start, text) for each stretch of prose ("text") and math ("math"), in order."""
-    pattern = re.compile(r"\\\\|\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]|\\begin\s*\{(?P<b>[a-z*]+)\}"
-                         r"|\\end\s*\{(?P<e>[a-z*]+)\}|\\ensuremath\s*\{")
-    out, pos, closer = [], 0, None
-    for match in pattern.finditer(text):
-        token = match.group()
-        if token in ("\\\\", "\\$") or match.start() < pos:
+def _group_end(math: str, start: int) -> int:
+    """The index after the {group} that opens at math[start]; a \\{ or \\} inside does not
+    count, a \\\\ before a brace does not escape it."""
+    depth, index = 0, start
+    while index < len(math):
+        char = math[index]
+        if char == "\\":
+            index += 2
             continue
-        if closer is None and token.startswith("\\ensuremath"):
-            end = group_end(text, match.end() - 1)
-            out += [("text", pos, text[pos:match.start()]), ("math", match.end(), text[match.end():end - 1])]
-            pos = end
-            continue
-        if closer is None:
-            opener = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}.get(token)
-            if opener is None and match.group("b") in MATH_ENVIRONMENTS:
-                opener = ("end", match.group("b"))
-            if opener is not None:
-                out.append(("text", pos, text[pos:match.start()]))
-                pos, closer = match.end(), opener
-        elif token == closer or closer == ("end", match.group("e")):
-            out.append(("math", pos, text[pos:match.start()]))
-            pos, closer = match.end(), None
-    out.append(("math" if closer else "text", pos, text[pos:]))
-    return _joined([s for s in out if s[2]])
-
-
-def group_end(text: str, start: int, opener: str = "{", closer: str = "}") -> int:
-    """The index after the group that opens at text[start] (an unbalanced one runs to the end);
-    an escaped \\{ or \\} does not count."""
-    depth = 0
-    for index in range(start, len(text)):
-        if text[index] == opener and (index == 0 or text[index - 1] != "\\"):
-            depth += 1
-        elif text[index] == closer and text[index - 1] != "\\":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-    return len(text)
-
-
-def _joined(parts: list) -> list:
-    """Math split by nothing but space ($\\partial L$ $=$ $\\hat{y}$) read as one formula."""
-    out = []
-    for part in parts:
-        if (part[0] == "math" and len(out) >= 2 and out[-2][0] == "math" and out[-1][0] == "text"
-                and re.fullmatch(r"(?:\s|~|\{\}|\\[,;: ])*", out[-1][2])):
-            gap = out.pop()
-            first = out.pop()
-            out.append(("math", first[1], f"{first[2]} {gap[2]} {part[2]}"))
-        else:
-            out.append(part)
-    return out
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        index += 1
+        if depth == 0:
+            return index
+    return len(math)
 
 
 @dataclass
@@ -111,6 +68,7 @@ class Token:
     kind: str    # atom, number, placeholder, op, rel, member, open, close, sep, function, brace
     text: str
     index: int = -1   # a placeholder's record
+    pos: int = 0      # where it stands in the math
 
 
 def tokens(math: str) -> list[Token]:
@@ -131,7 +89,7 @@ def tokens(math: str) -> list[Token]:
             if word in LABELS:
                 pos = _skip_group(math, pos)
             elif word in RELATIONS:
-                out.append(Token("rel", word))
+                out.append(Token("rel", word, pos=match.start()))
             elif word in MEMBERSHIP:
                 out.append(Token("member", word))
             elif word in OPERATORS:
@@ -169,7 +127,7 @@ def tokens(math: str) -> list[Token]:
             elif char == "'":
                 pass                                # a prime, too
             elif char in "=<>":
-                out.append(Token("rel", char))
+                out.append(Token("rel", char, pos=match.start()))
             elif char in "+-*/":
                 out.append(Token("op", char))
             elif char in "([":
@@ -179,7 +137,7 @@ def tokens(math: str) -> list[Token]:
             elif char in ",;|":
                 out.append(Token("sep", char))
             elif char == ":" and math[pos:pos + 1] == "=":
-                out.append(Token("rel", ":="))
+                out.append(Token("rel", ":=", pos=match.start()))
                 pos += 1
             elif char == ":":
                 out.append(Token("member", char))
@@ -206,7 +164,7 @@ def _skip_group(math: str, pos: int) -> int:
     if pos >= len(math):
         return pos
     if math[pos] == "{":
-        return group_end(math, pos)
+        return _group_end(math, pos)
     if math[pos] == "\\":
         match = re.match(r"\\[a-zA-Z]+|\\.", math[pos:])
         return pos + len(match.group())
@@ -381,8 +339,8 @@ RESULT_HINT = ('typeset a verified identity with ((( eq("id").latex ))) (or its 
                'definition with ((( definition("id").latex )))')
 
 
-def check(math: str, record_of) -> list[str]:
-    """What in one typed math segment is a result typed by hand, as messages."""
+def check(math: str, record_of) -> list[tuple[int, str]]:
+    """What in one typed formula is a result typed by hand: (offset in `math`, message)."""
     toks = tokens(math)
     if not toks:
         return []
@@ -390,12 +348,35 @@ def check(math: str, record_of) -> list[str]:
     if len(sides) > 1:
         if _one_identity(sides, relations, record_of):
             return []
-        for left, right in zip(sides, sides[1:]):
-            if not _allowed_relation(left, right, record_of):
-                return [f'"{_shown(math)}" is a relation typed by hand in math, which nothing '
-                        f"verified; {RESULT_HINT}"]
-        return []
+        return typed_relation(math, sides, relations, record_of)
     if is_expression(sides[0], record_of) and not _is_derivative(sides[0]):
-        return [f'"{_shown(math)}" is an expression typed by hand in math, which nothing '
-                f"verified; {RESULT_HINT}"]
+        return [(0, f'"{_shown(math)}" is an expression typed by hand in math, which nothing '
+                    f"verified; {RESULT_HINT}")]
     return []
+
+
+def typed_relation(math: str, sides, relations, record_of) -> list[tuple[int, str]]:
+    """THE one place a relation typed by hand in math is judged. Today: notation passes (a name,
+    a condition on indices, a value inserted beside a name), anything else is a finding.
+    Integration with report/audit/derivation_steps.py (branch i26): replace the body by
+    `return derivation_findings(math, record_of)` below, which calls derivation_steps.judge."""
+    for left, right, relation in zip(sides, sides[1:], relations):
+        if not _allowed_relation(left, right, record_of):
+            return [(relation.pos, f'"{_shown(math)}" is a relation typed by hand in math, which '
+                                   f"nothing verified; {RESULT_HINT}")]
+    return []
+
+
+def derivation_findings(math: str, record_of) -> list[tuple[int, str]]:
+    """i26's verdict on a typed derivation (interfaces.md): None or verified -> no finding; a
+    problem -> one finding at its offset. Values inserted by the template are unwrapped to their
+    LaTeX first. Unused until report/audit/derivation_steps.py lands."""
+    from report.audit import derivation_steps  # noqa: PLC0415 (i26's module)
+    plain = PLACEHOLDER_TEXT.sub(lambda m: record_of(int(m.group(1))).text, math)
+    verdict = derivation_steps.judge(plain)
+    if verdict is None or verdict.problem is None:
+        return []
+    return [(verdict.problem_offset, verdict.problem)]
+
+
+PLACEHOLDER_TEXT = re.compile("\x1a(\\d+)\x1b")

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 
-from report.audit.prose import Finding
+from report.audit.run import Finding
+from report.render import marks
 
 COMMENT = re.compile(r"(?<!\\)%[^\n]*")
 CONTROL_WORD = re.compile(r"\\([A-Za-z@]+)")
@@ -59,6 +60,11 @@ PREAMBLE_SETTINGS = {"makeatletter", "usepackage", "documentclass", "write", "fo
 # \x@b{ter} \pa{\x@a\x@b}) that the prose audit reads apart
 PREAMBLE_DEFINITIONS = {"budget@mark", "budget@write", "budget@part", "budgetpart", "budgetend",
                         "section"}
+# LaTeX's layout parameters, set by redefining them (\renewcommand{\arraystretch}{1.2}): a number,
+# which the prose audit reads as a setting
+LAYOUT_PARAMETERS = {"arraystretch", "baselinestretch", "textfraction", "topfraction",
+                     "bottomfraction", "floatpagefraction", "dbltopfraction",
+                     "dblfloatpagefraction"}
 DEFINED = re.compile(r"\s*\*?\s*\{?\s*\\([A-Za-z@]+)")
 
 WHY = {
@@ -96,22 +102,27 @@ def _allowed(name: str, argument: str, in_preamble: bool, sections: set[str],
     if name == "bibliography":
         return "/" not in argument and ".." not in argument
     if name in DEFINITIONS:
-        return in_preamble and defined in PREAMBLE_DEFINITIONS
+        return defined in LAYOUT_PARAMETERS or in_preamble and defined in PREAMBLE_DEFINITIONS
     return in_preamble and name in PREAMBLE_SETTINGS - {"write", "usepackage", "documentclass"}
 
 
-def scan(text: str, template: str, origin: list[int], preamble_end: int = 0,
+def scan(text: str, template: str, origin: list, preamble_end: int = 0,
          sections: set[str] | None = None) -> list[Finding]:
     """One finding per use of TeX programming in one rendered template. `origin`: the template
-    line of each rendered line; `preamble_end`: the offset of \\begin{document} (0: no preamble);
-    `sections`: the names \\input may take (the rendered templates)."""
+    line of each rendered line, or its (template file, line) when included templates are read
+    with it; `preamble_end`: the offset of \\begin{document} (0: no preamble); `sections`: the
+    names \\input may take (the templates)."""
     sections = sections or set()
     code = COMMENT.sub(lambda m: " " * len(m.group()), text)  # offsets kept
     found = []
 
-    def line_of(offset: int) -> int | str:
+    def at(offset: int, message: str) -> Finding:
         number = code.count("\n", 0, offset)
-        return origin[number] if number < len(origin) and origin[number] else "?"
+        source = origin[number] if number < len(origin) else None
+        if isinstance(source, tuple):  # (template file, line), as report/render/jinja.py locates
+            file, line = source
+            return Finding(f"templates/{file}" if file else template, line or "?", message)
+        return Finding(template, source or "?", message)
 
     for match in CONTROL_WORD.finditer(code):
         name = match.group(1)
@@ -124,15 +135,13 @@ def scan(text: str, template: str, origin: list[int], preamble_end: int = 0,
             continue
         shown = f"\\{name}" + (f"{{{argument}}}" if name in FILES and argument else "") + (
             f"\\{defined}" if defined else "")
-        found.append(Finding(template, line_of(match.start()),
-                             f"{shown}: TeX programming in a template {WHY[name]}"))
+        found.append(at(match.start(), f"{shown}: TeX programming in a template {WHY[name]}"))
     for match in re.finditer(r"\\begin\s*\{(luacode\*?|luadirect|luaexec)\}", code):
-        found.append(Finding(template, line_of(match.start()),
-                             f"\\begin{{{match.group(1)}}}: TeX programming in a template "
-                             f"{WHY['directlua']}"))
+        found.append(at(match.start(), f"\\begin{{{match.group(1)}}}: TeX programming in a "
+                                       f"template {WHY['directlua']}"))
     for match in CARET_NOTATION.finditer(code):
-        found.append(Finding(template, line_of(match.start()),
-                             f"{match.group()}: TeX programming in a template {WHY['char']}"))
+        found.append(at(match.start(), f"{match.group()}: TeX programming in a template "
+                                       f"{WHY['char']}"))
     return found
 
 
@@ -148,6 +157,22 @@ def scan_bib(text: str, where: str) -> list[Finding]:
         found.append(Finding(where, text.count("\n", 0, match.start()) + 1,
                              f"{match.group()}: TeX programming in the references: BibTeX copies "
                              f"it into the document as TeX"))
+    return found
+
+
+def findings(rendered: dict, template_dir, with_bib: bool = True) -> list[Finding]:
+    """The audit's call (report/audit/run.py): rendered = {template name: (marked text,
+    [(template file, line)] per line)}; with_bib: templates/*.bib too."""
+    sections = {path.name.removesuffix(".tex.j2") for path in template_dir.glob("*.tex.j2")}
+    found = []
+    for name, (text, where) in rendered.items():
+        text = marks.strip(text)  # the text as LaTeX reads it (marks hold no line breaks)
+        body = text.find(r"\begin{document}") if name == "main.tex.j2" else 0
+        found += scan(text, f"templates/{name}", where, max(body, 0), sections)
+    if with_bib:
+        for bib in sorted(template_dir.glob("*.bib")):
+            found += scan_bib(bib.read_text(encoding="utf-8", errors="replace"),
+                              f"templates/{bib.name}")
     return found
 
 

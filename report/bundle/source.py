@@ -145,12 +145,13 @@ def verify(zip_path: Path, pdf: Path, report: callable = print) -> None:
         report(f"  ok  {pages} pages and the same text as {paths.relative(pdf)}")
 
 
-def pack(build: Path = paths.BUILD, pdf: Path = paths.PDF, out: Path | None = None,
-         report: callable = print) -> Path:
-    """Write the bundle under a temporary name, verify it, then rename it."""
+def pack(mode: paths.Mode, build: Path | None = None, pdf: Path | None = None,
+         out: Path | None = None, report: callable = print) -> Path:
+    """Write the bundle of `mode`'s report under a temporary name, verify it, then rename it."""
+    build, pdf = build or mode.build, pdf or mode.pdf
     if not pdf.is_file():
         raise SourceError(f"{paths.relative(pdf)} is missing; {REBUILD}")
-    out = out or paths.source_zip(config.load()["student"].id)
+    out = out or mode.source_zip(config.load(quick=mode.quick)["student"].id)
     out.unlink(missing_ok=True)  # an older bundle would pass for this one
     for stale in out.parent.glob(f".{out.name}.*.tmp"):  # left by a packing that was killed
         stale.unlink()
@@ -166,7 +167,7 @@ def pack(build: Path = paths.BUILD, pdf: Path = paths.PDF, out: Path | None = No
 
 
 def _pack_line(args) -> str:
-    out = pack()
+    out = pack(args.mode)
     with zipfile.ZipFile(out) as z:
         count = len(z.infolist())
     return (f"source: wrote {paths.relative(out)} ({count} files, {out.stat().st_size / 1e6:.1f} MB), "

@@ -35,6 +35,7 @@ from pathlib import Path
 from experiments import datasets
 from hw1 import data, names, weights
 from hw1.atomic import atomic_write, sweep_dead
+from hw1.messages import cut
 from hw1.names import DEFAULT_DATASET
 from hw1.weights import WeightsError
 from pipeline import cli, config, ledger, paths, provenance
@@ -67,7 +68,7 @@ def check_dataset(data_section: config.Data) -> None:
                               f"\"{DEFAULT_DATASET}\", run `make report`, then `make submission`")
 
 
-def precheck(quick: bool = paths.QUICK) -> None:
+def precheck(quick: bool) -> None:
     """What refuses a submission before any long work (`make submission` asks first, then builds
     the report): a QUICK run, [student] unset, a dataset other than the course's."""
     if quick:
@@ -89,8 +90,8 @@ def check_audit(info: dict, build_json: Path) -> None:
                               f'"stop"), then run `make submission`')
 
 
-def check_report(results: Path = paths.RESULTS, build: Path = paths.BUILD,
-                 pdf: Path = paths.PDF, allow_quick: bool = False) -> dict:
+def check_report(results: Path = paths.FULL_MODE.results, build: Path = paths.FULL_MODE.build,
+                 pdf: Path = paths.FULL_MODE.pdf, allow_quick: bool = False) -> dict:
     """Refuse an unset student, another dataset than the course's, or a missing, stale, quick or
     over-long report; return the context."""
     sections = config.read_sections(results)
@@ -206,7 +207,7 @@ def pdf_text(pdf: Path) -> str:
     except FileNotFoundError:
         raise SubmissionError("pdftotext is missing; run `make setup` (it installs poppler-utils)") from None
     if done.returncode != 0:
-        raise SubmissionError(f"pdftotext cannot read {pdf.name}: {done.stderr.strip()[:200]}")
+        raise SubmissionError(f"pdftotext cannot read {pdf.name}: {cut(done.stderr, 200)}")
     return done.stdout
 
 
@@ -306,7 +307,7 @@ def _check_accuracy(folder: Path, script: str, metrics: dict, task, pdf_text_: s
     printed = _printed(metrics, task)
     if f"{100 * returned:.2f}" != printed:
         # Make sees no change in a hand-edited metrics.json: deleting it makes `make` train again
-        metrics_file = paths.relative(paths.RESULTS / task.name / "metrics.json")
+        metrics_file = paths.relative(paths.FULL_MODE.results / task.name / "metrics.json")
         raise SubmissionError(f"{script}: evaluate_hw1() returns {returned:.4f} but the report "
                               f"prints {printed} %; delete {metrics_file} and run `make "
                               f"submission` again (it trains {task.name} again)")
@@ -317,9 +318,10 @@ def _check_accuracy(folder: Path, script: str, metrics: dict, task, pdf_text_: s
                               f"((( {task.name}.{section}.{key}|pct(2) ))) in templates/{task.name}.tex.j2")
 
 
-def pack(out: Path | None = None, results: Path = paths.RESULTS, build: Path = paths.BUILD,
-         pdf: Path = paths.PDF, allow_quick: bool = False, report: callable = print) -> Path:
-    """Check the report, write the zip under a temporary name, verify it, then rename it."""
+def pack(out: Path | None = None, results: Path = paths.FULL_MODE.results,
+         build: Path = paths.FULL_MODE.build, pdf: Path = paths.FULL_MODE.pdf,
+         allow_quick: bool = False, report: callable = print) -> Path:
+    """Check the full report (a quick one's folders only for the tests, `allow_quick`), write the zip under a temporary name, verify it, then rename it."""
     ctx = check_report(results, build, pdf, allow_quick)
     student = ctx["student"]
     out = out or paths.submission_zip(student["id"])
@@ -363,5 +365,5 @@ def _pack_line(args) -> str:
 if __name__ == "__main__":
     cli.run("report.bundle.submission", __doc__, {
         "pack": cli.Command(_pack_line, "build and verify the zip"),
-        "precheck": cli.Command(lambda args: precheck(),
+        "precheck": cli.Command(lambda args: precheck(args.mode.quick),
                                 "refuse at once what no report could make packable")})

@@ -183,14 +183,25 @@ class Claims:
                   for factor in self.q1["ablations"]}
         return {factor: speeds for factor, speeds in ranked.items() if len(speeds) > 1}
 
+    @property
+    def chance_standard_errors(self) -> int:
+        """How many binomial standard errors around one half count as chance level."""
+        return CHANCE_STANDARD_ERRORS
+
+    def supports(self, factor: str, first, relation: str, second) -> bool:
+        """Whether the data support `first relation second` (report/claims/declared.py)."""
+        from report.claims import declared  # declared builds on this module
+        return declared.supports(self, factor, first, relation, second)
+
     def rule(self) -> str:
         """The rule behind every comparison, said once in the prose."""
         return (rf"differences are called at $\alpha = {ALPHA:g}$ by an exact two-sided "
                 rf"permutation test over the {self.n_seeds} seeds of each variant")
 
-    def rankings(self) -> list[str]:
-        """One sentence per compared factor: which value converged fastest."""
-        compared = self._compared()
+    def rankings(self, skip: str = "") -> list[str]:
+        """One sentence per compared factor (but `skip`, which the template words itself): which
+        value converged fastest."""
+        compared = {f: s for f, s in self._compared().items() if f != skip}
         if compared and not decidable(self.n_seeds):  # nothing can be decided: say so once
             means = "; ".join(f"{_factor_name(factor)}: {', '.join(s.label() for s in speeds)}"
                               for factor, speeds in compared.items())

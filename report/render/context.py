@@ -14,6 +14,7 @@ from pathlib import Path
 from hw1 import weights
 from hw1.names import DEFAULT_DATASET, weights_name
 from pipeline import config, ledger, paths, provenance
+from pipeline.sources import code_files
 from pipeline.tasks import TASKS
 from report.claims import wording as claims
 from report.render import marks
@@ -32,7 +33,7 @@ def figure_paths(results: Path, dataset: str) -> dict:
     return {name: path for task in TASKS for name, path in paths.figures(task, dataset, results).items()}
 
 
-def load_results(name: str, sections: dict, results: Path = paths.RESULTS) -> dict:
+def load_results(name: str, sections: dict, results: Path) -> dict:
     path, target = sources(results, sections["data"].dataset)[name]
     if not path.exists():
         raise ReportError(f"{paths.relative(path)} is missing; run `{target}` to produce it")
@@ -79,7 +80,7 @@ def pdf_sources(results: Path, dataset: str) -> list[Path]:
     their hashes: the build step re-typesets when one's content differs, whatever its time stamp,
     and the submission refuses a PDF whose sources changed since)."""
     return [*sorted(paths.TEMPLATES.glob("*.tex.j2")), *sorted(paths.TEMPLATES.glob("*.bib")),
-            *(paths.ROOT / f for f in paths.CODE["report"]),
+            *(paths.ROOT / f for f in code_files("report")),
             *(results / ".config" / f"{name}.json" for name in ("student", "data", "report")),
             *(path for path, _ in sources(results, dataset).values()),
             *(paths.weights(task.name, dataset, results) for task in TASKS),
@@ -141,8 +142,9 @@ WHY = {"verified": "only verified equations are typeset",
        "defined": "definition() typesets declared definitions"}
 
 
-def build_context(sections: dict | None = None, results: Path = paths.RESULTS) -> dict:
-    """Everything the templates may show; `results` is results/ or results/quick/."""
+def build_context(sections: dict | None, results: Path) -> dict:
+    """Everything the templates may show; `results` is results/ or results/quick/, `sections`
+    the config sections recorded there when None."""
     sections = sections or config.read_sections(results)
     derivations = load_results("derivations", sections, results)
     tasks = {task.name: load_results(task.name, sections, results) for task in TASKS}

@@ -25,11 +25,11 @@ from pylatexenc.latexencode import RULE_DICT, UnicodeToLatexConversionRule, Unic
 
 from hw1.atomic import write_bytes, write_text
 from pipeline import config, paths
-from report.audit import prose as audit_mod
+from report.audit import run as audit_run
 from report.render import marks
 from report.errors import ReportError
 
-SENTINEL = re.compile(r"\x00(\d+)\x00")
+SENTINEL = re.compile(r"\x00(?:([^\x00:]*):)?(\d+)\x00")
 OPENERS, CLOSERS = ("((*", "(((", "((="), ("*))", ")))", "=))")
 ASCII_RUN = re.compile(r"[\x00-\x7f]+")
 # pylatexenc's defaults, except that " stays a straight quote: its '' would set a closing quote
@@ -139,13 +139,15 @@ def across_variants(ablations, key: str) -> list:
     return [summary[key] for table in ablations.values() for summary in table["variants"].values()]
 
 
-def add_sentinels(source: str) -> str:
-    """Append a line sentinel to every line that does not end inside a Jinja tag."""
+def add_sentinels(source: str, name: str = "") -> str:
+    """Append a line sentinel to every line that does not end inside a Jinja tag; it names the
+    template (so a line of an included template is found in its own file) and the line."""
     out, depth = [], 0
+    prefix = f"{name}:" if name else ""
     for number, line in enumerate(source.split("\n"), start=1):
         starts_inside = depth > 0
         depth += sum(line.count(o) for o in OPENERS) - sum(line.count(c) for c in CLOSERS)
-        mark = f'((( "\\x00{number}\\x00" )))'
+        mark = f'((( "\\x00{prefix}{number}\\x00" )))'
         if depth > 0 or starts_inside:
             out.append(line)
         elif line.rstrip().endswith(("*))", "=))")):
@@ -159,10 +161,16 @@ def add_sentinels(source: str) -> str:
 
 def strip_sentinels(rendered: str) -> tuple[str, list[int]]:
     """The LaTeX text and, per output line, the template line that ended it (0 if unknown)."""
-    lines, origin, last = [], [], 0
+    text, where = located(rendered)
+    return text, [line for _, line in where]
+
+
+def located(rendered: str) -> tuple[str, list[tuple[str, int]]]:
+    """The LaTeX text and, per output line, (template file, line) that ended it ("", 0 unknown)."""
+    lines, origin, last = [], [], ("", 0)
     for line in rendered.split("\n"):
-        found = [int(m) for m in SENTINEL.findall(line)]
-        last = found[-1] if found else last
+        found = SENTINEL.findall(line)
+        last = (found[-1][0], int(found[-1][1])) if found else last
         origin.append(last)
         lines.append(SENTINEL.sub("", line))
     return "\n".join(lines), origin
@@ -178,7 +186,7 @@ class SentinelLoader(jinja2.FileSystemLoader):
             source, filename, uptodate = super().get_source(environment, template)
         except UnicodeDecodeError as err:
             raise ReportError(not_utf8(path, err)) from None
-        return add_sentinels(source), filename, uptodate
+        return add_sentinels(source, template), filename, uptodate
 
 
 def check_link(path: Path, folder: Path) -> None:
@@ -313,12 +321,6 @@ def _restore(wanted: str) -> str:
             f"the \\input")
 
 
-def render_order(template_dir: Path) -> list[Path]:
-    """Every template, the appendix last: it lists what the audit met in the others."""
-    found = sorted(template_dir.glob("*.tex.j2"))
-    return [p for p in found if p.name != APPENDIX] + [p for p in found if p.name == APPENDIX]
-
-
 APPENDIX = "appendix.tex.j2"
 
 
@@ -354,31 +356,37 @@ def render_one(env: jinja2.Environment, name: str, context: dict) -> str:
 
 
 def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATES,
-               audit: audit_mod.Audit | None = None) -> dict:
+               audit: audit_run.Audit | None = None) -> dict:
     """Render every templates/*.tex.j2 to out_dir/*.tex; return {tex name: (template, line map)}.
 
-    Each rendered template is audited before it is written (report/audit/prose.py): what it typed by
-    hand goes to `audit.findings`, what it inserted to `audit.used`. Figures are copied into
-    out_dir (stage_figures); .tex files no template wrote are removed."""
-    audit = audit if audit is not None else audit_mod.Audit()
-    for path in sorted(template_dir.iterdir()):
+    Render, then audit, then the appendix: the body's templates are rendered, the audit reads
+    them (report/audit/run.py), and the appendix is rendered last with what the audit found (the
+    numbers typed as facts from elsewhere), then audited on its own. Nothing carries over from
+    one template to the next. Figures are copied into out_dir (stage_figures); .tex files no
+    template wrote are removed. `audit` receives the findings and the inserted pieces."""
+    from report.claims import declared  # the claims word numbers with this module's filters
+    audit = audit if audit is not None else audit_run.Audit()
+    for path in sorted(template_dir.iterdir()):  # a link out of templates/ is refused
         check_link(path, template_dir)
-    context = {"typed_numbers": audit.typed_table, **context}  # the appendix lists them
     env = environment(template_dir)
-    scanner = audit_mod.Scanner(audit_mod.Suggestions(context))
+    context = {**context, "claim": declared.claim_call(context.get("claims"))}
     out_dir.mkdir(parents=True, exist_ok=True)
     if "figures" in context:
         context = {**context, "figures": stage_figures(context["figures"], out_dir)}
+    names = sorted(p.name for p in template_dir.glob("*.tex.j2"))
+    rendered = {name: located(render_one(env, name, context)) for name in names if name != APPENDIX}
+    audit_run.audit(rendered, context, template_dir, into=audit)
+    if APPENDIX in names:
+        table = audit.typed_table()
+        appendix = {**context, "typed_numbers": lambda: table}
+        rendered[APPENDIX] = located(render_one(env, APPENDIX, appendix))
+        audit_run.audit({APPENDIX: rendered[APPENDIX]}, context, template_dir, into=audit,
+                        whole_build=False)
     line_maps = {}
-    for template_path in render_order(template_dir):
-        name = template_path.name
-        where = f"templates/{name}"
-        text, origin = strip_sentinels(render_one(env, name, context))
-        body = text.find(r"\begin{document}") if name == MAIN else 0
-        scanner.scan(text, where, origin, audit, body_start=max(body, 0))
+    for name, (text, where) in rendered.items():
         tex_name = name.removesuffix(".j2")
         write_text(out_dir / tex_name, marks.strip(text))
-        line_maps[tex_name] = (where, origin)
+        line_maps[tex_name] = (f"templates/{name}", [line for _, line in where])
     copy_bibliographies(template_dir, out_dir)
     remove_stale(out_dir, set(line_maps))
     check_inputs(out_dir, line_maps)

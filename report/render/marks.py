@@ -177,6 +177,12 @@ def mark(kind: str, text: str, source: str) -> str:
     return f"{OPEN}{kind}{SEP}{CONTROL.sub(' ', str(source))}{SEP}{checksum(text)}{TEXT}{text}{CLOSE}"
 
 
+def wrap(kind: str, text: str, source: str, checked: str) -> str:
+    """Like `mark`, with the checksum of `checked`: the text as the audit will read it (a claim's
+    sentence still holds the renderer's line sentinels, which are taken out before the audit)."""
+    return f"{OPEN}{kind}{SEP}{CONTROL.sub(' ', str(source))}{SEP}{checksum(checked)}{TEXT}{text}{CLOSE}"
+
+
 # A key drawn when the renderer starts: a template cannot know it, so it cannot forge a mark
 # (format() can type the control characters, not a valid checksum).
 KEY = secrets.token_bytes(16)

@@ -6,7 +6,7 @@ section heading (named by its template) and of the end of the body. `measure(log
 into the layout that `python -m report build` stores in build.json; `check(info)` reads it back:
 
     from report.tex import budget
-    info = json.loads((paths.BUILD / "build.json").read_text())
+    info = json.loads((mode.build / "build.json").read_text())
     message = budget.check(info)   # None when the body fits in two pages, else what to shorten
 
 A draft over budget still builds (the message is a warning); `make submission` refuses it.
