@@ -8,7 +8,7 @@ student's words (report/claims/declared.py) stays readable. The rest is read as 
 (report/audit/latex.py) and judged by the rules of docs/audit.md: numbers (report/audit/prose.py),
 comparisons of variants (comparisons.py), math (mathmode.py), declared claims against the data,
 thresholds typed into Jinja conditions (conditions.py), the printed fields of templates/*.bib
-(bib.py) and TeX programming (tex_programming.py, branch i27). Each finding is reported once, at
+(bib.py) and TeX programming (tex_programming.py, the .bib files too). Each finding is reported once, at
 its template file and line, even when an included template is read twice.
 """
 from __future__ import annotations
