@@ -4,6 +4,7 @@
     python -m derivations check "y_i*(KroneckerDelta(i,k) - y_k)"   # exit 0 proven, 1 refuted
     python -m derivations check --wrt w --cases diagonal "y_i*(fp_i - y_i)"
     python -m derivations check --latex '\\hat{y}_i(\\delta_{ik}-\\hat{y}_k)'
+    python -m derivations check --chain '\\frac{\\partial \\hat{y}_i}{\\partial z_k} = ... = ...'
 """
 import json
 import sys
@@ -22,6 +23,9 @@ exit status:
 FORMULA_HELP = r"""FORMULA, the claimed entry, in one of two spellings:
   plain:    y_i, y_k (softmax outputs), fp_i, fp_k (f' of the logits w.r.t. their weight),
             KroneckerDelta(i, k), numbers, + - * / ** ( ), e.g. "y_i*(KroneckerDelta(i,k) - y_k)"
+  --chain:  a whole derivation in LaTeX, A = B = C, e.g. '\frac{\partial \hat{y}_i}{\partial z_k}
+            = \frac{\partial}{\partial z_k} \frac{e^{z_i}}{\sum_j e^{z_j}} = \hat{y}_i (\delta_{ik} - \hat{y}_k)'
+            (the language: docs/audit.md, "Typed derivations")
   --latex:  the report's notation: \hat{y}_i or \hat y_i, f'_k, \delta_{ik}, \frac{}{}, ^{},
             \cdot, \times, \left( \right), factors side by side, e.g.
             '\hat{y}_i(\delta_{ik}-\hat{y}_k)'"""
@@ -31,6 +35,10 @@ def _check_arguments(check) -> None:
     check.add_argument("formula", nargs="?", metavar="FORMULA",
                        help="the claimed d yhat_i / d z_k or / d w_k (a leading minus is fine)")
     check.add_argument("--latex", action="store_true", help="the formula is LaTeX")
+    check.add_argument("--chain", action="store_true",
+                       help="FORMULA is a derivation A = B = C in LaTeX, checked step by step "
+                            "(without its left side, or starting with =, the left side is the "
+                            "entry d yhat_i / d z_k, or d w_k with --wrt w)")
     check.add_argument("--wrt", choices=("z", "w"), default="z",
                        help="z: logits; w: weight w_k of logit f_k (the draft's setting)")
     check.add_argument("--cases", choices=("all", "diagonal", "offdiagonal"), default="all",
@@ -47,6 +55,9 @@ def run_build(args) -> str:
 
 def run_check(args) -> tuple[str, int]:
     """0 verified, 1 refuted; a formula.ClaimError (exit 2) when the input is not understood."""
+    if args.chain:
+        from derivations import chain_cli
+        return chain_cli.run(args.formula, args.wrt, args.cases)
     expr = formula.parse(args.formula, latex=args.latex)
     # torch takes seconds to import: unreadable input is refused before it is loaded
     from derivations import formula_check

@@ -2,8 +2,8 @@
 
     python -m experiments.bench
 
-1. scratch: this project's trainer (hw1.scratch_mlp.train_epoch), and where its epoch goes: a
-   torch profile split into gather, matrix products, elementwise kernels and Python (the rest);
+1. scratch: this project's trainer (hw1.scratch_mlp.train_epoch) on one network, and where its
+   epoch goes: a torch profile split into gather, matrix products, elementwise kernels and Python;
 2. floors, the same epoch's matrix products alone at the same shapes and batch count:
    matmul_floor (compute) on rows already in the cache, and data_floor, which also reads every
    training row once, in order, into the batch (what a gather would cost if the order were not
@@ -12,7 +12,12 @@
    training subset (hw1.task1.train_monitor), beside its own matmul floor (the forward products over both sets, in the same chunks);
 4. torch_nn: the same network, loss, batch and batch order with torch.nn + autograd + optim.SGD;
 5. dataloader: the torch.nn version fed the way typical solutions do it, a DataLoader over
-   torchvision's MNIST with a per-sample ToTensor transform (information only, no budget).
+   torchvision's MNIST with a per-sample ToTensor transform (information only, no budget);
+6. grid: what the experiment grid does per epoch for the main configuration's seeds, training
+   and per-epoch evaluation, the seeds one at a time (each a stack of one, as the grid ran them
+   before stacking) and together (one stack, as the grid runs them), in images per second and
+   against the compute floor of the same arithmetic (the seeds' matmul floors, training's and
+   evaluation's).
 All use one thread (as the suite's runs do), the main configuration of config.toml and its
 [data] dataset (MNIST and Fashion-MNIST have the same shapes, so the same costs). All but
 the DataLoader alternate for REPEATS rounds and report their median CPU time: the machine may be
@@ -51,7 +56,8 @@ CACHED, COPIED, IN_PLACE = "cached", "copied", "in place"
 # The profile's parts: torch operators by name; every other operator counts as elementwise
 # (views and reductions included), and the epoch's time outside all operators as Python.
 PROFILE_PARTS = {"gather": {"aten::index_select"},
-                 "matmuls": {"aten::mm", "aten::addmm", "aten::addmm_", "aten::matmul"}}
+                 "matmuls": {"aten::bmm", "aten::baddbmm", "aten::baddbmm_", "aten::mm",
+                             "aten::addmm", "aten::addmm_", "aten::matmul"}}
 VECTOR_EXTENSION = re.compile(r"(sse|ssse|avx|fma|f16c|amx|asimd|sve|neon)", re.IGNORECASE)
 
 
@@ -65,10 +71,32 @@ def _timed(fn) -> float:
 
 @torch.no_grad()  # as in training: the course forbids autograd
 def scratch_epoch(cfg, data, order):
-    params = mlp.init_params([784, *cfg.hidden, 10], cfg.activation, torch.Generator().manual_seed(0))
+    """One epoch of one network (a stack of one); its weights after it."""
+    return stacked_epoch(cfg, data, order.view(1, -1))[0]
+
+
+def stacked_epoch(cfg, data, orders, first_seed=0):
+    """One epoch of a stack of networks, network s initialised from seed first_seed + s and
+    trained on orders[s]; the networks' weights after it."""
+    stacked = mlp.stack([mlp.init_params([784, *cfg.hidden, 10], cfg.activation,
+                                         torch.Generator().manual_seed(first_seed + s))
+                         for s in range(len(orders))])
     y = mlp.one_hot(data["y_train"], 10)
-    mlp.train_epoch(params, data["x_train"], y, order, cfg.batch_size, cfg.activation, cfg.loss, cfg.lr)
-    return params
+    mlp.train_epoch(stacked, data["x_train"], y, orders, cfg.batch_size, cfg.activation, cfg.loss, cfg.lr)
+    return [mlp.network(stacked, s) for s in range(len(orders))]
+
+
+@torch.no_grad()
+def grid_epoch(cfg, data, orders, together: bool):
+    """An epoch of the grid for len(orders) seeds: training, all seeds as one stack or each seed
+    alone, then each network's per-epoch evaluation (as hw1.task1.train_together does)."""
+    if together:
+        networks = stacked_epoch(cfg, data, orders)
+    else:
+        networks = [stacked_epoch(cfg, data, orders[s:s + 1], first_seed=s)[0]
+                    for s in range(len(orders))]
+    for params in networks:
+        eval_epoch(cfg, data, params)
 
 
 def floor_inputs(x, rows, source):
@@ -223,13 +251,30 @@ def _alternating_medians(timed: dict, repeats: int) -> dict:
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def grid_throughput(seconds: dict, n_seeds: int, n_train: int) -> dict:
+    """The grid's epoch of n_seeds seeds one at a time and together: seconds, training images per
+    second, and each against the compute floor of the same arithmetic (n_seeds times one
+    network's matmul floors, training's and evaluation's)."""
+    floor = n_seeds * (seconds["matmul_floor"] + seconds["eval_matmul_floor"])
+    out = {"grid_seeds": n_seeds, "grid_floor_epoch_s": floor,
+           "grid_floor_images_per_s": n_seeds * n_train / floor}
+    for way in ("one_at_a_time", "together"):
+        out[f"grid_{way}_epoch_s"] = seconds[f"grid_{way}"]
+        out[f"grid_{way}_images_per_s"] = n_seeds * n_train / seconds[f"grid_{way}"]
+        out[f"ratio_grid_{way}_vs_floor"] = seconds[f"grid_{way}"] / floor
+    out["ratio_grid_together_speedup"] = seconds["grid_one_at_a_time"] / seconds["grid_together"]
+    return out
+
+
 def run() -> dict:
     sections = config.load(quick=False)
     cfg, dataset = sections["q1"], datasets.DATASETS[sections["data"].dataset]
     torch.set_num_threads(1)
     data = q1.load_data(cfg, dataset)
     data["x_monitor"], data["y_monitor"] = task1.train_monitor(data["x_train"], data["y_train"])
-    order = torch.randperm(len(data["x_train"]), generator=torch.Generator().manual_seed(0))
+    orders = torch.stack([torch.randperm(len(data["x_train"]), generator=torch.Generator().manual_seed(s))
+                          for s in cfg.seeds])  # one per seed, as the grid shuffles
+    order = orders[0]
     start = time.perf_counter()
     trained = scratch_epoch(cfg, data, order)  # evaluated below: a network one epoch in
     seconds = _alternating_medians({
@@ -240,6 +285,8 @@ def run() -> dict:
         "eval_matmul_floor": lambda: [matmul_floor(cfg, data[x], mlp.EVAL_CHUNK, backward=False)
                                       for x in ("x_monitor", "x_test")],
         "torch_nn": lambda: torch_nn_epoch(cfg, data, order),
+        "grid_one_at_a_time": lambda: grid_epoch(cfg, data, orders, together=False),
+        "grid_together": lambda: grid_epoch(cfg, data, orders, together=True),
     }, REPEATS)
     loader = _timed(lambda: dataloader_epoch(cfg, dataset.name))
     scratch = seconds["scratch"]
@@ -258,6 +305,7 @@ def run() -> dict:
         "ratio_eval_matmul_floor_vs_epoch": seconds["eval_matmul_floor"] / scratch,
         "ratio_scratch_vs_torch_nn": scratch / seconds["torch_nn"],
         "ratio_scratch_vs_dataloader": scratch / loader,
+        **grid_throughput(seconds, len(cfg.seeds), len(data["x_train"])),
         "budget": BUDGETS,
         "batch_size": cfg.batch_size, "threads": torch.get_num_threads(), "repeats": REPEATS,
         **cpu_info(),
@@ -306,6 +354,20 @@ def _breakdown_line(r: dict) -> str:
         for part, s in r["breakdown"].items())
 
 
+def _grid_lines(r: dict) -> list[str]:
+    """The grid's epoch side by side: one line per way, then the speedup."""
+    lines = [f"grid epoch of {r['grid_seeds']} seeds (training and per-epoch evaluation):"]
+    for label, way in (("one at a time", "one_at_a_time"), ("together", "together"),
+                       ("compute floor", "floor")):
+        line = (f"  {label:18s} {r[f'grid_{way}_epoch_s']:.3f} s   "
+                f"{r[f'grid_{way}_images_per_s']:,.0f} images/s")
+        if way != "floor":
+            line += f"   {r[f'ratio_grid_{way}_vs_floor']:.2f} x the floor"
+        lines.append(line)
+    lines.append(f"  together / one at a time: {r['ratio_grid_together_speedup']:.2f} x the images per second")
+    return lines
+
+
 def _bench_lines(args) -> str:
     r = run()
     return "\n".join([f"bench: one Task 1 epoch, batch {r['batch_size']}, {r['threads']} thread, "
@@ -313,6 +375,7 @@ def _bench_lines(args) -> str:
                       f"  cpu: {r['cpu_model']}; torch kernels: {r['torch_cpu_capability']}; "
                       f"vector extensions: {' '.join(r['cpu_vector_extensions']) or 'unknown'}",
                       *(f"  {line}" for line in _table(r)), f"  {_breakdown_line(r)}",
+                      *(f"  {line}" for line in _grid_lines(r)),
                       f"bench: wrote {paths.BENCH_JSON}"])
 
 

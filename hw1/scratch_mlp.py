@@ -9,6 +9,12 @@ its backward step written beside it, and tests compare each gradient with torch 
     sgd_step(params, grads, lr=0.01)     # or both at once: backward_sgd_step(..., lr=0.01)
     train_loss, train_acc = evaluate(params, x_train, labels_train, "relu", "mse")
 
+Training runs on a stack of networks, one per seed, that share the architecture and settings:
+stack([params_0, params_1, ...]) puts each weight along a leading seed dimension, train_epoch
+steps every network at once through batched matrix products (torch.bmm, baddbmm_), each network
+on its own batch order, and network(stacked, s) takes seed s's weights out again. A single
+network is a stack of one (forward and the rest above): there is one code path.
+
 This file imports nothing but torch and math; the graders receive it unchanged (package hw1).
 """
 import math
@@ -50,36 +56,38 @@ ACTIVATIONS = {"relu": (relu, relu_grad), "sigmoid": (sigmoid, sigmoid_grad),
 
 
 def softmax(z):
-    """exp(z_i) / sum_j exp(z_j), shifted by max z so that exp never overflows."""
-    e = torch.exp(z - z.amax(dim=1, keepdim=True))            # (B, C)
-    return e.div_(e.sum(dim=1, keepdim=True))
+    """exp(z_i) / sum_j exp(z_j) over the last dimension (the classes), shifted by max z so that
+    exp never overflows."""
+    e = torch.exp(z - z.amax(dim=-1, keepdim=True))           # (..., B, C)
+    return e.div_(e.sum(dim=-1, keepdim=True))
 
 
 def log_softmax_of(z):
-    shifted = z - z.amax(dim=1, keepdim=True)
-    return shifted - torch.log(torch.exp(shifted).sum(dim=1, keepdim=True))
+    shifted = z - z.amax(dim=-1, keepdim=True)
+    return shifted - torch.log(torch.exp(shifted).sum(dim=-1, keepdim=True))
 
 
 # --- losses on the softmax output: value and gradient w.r.t. the logits z -----------------------
+# z, p, y: (B, C) for one network, (S, B, C) for a stack; a loss is one value per network.
 
 def mse_loss(z, p, y):
     """L = (1/B) sum_b sum_i (p_bi - y_bi)^2: summed over classes, averaged over the batch."""
-    return ((p - y) ** 2).sum(dim=1).mean()
+    return ((p - y) ** 2).sum(dim=-1).mean(dim=-1)
 
 
 def mse_dz(p, y):
-    dp = (p - y).mul_(2.0 / p.shape[0])                        # (B, C)
+    dp = (p - y).mul_(2.0 / p.shape[-2])                       # (S, B, C)
     # softmax Jacobian dp_i/dz_k = p_i (delta_ik - p_k), applied without forming it
-    return (dp - (dp * p).sum(dim=1, keepdim=True)).mul_(p)    # (B, C)
+    return (dp - (dp * p).sum(dim=-1, keepdim=True)).mul_(p)   # (S, B, C)
 
 
 def ce_loss(z, p, y):
     """L = -(1/B) sum_b sum_i y_bi log p_bi, from the logits for stability."""
-    return -(y * log_softmax_of(z)).sum(dim=1).mean()
+    return -(y * log_softmax_of(z)).sum(dim=-1).mean(dim=-1)
 
 
 def ce_dz(p, y):
-    return (p - y) / p.shape[0]                                # (B, C)
+    return (p - y) / p.shape[-2]                               # (S, B, C)
 
 
 LOSSES = {"mse": (mse_loss, mse_dz), "ce": (ce_loss, ce_dz)}
@@ -91,7 +99,7 @@ LOSSES = {"mse": (mse_loss, mse_dz), "ce": (ce_loss, ce_dz)}
 EVAL_CHUNK = 1024
 
 
-# --- the network ------------------------------------------------------------------------------
+# --- one network, and a stack of them -----------------------------------------------------------
 
 def init_params(sizes, activation, generator, dtype=torch.float32, device="cpu"):
     """He-normal weights for ReLU (std sqrt(2/fan_in)), Glorot-normal for sigmoid and tanh
@@ -105,70 +113,87 @@ def init_params(sizes, activation, generator, dtype=torch.float32, device="cpu")
     return params
 
 
+def stack(networks):
+    """Networks of one architecture as one stack: W_l (S, fan_in, fan_out), b_l (S, fan_out)."""
+    return {name: torch.stack([params[name] for params in networks]) for name in networks[0]}
+
+
+def network(stacked, s):
+    """Network s of a stack, as a copy of its own (W_l (fan_in, fan_out), b_l (fan_out,)): saved
+    alone, it holds its weights only, and it sits where a freshly loaded network would."""
+    return {name: value[s].clone() for name, value in stacked.items()}
+
+
+def as_stack(params):
+    """One network as a stack of one: views, so that an update of the stack updates params."""
+    return {name: value.unsqueeze(0) for name, value in params.items()}
+
+
 def n_layers(params):
     return len(params) // 2
 
 
-def layers_of(params):
-    """[(W_l, b_l, W_l^T)] for l = 1..L. Views of params, which the SGD step updates in place, so
-    one list serves a whole epoch: no name lookups and no new transposed view per batch."""
-    return [(params[f"W{l}"], params[f"b{l}"], params[f"W{l}"].t())
-            for l in range(1, n_layers(params) + 1)]
+def layers_of(stacked):
+    """[(W_l, b_l, W_l^T)] for l = 1..L, b_l as (S, 1, fan_out) to broadcast over the batch. Views
+    of the stack, which the SGD step updates in place, so one list serves a whole epoch: no name
+    lookups and no new views per batch."""
+    return [(stacked[f"W{l}"], stacked[f"b{l}"].unsqueeze(1), stacked[f"W{l}"].transpose(1, 2))
+            for l in range(1, n_layers(stacked) + 1)]
 
 
-# torch.mm rather than @, and elementwise steps in place (add_, mul_, div_) on tensors just made:
-# a batch of 32 makes about 40 calls into torch, and after the matrix products the Python side of
-# those calls is the largest cost of an epoch; @ reaches the same kernel through one more layer.
-# The kernels, and so the numbers, are the same.
+# torch.bmm rather than @, and elementwise steps in place (add_, mul_, div_) on tensors just made:
+# a step makes about 40 calls into torch, whose Python side is, after the matrix products, the
+# largest cost of a step; a stack pays it once for all its networks.
 
 def forward_layers(layers, x, activation):
     """Every layer's output h_l (h_0 = x; the last, h_L, the softmax probabilities p) and
-    pre-activation z_l, kept for the backward pass."""
+    pre-activation z_l, kept for the backward pass; x is (S, B, fan_in), one batch per network."""
     act = ACTIVATIONS[activation][0]
-    hs, zs = [x], []                                           # hs[0]: (B, 784)
+    hs, zs = [x], []                                           # hs[0]: (S, B, 784)
     for l, (w, b, _) in enumerate(layers, start=1):
-        z = torch.mm(hs[-1], w).add_(b)                        # (B, fan_out)
+        z = torch.bmm(hs[-1], w).add_(b)                       # (S, B, fan_out)
         zs.append(z)
         hs.append(act(z) if l < len(layers) else softmax(z))
-    return hs, zs                                              # hs[-1]: (B, C)
+    return hs, zs                                              # hs[-1]: (S, B, C)
 
 
 def forward(params, x, activation):
-    """forward_layers as one dict: h0..hL outputs, z1..zL pre-activations, p = hL."""
-    hs, zs = forward_layers(layers_of(params), x, activation)
-    cache = {f"h{l}": h for l, h in enumerate(hs)}
-    cache.update({f"z{l}": z for l, z in enumerate(zs, start=1)})
-    cache["p"] = hs[-1]                                        # (B, C) probabilities
+    """One network on x (B, fan_in): h0..hL outputs, z1..zL pre-activations, p = hL."""
+    hs, zs = forward_layers(layers_of(as_stack(params)), x.unsqueeze(0), activation)
+    cache = {f"h{l}": h[0] for l, h in enumerate(hs)}
+    cache.update({f"z{l}": z[0] for l, z in enumerate(zs, start=1)})
+    cache["p"] = cache[f"h{len(zs)}"]                          # (B, C) probabilities
     return cache
 
 
 def _cached_lists(params, cache):
-    return ([cache[f"h{l}"] for l in range(n_layers(params) + 1)],
-            [cache[f"z{l}"] for l in range(1, n_layers(params) + 1)])
+    """forward's cache as the stack of one that layer_errors reads."""
+    return ([cache[f"h{l}"].unsqueeze(0) for l in range(n_layers(params) + 1)],
+            [cache[f"z{l}"].unsqueeze(0) for l in range(1, n_layers(params) + 1)])
 
 
 def layer_errors(layers, hs, zs, y, activation, loss):
-    """Yield (l, h_{l-1}, dz_l) from the last layer down, dz_l = dL/dz_l; y is one-hot (B, C).
+    """Yield (l, h_{l-1}, dz_l) from the last layer down, dz_l = dL/dz_l; y is one-hot (S, B, C).
     Each layer's gradients follow: dW_l = h_{l-1}^T dz_l and db_l = dz_l summed over the batch.
     dz_{l-1} is formed before dz_l is yielded, so the caller may already update W_l in place."""
     act_grad = ACTIVATIONS[activation][1]
-    dz = LOSSES[loss][1](hs[-1], y)                            # (B, C)
+    dz = LOSSES[loss][1](hs[-1], y)                            # (S, B, C)
     for l in range(len(layers), 1, -1):
         h_prev = hs[l - 1]
-        dh = torch.mm(dz, layers[l - 1][2])                    # dz_l W_l^T: (B, fan_in)
-        dz_below = dh.mul_(act_grad(zs[l - 2], h_prev))        # (B, fan_in)
+        dh = torch.bmm(dz, layers[l - 1][2])                   # dz_l W_l^T: (S, B, fan_in)
+        dz_below = dh.mul_(act_grad(zs[l - 2], h_prev))        # (S, B, fan_in)
         yield l, h_prev, dz
         dz = dz_below
     yield 1, hs[0], dz
 
 
 def backward_pass(params, cache, y, activation, loss):
-    """Gradients of the mean batch loss w.r.t. every W_l and b_l; y is one-hot (B, C)."""
+    """Gradients of one network's mean batch loss w.r.t. every W_l and b_l; y is one-hot (B, C)."""
     grads = {}
-    for l, h_prev, dz in layer_errors(layers_of(params), *_cached_lists(params, cache), y,
-                                      activation, loss):
-        grads[f"W{l}"] = torch.mm(h_prev.t(), dz)              # (fan_in, fan_out)
-        grads[f"b{l}"] = dz.sum(dim=0)                         # (fan_out,)
+    for l, h_prev, dz in layer_errors(layers_of(as_stack(params)), *_cached_lists(params, cache),
+                                      y.unsqueeze(0), activation, loss):
+        grads[f"W{l}"] = torch.bmm(h_prev.transpose(1, 2), dz)[0]  # (fan_in, fan_out)
+        grads[f"b{l}"] = dz.sum(dim=1)[0]                          # (fan_out,)
     return grads
 
 
@@ -178,28 +203,32 @@ def sgd_step(params, grads, lr):
 
 
 def backward_sgd_layers(layers, hs, zs, y, activation, loss, lr):
-    """sgd_step(params, backward_pass(...), lr) in one sweep, each W_l -= lr h_{l-1}^T dz_l as
-    one matrix product accumulated into W_l: the (fan_in, fan_out) gradient is never stored and
-    read back (7 % of an epoch)."""
+    """sgd_step(params, backward_pass(...), lr) in one sweep for every network of the stack, each
+    W_l -= lr h_{l-1}^T dz_l as one batched product accumulated into W_l: the (S, fan_in, fan_out)
+    gradient is never stored and read back."""
     for l, h_prev, dz in layer_errors(layers, hs, zs, y, activation, loss):
         w, b, _ = layers[l - 1]
-        w.addmm_(h_prev.t(), dz, alpha=-lr)                    # (fan_in, fan_out)
-        b.add_(dz.sum(dim=0), alpha=-lr)                       # (fan_out,)
+        w.baddbmm_(h_prev.transpose(1, 2), dz, alpha=-lr)     # (S, fan_in, fan_out)
+        b.add_(dz.sum(dim=1, keepdim=True), alpha=-lr)         # (S, 1, fan_out)
 
 
 def backward_sgd_step(params, cache, y, activation, loss, lr):
-    """backward_sgd_layers on params and forward's cache."""
-    backward_sgd_layers(layers_of(params), *_cached_lists(params, cache), y, activation, loss, lr)
+    """backward_sgd_layers on one network and forward's cache."""
+    backward_sgd_layers(layers_of(as_stack(params)), *_cached_lists(params, cache), y.unsqueeze(0),
+                        activation, loss, lr)
 
 
-def train_epoch(params, x, y_onehot, order, batch_size, activation, loss, lr):
-    """One epoch of mini-batch SGD, the batches taken in `order`; params are updated in place."""
-    layers = layers_of(params)
-    for batch in order.split(batch_size):
+def train_epoch(stacked, x, y_onehot, orders, batch_size, activation, loss, lr):
+    """One epoch of mini-batch SGD for every network of the stack, network s taking its batches
+    in orders[s] (orders: (S, N)); the stack is updated in place."""
+    layers, n_networks = layers_of(stacked), len(orders)
+    for batch in orders.split(batch_size, dim=1):              # (S, B)
         # index_select, not x[batch]: advanced indexing took 2.5 times as long (7 % of the
         # epoch). Gathering the whole epoch up front is slower still: a copy of the training set,
-        # written out and read back; gathering 32 batches at a time bought under 2 %.
-        x_batch, y_batch = x.index_select(0, batch), y_onehot.index_select(0, batch)
+        # written out and read back. All networks' rows in one call, network by network.
+        rows = batch.reshape(-1)
+        x_batch = x.index_select(0, rows).view(n_networks, -1, x.shape[1])
+        y_batch = y_onehot.index_select(0, rows).view(n_networks, -1, y_onehot.shape[1])
         hs, zs = forward_layers(layers, x_batch, activation)
         backward_sgd_layers(layers, hs, zs, y_batch, activation, loss, lr)
 
@@ -210,7 +239,7 @@ def one_hot(labels, n_classes, dtype=torch.float32):
 
 
 def predict(params, x, activation, chunk=EVAL_CHUNK):
-    """Probabilities for a whole set, in chunks to bound memory."""
+    """One network's probabilities for a whole set, in chunks to bound memory."""
     return torch.cat([forward(params, x[i:i + chunk], activation)["p"]
                       for i in range(0, len(x), chunk)])
 
@@ -220,8 +249,9 @@ def accuracy(p, labels):
 
 
 def evaluate(params, x, labels, activation, loss, chunk=EVAL_CHUNK):
-    """(mean loss, accuracy) over a whole set, from one forward pass in chunks: the loss from
-    the logits and probabilities that pass computed, the accuracy exactly as predict gives it."""
+    """One network's (mean loss, accuracy) over a whole set, from one forward pass in chunks: the
+    loss from the logits and probabilities that pass computed, the accuracy exactly as predict
+    gives it."""
     last = n_layers(params)
     logits, probs = [], []
     for i in range(0, len(x), chunk):

@@ -8,6 +8,8 @@ and the graders alike.
 
 Torch tensor operations only (scratch_mlp): no autograd, torch.nn, built-in losses, activations or
 optimisers. One thread throughout, so a later evaluation repeats training's arithmetic exactly.
+train_together trains several seeds of one setting as one stack of networks (the experiments'
+grid); train is a stack of one, so the graders' train script runs the same code.
 """
 from __future__ import annotations
 
@@ -68,36 +70,92 @@ def _finite(params: dict, metrics: tuple) -> bool:
     return all(math.isfinite(v) for v in metrics) and all(torch.isfinite(p).all() for p in params.values())
 
 
+# A stack trains each of its networks bit for bit as that network trains alone only while each
+# network's part of every tensor starts on a 64-byte boundary, as a tensor of its own does: MKL's
+# small products round differently from other alignments (measured: batches of 3 or 7 rows, a
+# 7-unit hidden layer, differ in the last bits). 16 float32 are 64 bytes: batches (the last one
+# too) whose rows are a multiple of 16, and layers whose weights are, align every slice.
+ALIGNED_FLOATS = 16
+
+
+def stacks(runs: list[Settings], train_shape: tuple[int, int]) -> list[list[Settings]]:
+    """`runs` grouped for train_together, in their order: the seeds of each setting as one stack
+    where that trains every seed exactly as alone (ALIGNED_FLOATS), one run per stack otherwise.
+    train_shape: the training images' (count, pixels)."""
+    grouped = {}
+    for settings in runs:
+        key = dataclasses.replace(settings, seed=0) if _aligned(settings, *train_shape) else settings
+        grouped.setdefault(key, []).append(settings)
+    return list(grouped.values())
+
+
+def _aligned(settings: Settings, n_train: int, n_inputs: int) -> bool:
+    sizes = [n_inputs, *settings.hidden, N_CLASSES]
+    rows = (settings.batch_size, n_train % settings.batch_size)
+    return all(n % ALIGNED_FLOATS == 0 for n in (*rows, *(a * b for a, b in zip(sizes, sizes[1:]))))
+
+
 def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] | None = None) -> dict:
-    """Train one network; after every epoch record train/test loss and accuracy (train: on the
-    fixed subset of train_monitor()).
+    """Train one network (train_together with a stack of one): after every epoch record train/test
+    loss and accuracy (train: on the fixed subset of train_monitor()).
 
     Stops at the first epoch whose metrics or weights are not finite (`diverged_epoch`).
     """
+    report = on_epoch and (lambda epoch, each: on_epoch(epoch, each[0]))
+    return train_together([settings], data, report)[0]
+
+
+def train_together(seeds: list[Settings], data: dict,
+                   on_epoch: Callable[[int, list], None] | None = None) -> list[dict]:
+    """Train one network per Settings, all alike but for the seed, as one stack (scratch_mlp):
+    each from its own seed's initialisation and batch order, as train() would alone. A network
+    whose metrics or weights stop being finite keeps them as of that epoch (`diverged_epoch`);
+    the rest train on. on_epoch gets each still-finite network's latest metrics."""
     import torch
+    settings = seeds[0]
+    if any(dataclasses.replace(s, seed=0) != dataclasses.replace(settings, seed=0) for s in seeds):
+        raise ValueError("train_together: the settings differ in more than the seed")
     with torch.no_grad(), fixed_threads(THREADS):  # the course forbids autograd: off throughout
         torch.manual_seed(settings.seed)
-        generator = torch.Generator().manual_seed(settings.seed)  # init, then batch order
+        generators = [torch.Generator().manual_seed(s.seed) for s in seeds]  # init, then orders
         x, labels = data["x_train"], data["y_train"]
-        params = mlp.init_params([x.shape[1], *settings.hidden, N_CLASSES], settings.activation,
-                                 generator, device=x.device)
+        sizes = [x.shape[1], *settings.hidden, N_CLASSES]
+        stacked = mlp.stack([mlp.init_params(sizes, settings.activation, g, device=x.device)
+                             for g in generators])
         y = mlp.one_hot(labels, N_CLASSES)
         x_monitor, labels_monitor = train_monitor(x, labels)
-        history = {k: [] for k in HISTORY_KEYS}
+        runs = [{"model": None, "history": {k: [] for k in HISTORY_KEYS}, "diverged_epoch": None}
+                for _ in seeds]
         for epoch in range(1, settings.epochs + 1):
-            order = torch.randperm(len(x), generator=generator).to(x.device)
-            mlp.train_epoch(params, x, y, order, settings.batch_size, settings.activation,
-                            settings.loss, settings.lr)
-            metrics = (*mlp.evaluate(params, x_monitor, labels_monitor, settings.activation, settings.loss),
-                       *mlp.evaluate(params, data["x_test"], data["y_test"], settings.activation,
-                                     settings.loss))
-            if not _finite(params, metrics):
-                return {"model": params, "history": history, "diverged_epoch": epoch}
-            for key, value in zip(HISTORY_KEYS, metrics):
-                history[key].append(value)
+            orders = torch.stack([torch.randperm(len(x), generator=g) for g in generators])
+            mlp.train_epoch(stacked, x, y, orders.to(x.device), settings.batch_size,
+                            settings.activation, settings.loss, settings.lr)
+            for s, run in enumerate(runs):
+                if run["diverged_epoch"] is None:
+                    _record(run, epoch, mlp.network(stacked, s), settings, x_monitor, labels_monitor, data)
+            live = [run for run in runs if run["diverged_epoch"] is None]
+            if not live:
+                break
             if on_epoch:
-                on_epoch(epoch, {k: v[-1] for k, v in history.items()})
-    return {"model": params, "history": history, "diverged_epoch": None}
+                on_epoch(epoch, [{k: v[-1] for k, v in run["history"].items()} for run in live])
+        for s, run in enumerate(runs):
+            run["model"] = run["model"] or mlp.network(stacked, s)
+    return runs
+
+
+def _record(run: dict, epoch: int, params: dict, settings: Settings, x_monitor, labels_monitor,
+            data: dict) -> None:
+    """One network's epoch: its metrics into its history, or, when they or its weights are not
+    finite, its weights as they are and the epoch it diverged at. Evaluated alone, from a copy of
+    its weights (mlp.network), as the graders' evaluation of its weights file would."""
+    metrics = (*mlp.evaluate(params, x_monitor, labels_monitor, settings.activation, settings.loss),
+               *mlp.evaluate(params, data["x_test"], data["y_test"], settings.activation,
+                             settings.loss))
+    if not _finite(params, metrics):
+        run["model"], run["diverged_epoch"] = params, epoch
+        return
+    for key, value in zip(HISTORY_KEYS, metrics):
+        run["history"][key].append(value)
 
 
 def load_data(root: str | Path, settings: Settings, download: bool = False,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from hw1.atomic import write_text
 from pipeline import cli, config, ledger, paths, provenance
+from report.audit import derivation_steps
 from report.audit import run as audit_mod
 from report.tex import budget
 from report.bundle import refusals
@@ -63,6 +64,7 @@ def build(mode: paths.Mode, ctx: dict | None = None, templates=paths.TEMPLATES,
     start, started_at = time.perf_counter(), time.time()
     build_dir, pdf = build_dir or mode.build, pdf or mode.pdf
     found = audit_mod.Audit()
+    derivation_steps.use_cache(build_dir)  # typed derivation steps checked once per text
     ctx = ctx or context.build_context(None, mode.results)
     fonts.ensure(ctx["student"]["name"])  # installs a font the name needs, or says how
     # what the PDF is built from, by hash, read before rendering: an edit saved during the build
@@ -86,7 +88,7 @@ def build(mode: paths.Mode, ctx: dict | None = None, templates=paths.TEMPLATES,
             "quick": mode.quick, "seconds": round(time.perf_counter() - start, 2),
             "audit": "failed" if findings else "passed", "audit_summary": summary,
             "refusals": refusals.found(ctx, found),
-            "audit_findings": findings,
+            "audit_findings": findings, "typed_steps": found.typed_steps.record(),
             "results": {name: ctx["provenance"][name]["code_hash"] for name in ctx["provenance"]},
             "inputs": inputs,
             "layout": budget.measure(log), "warnings": latex.typeset_warnings(log, line_maps)}

@@ -1,5 +1,7 @@
 """The audit: numbers, relations and verdict words typed by hand in a template are found, with
 their template line, and what comes from the results, eq() or claims passes. No LaTeX here."""
+import re
+
 import pytest
 
 from report.audit import run as audit
@@ -126,9 +128,9 @@ def test_a_fact_from_elsewhere_is_declared_typed_and_listed_in_the_appendix(tmp_
 def test_a_relation_typed_in_math_is_caught_and_the_same_through_eq_passes(tmp_path):
     typed, _ = _audit(tmp_path, "$\\partial L / \\partial z_k = \\hat{y}_k + y_k$\n")
     assert len(typed) == 1 and typed[0].startswith(
-        'templates/q1.tex.j2:1: "\\partial L / \\partial z_k = \\hat{y}_k + y_k" is a relation typed '
-        'by hand in math')
-    assert 'eq("id").latex' in typed[0]
+        'templates/q1.tex.j2:1: "\\partial L / \\partial z_k = \\hat{y}_k + y_k" is typed math the '
+        'derivation checker cannot read: `\\partial` cannot stand here; write a derivative as '
+        '\\frac{\\partial ...}{\\partial z_k}')
     (tmp_path / "templates").rename(tmp_path / "old")
     through_eq, found = _audit(tmp_path, '$((( eq("ce_logits").latex )))$ with $((( eq("ce_logits").condition )))$\n')
     assert through_eq == [] and found.count("relation") == 2
@@ -138,7 +140,6 @@ MATH_RESULTS = [  # typed by hand: each is a result, reported
     r"-\hat{y}_i \hat{y}_k f'_k",                          # an entry, even without a relation
     r"f'_i\,\hat{y}_i(1 - \hat{y}_i)",
     r"\partial L_{\mathrm{CE}} / \partial W = (\hat{y} - y)\,x^{\top}",
-    r"\hat{y}_i = e^{z_i} / \sum_{j=1}^{n} e^{z_j}",     # a definition with an expression
     r"z = Wx + b", r"\sigma^2 = 2/\text{fan-in}", r"\sum_i y_i = 1",
     r"\frac{\partial \hat{y}_i}{\partial z_k} \le 1",
     "((( eq(\"ce_logits\").rhs ))) + \\hat{y}_k",          # a verified piece changed by hand
@@ -161,8 +162,17 @@ MATH_NOTATION = [  # notation: allowed
 
 @pytest.mark.parametrize("math", MATH_RESULTS)
 def test_results_typed_in_math_are_caught(tmp_path, math):
+    """Each is reported: as typed by hand, as math the derivation checker cannot read, or as a
+    derivation step that is wrong (tests/test_chain.py has the checker's own cases)."""
     findings, _ = _audit(tmp_path, f"Here $ {math} $ and \\[ {math} \\]\n")
-    assert len(findings) == 2 and all("typed by hand in math" in f for f in findings)
+    assert len(findings) == 2 and all(
+        re.search("typed by hand in math|checker cannot read|is wrong: at n = ", f) for f in findings)
+
+
+def test_a_typed_derivation_step_that_holds_passes_and_is_counted(tmp_path):
+    math = r"\hat{y}_i = e^{z_i} / \sum_{j=1}^{n} e^{z_j}"   # the softmax, typed by hand
+    findings, found = _audit(tmp_path, f"Here $ {math} $ and \\[ {math} \\]\n")
+    assert findings == [] and found.typed_steps.record()["steps"] == 2
 
 
 @pytest.mark.parametrize("math", MATH_NOTATION)
@@ -273,7 +283,8 @@ CAUGHT_SECOND_PASS = [
     r"$\mathrm{97}$\,percent", r"${97}$", r"$+97$", r"$\approx 17$ epochs", r"$0{.}97$",
     r"$4 \cdot 9$ epochs", r"$\times\,4$", r"$\delta_k := \hat{y}_k - y_k$",
     r"$\frac{\partial L}{\partial z_k} \mapsto \hat{y}_k - y_k$",
-    r"$\hat{y}_i = e^{z_i - \ln \sum_j e^{z_j}}$", '$((( eq("ce_logits").rhs )))^{2}$',
+    # a computed exponent: checked as a typed derivation step, and this one is wrong (+ for -)
+    r"$\hat{y}_i = e^{z_i + \ln \sum_j e^{z_j}}$", '$((( eq("ce_logits").rhs )))^{2}$',
     r"\newcommand\gradA{\hat{y}_k - y_k}", r"\begin {equation} \hat{y}_k - y_k \end {equation}",
     r"$\hat{y}_k${}$-${}$y_k$", r"ReLU \textgreater{} sigmoid", r"ReLU $\succ$ sigmoid",
     r"ReLU ${>}$ sigmoid", r"ReLU is fas\relax ter", r"Re\-LU is fas\/ter",

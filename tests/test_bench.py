@@ -102,3 +102,34 @@ def test_the_breakdown_line_gives_each_part_in_seconds_and_share_of_the_epoch():
                                         "matrix products 0.360 s (60%), elementwise 0.120 s (20%), "
                                         "Python and the rest 0.090 s (15%)")
 
+
+
+def test_the_grid_is_measured_both_ways_against_the_floor_of_its_arithmetic():
+    seconds = {"matmul_floor": 0.4, "eval_matmul_floor": 0.1, "grid_one_at_a_time": 5.0,
+               "grid_together": 2.5}
+    grid = bench.grid_throughput(seconds, 5, 60_000)
+    assert grid["grid_floor_epoch_s"] == pytest.approx(2.5)  # 5 seeds of (0.4 + 0.1) s
+    assert grid["grid_one_at_a_time_images_per_s"] == pytest.approx(60_000)
+    assert grid["grid_together_images_per_s"] == pytest.approx(120_000)
+    assert grid["ratio_grid_one_at_a_time_vs_floor"] == pytest.approx(2.0)
+    assert grid["ratio_grid_together_vs_floor"] == pytest.approx(1.0)
+    assert grid["ratio_grid_together_speedup"] == pytest.approx(2.0)
+    lines = bench._grid_lines(grid)
+    assert lines[0] == "grid epoch of 5 seeds (training and per-epoch evaluation):"
+    assert "60,000 images/s   2.00 x the floor" in lines[1] and lines[1].lstrip().startswith("one at a time")
+    assert "120,000 images/s   1.00 x the floor" in lines[2] and lines[2].lstrip().startswith("together")
+    assert lines[-1].endswith("together / one at a time: 2.00 x the images per second")
+
+
+def test_both_ways_of_the_grid_train_and_evaluate_the_same_networks(monkeypatch):
+    cfg, data, _ = _tiny()
+    cfg = dataclasses.replace(cfg, hidden=[16, 8])  # every slice 64-byte aligned (hw1.task1.stacks)
+    gen = torch.Generator().manual_seed(1)
+    orders = torch.stack([torch.randperm(96, generator=gen) for _ in range(3)])
+    evaluated = {True: [], False: []}
+    for together in evaluated:
+        monkeypatch.setattr(bench, "eval_epoch", lambda cfg, data, params: evaluated[together].append(params))
+        bench.grid_epoch(cfg, data, orders, together)
+    assert len(evaluated[True]) == 3
+    for stacked, alone in zip(evaluated[True], evaluated[False]):  # aligned: bit for bit
+        assert all(torch.equal(stacked[k], alone[k]) for k in alone)

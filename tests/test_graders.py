@@ -303,6 +303,7 @@ def test_the_same_settings_and_seed_give_byte_identical_weights(tmp_path, mnist_
     assert weights.sha256(first) == hashlib.sha256(first.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow  # runs the script in a fresh interpreter
 def test_a_graders_weights_error_speaks_to_the_grader_and_the_projects_names_make(
         tmp_path, staged, monkeypatch):
     (staged / f"{PREFIX}q1_weights.pkl").write_bytes(b"hello")

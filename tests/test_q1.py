@@ -101,18 +101,34 @@ def test_evaluate_gives_the_whole_sets_loss_and_accuracy_whatever_the_chunk(loss
         assert abs(value - oracle_loss) < 1e-12 and acc == pytest.approx(oracle_acc, abs=1e-7)
 
 
-def test_an_epoch_on_its_layer_list_takes_the_steps_of_the_dict_api_bit_for_bit():
-    # the list of views made once per epoch must follow every in-place update of the weights
+def test_a_stacks_epoch_takes_each_networks_steps_of_the_dict_api_bit_for_bit():
+    # the list of views made once per epoch must follow every in-place update of the weights, and
+    # each network of the stack must take its own batches, in its own order
     gen = torch.Generator().manual_seed(1)
     x, labels = torch.randn(100, 784, generator=gen), torch.randint(0, 10, (100,), generator=gen)
-    y, order = mlp.one_hot(labels, 10), torch.randperm(100, generator=gen)
-    epoch = mlp.init_params([784, 8, 4, 10], "relu", torch.Generator().manual_seed(0))
-    steps = {k: v.clone() for k, v in epoch.items()}
-    mlp.train_epoch(epoch, x, y, order, 7, "relu", "mse", 0.1)  # a ragged last batch of 2
-    for batch in order.split(7):
-        cache = mlp.forward(steps, x.index_select(0, batch), "relu")
-        mlp.backward_sgd_step(steps, cache, y.index_select(0, batch), "relu", "mse", 0.1)
-    assert all(torch.equal(epoch[k], steps[k]) for k in epoch)
+    y = mlp.one_hot(labels, 10)
+    orders = torch.stack([torch.randperm(100, generator=gen) for _ in range(3)])
+    alone = [mlp.init_params([784, 8, 4, 10], "relu", torch.Generator().manual_seed(s)) for s in range(3)]
+    stacked = mlp.stack(alone)
+    mlp.train_epoch(stacked, x, y, orders, 16, "relu", "mse", 0.1)  # a ragged last batch of 4
+    for params, order in zip(alone, orders):
+        for batch in order.split(16):
+            cache = mlp.forward(params, x.index_select(0, batch), "relu")
+            mlp.backward_sgd_step(params, cache, y.index_select(0, batch), "relu", "mse", 0.1)
+    for s, params in enumerate(alone):
+        taken = mlp.network(stacked, s)
+        assert all(torch.equal(taken[k], params[k]) for k in params), f"network {s}"
+        assert all(taken[k].shape == params[k].shape for k in params)
+
+
+def test_a_network_taken_from_a_stack_holds_its_own_weights_only():
+    stacked = mlp.stack([mlp.init_params([6, 4, 3], "relu", torch.Generator().manual_seed(s))
+                         for s in range(2)])
+    taken = mlp.network(stacked, 1)
+    assert taken["W1"].untyped_storage().nbytes() == 6 * 4 * 4  # saved alone, it saves itself alone
+    taken["W1"].zero_()
+    assert stacked["W1"][1].abs().sum() > 0
+
 
 def test_softmax_and_sigmoid_are_stable_for_extreme_inputs():
     z = torch.tensor([[1000.0, 0.0, -1000.0]])
@@ -154,6 +170,51 @@ def test_same_config_and_seed_give_identical_metrics():
     second = task1.train(_settings(1), data)["history"]
     other_seed = task1.train(_settings(2), data)["history"]
     assert first == second and first != other_seed
+
+
+@pytest.mark.parametrize("changes", [{}, {"activation": "sigmoid", "loss": "ce", "hidden": (16, 8)}])
+def test_seeds_trained_together_are_bit_for_bit_the_seeds_trained_alone(changes):
+    data = _tiny_data(n=96)  # batches of 16 and a last batch of 0: every slice aligned
+    seeds = [_settings(seed, **changes) for seed in (0, 1, 2)]
+    together = task1.train_together(seeds, data)
+    twice = task1.train_together(seeds, data)
+    for settings, run, again in zip(seeds, together, twice):
+        alone = task1.train(settings, data)
+        assert run["history"] == alone["history"] == again["history"], settings.seed
+        assert all(torch.equal(run["model"][k], alone["model"][k]) for k in alone["model"])
+    assert together[0]["history"] != together[1]["history"], "each seed its own run"
+
+
+def test_only_settings_whose_slices_align_are_stacked_and_only_alike_ones():
+    cfg = _tiny_cfg(batch_size=32)
+    runs = q1.run_settings(cfg)  # 8 variants over seeds 0 and 1
+    grouped = task1.stacks(runs, (60_000, 784))
+    assert len(grouped) == 8 and [s for stack in grouped for s in stack] == runs
+    assert all(len({q1.variant(s) for s in stack}) == 1 for stack in grouped)
+    assert len(task1.stacks(runs, (60_008, 784))) == 16, "a last batch of 8 rows: one seed at a time"
+    ragged = [dataclasses.replace(s, batch_size=7) for s in runs]
+    assert all(len(stack) == 1 for stack in task1.stacks(ragged, (60_000, 784)))
+    narrow = [dataclasses.replace(s, hidden=(8, 4)) for s in runs[:2]]  # W3 of 4 x 10 floats
+    assert task1.stacks(narrow, (60_000, 784)) == [[narrow[0]], [narrow[1]]]
+    with pytest.raises(ValueError, match="more than the seed"):
+        task1.train_together([_settings(0), _settings(1, lr=0.5)], _tiny_data())
+
+
+def test_a_seed_that_diverges_in_a_stack_leaves_the_others_training(monkeypatch):
+    real_init = mlp.init_params
+
+    def second_overflows(sizes, activation, generator, **kw):
+        params = real_init(sizes, activation, generator, **kw)
+        if generator.initial_seed() == 1:
+            params["W1"][0, 0] = float("inf")  # inf - inf in the first step: NaN
+        return params
+    monkeypatch.setattr(mlp, "init_params", second_overflows)
+    data = _tiny_data(n=96)
+    runs = task1.train_together([_settings(0), _settings(1), _settings(2)], data)
+    assert [r["diverged_epoch"] for r in runs] == [None, 1, None]
+    assert runs[1]["history"]["test_acc"] == [] and len(runs[2]["history"]["test_acc"]) == 3
+    monkeypatch.setattr(mlp, "init_params", real_init)
+    assert runs[2]["history"] == task1.train(_settings(2), data)["history"]
 
 
 def test_a_diverging_run_stops_and_is_summarised_without_crashing():

@@ -595,8 +595,8 @@ def test_the_shipped_templates_pass_the_audit_with_zero_findings(recorded_contex
      '"97 %" is typed by hand and will not follow the results; write ((( q1.'),
     ("q2.tex.j2", 12, r"Sigmoid converged faster than ReLU.",
      "a comparison of this report's variants typed by hand (it names two activations"),
-    ("theory.tex.j2", 32, r"Also $\partial L / \partial z_k = \hat{y}_k + y_k$.",
-     "is a relation typed by hand in math"),
+    ("theory.tex.j2", 32, r"Also $\frac{\partial L_{\mathrm{CE}}}{\partial z_k} = \hat{y}_k + y_k$.",
+     r"the typed step `\frac{\partial L_{\mathrm{CE}}}{\partial z_k} = \hat{y}_k + y_k` is wrong: at n = 2"),
 ])
 def test_make_report_stops_with_every_finding_and_typesets_nothing(recorded_context, tmp_path, name,
                                                                     line_no, text, expected):

@@ -129,9 +129,17 @@ class _Walk:
 
     def formula(self, node, start: int, end: int, children, display: bool, mode: str) -> None:
         if mode == "prose":
-            self.out.add(f" {FORMULA} ", node.pos)
+            # a displayed formula that ends with its own full stop ends the sentence around it
+            ends = "." if display and self.text[start:end].rstrip().endswith(".") else ""
+            self.out.add(f" {FORMULA}{ends} ", node.pos)
             self.out.formulas.append(Formula(start, self.text[start:end], display))
+        before = len(self.out.prose)
         self.nodes(children, "math")
+        if mode == "prose" and display and len(self.out.prose) > before:
+            # words inside displayed math (\text{since ...}, \mathrm{CE}) are its own sentences
+            self.out.prose[before:before] = list(BREAK)
+            self.out.offsets[before:before] = [node.pos] * len(BREAK)
+            self.out.add(BREAK, node.pos)
 
     def environment(self, node: LatexEnvironmentNode, mode: str) -> None:
         name = node.environmentname

@@ -16,11 +16,16 @@ hold notation, never a result:
   -\\hat{y}_i \\hat{y}_k f'_k, even without a relation, since the prose around it states it.
   Such pieces come from eq("id") (a verified identity), its `.lhs`/`.rhs`/`.condition`, or
   definition("id"); a relation typed between the two sides of one identity is that identity.
+- a typed derivation: a relation of the kind above, read by check_at as a chain A = B = C and
+  checked step by step (report/audit/derivation_steps.py): every step verified, it passes and is
+  counted; otherwise the first wrong or unreadable step is the finding.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from report.audit import derivation_steps  # a relation typed by hand: a derivation to check
 
 RELATIONS = {"=", "<", ">", ":=", "ne", "neq", "le", "leq", "ge", "geq", "approx", "equiv",
              "propto", "sim", "simeq", "cong", "leqslant", "geqslant", "coloneqq", "doteq",
@@ -339,8 +344,11 @@ RESULT_HINT = ('typeset a verified identity with ((( eq("id").latex ))) (or its 
                'definition with ((( definition("id").latex )))')
 
 
-def check(math: str, record_of) -> list[tuple[int, str]]:
-    """What in one typed formula is a result typed by hand: (offset in `math`, message)."""
+def check(math: str, record_of, typed: str | None = None, steps=None) -> list[tuple[int, str]]:
+    """What in one typed formula is a result typed by hand: (offset in `math`, message). With
+    `typed` (the formula as typed, before line breaks were masked), a relation typed by hand is a
+    derivation checked step by step (report/audit/derivation_steps.py): verified, it is counted
+    in `steps` (a TypedSteps); refuted or unreadable, the problem is the finding."""
     toks = tokens(math)
     if not toks:
         return []
@@ -348,35 +356,23 @@ def check(math: str, record_of) -> list[tuple[int, str]]:
     if len(sides) > 1:
         if _one_identity(sides, relations, record_of):
             return []
-        return typed_relation(math, sides, relations, record_of)
+        return typed_relation(math, sides, relations, record_of, typed, steps)
     if is_expression(sides[0], record_of) and not _is_derivative(sides[0]):
         return [(0, f'"{_shown(math)}" is an expression typed by hand in math, which nothing '
                     f"verified; {RESULT_HINT}")]
     return []
 
 
-def typed_relation(math: str, sides, relations, record_of) -> list[tuple[int, str]]:
-    """THE one place a relation typed by hand in math is judged. Today: notation passes (a name,
-    a condition on indices, a value inserted beside a name), anything else is a finding.
-    Integration with report/audit/derivation_steps.py (branch i26): replace the body by
-    `return derivation_findings(math, record_of)` below, which calls derivation_steps.judge."""
+def typed_relation(math: str, sides, relations, record_of, typed=None, steps=None) -> list[tuple[int, str]]:
+    """THE one place a relation typed by hand in math is judged: notation passes (a name, a
+    condition on indices, a value inserted beside a name); a derivation in the report's notation
+    is checked step by step (derivation_steps: SymPy proves each step, autograd matches it), its
+    first wrong step the finding; anything else is a result typed by hand."""
     for left, right, relation in zip(sides, sides[1:], relations):
         if not _allowed_relation(left, right, record_of):
+            found = derivation_steps.findings(typed, record_of, steps)
+            if found is not None:
+                return found
             return [(relation.pos, f'"{_shown(math)}" is a relation typed by hand in math, which '
                                    f"nothing verified; {RESULT_HINT}")]
     return []
-
-
-def derivation_findings(math: str, record_of) -> list[tuple[int, str]]:
-    """i26's verdict on a typed derivation (interfaces.md): None or verified -> no finding; a
-    problem -> one finding at its offset. Values inserted by the template are unwrapped to their
-    LaTeX first. Unused until report/audit/derivation_steps.py lands."""
-    from report.audit import derivation_steps  # noqa: PLC0415 (i26's module)
-    plain = PLACEHOLDER_TEXT.sub(lambda m: record_of(int(m.group(1))).text, math)
-    verdict = derivation_steps.judge(plain)
-    if verdict is None or verdict.problem is None:
-        return []
-    return [(verdict.problem_offset, verdict.problem)]
-
-
-PLACEHOLDER_TEXT = re.compile("\x1a(\\d+)\x1b")

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from report.audit import bib, comparisons, conditions, latex, mathmode, prose
+from report.audit.derivation_steps import TypedSteps
 from report.audit.suggest import Suggestions
 from report.render.marks import CLOSE, MARK, Record, checksum
 
@@ -41,6 +42,7 @@ class Audit:
     used: list[tuple[str, int, Record]] = field(default_factory=list)  # (template, line, record)
 
     read_by: dict = field(default_factory=dict, repr=False)  # finding -> the template that found it
+    typed_steps: TypedSteps = field(default_factory=TypedSteps)  # derivations typed and verified
 
     def add(self, finding: Finding, reader: str = "") -> None:
         """A finding, unless another rendered template found it already: an included
@@ -72,7 +74,10 @@ class Audit:
                           for t, line, r in self.typed_numbers())
         typed_part = f" and {typed} typed as facts from elsewhere: {where}" if typed else ", none typed"
         state = "passed" if not self.findings else f"FAILED with {len(self.findings)} findings"
-        return (f"audit {state}: {relations} relations, all verified or defined; "
+        steps = self.typed_steps
+        derived = (f"{steps.steps} typed derivation steps in {steps.chains} chains, each proven by "
+                   f"SymPy and matched by autograd; " if steps.steps else "")
+        return (f"audit {state}: {relations} relations, all verified or defined; {derived}"
                 f"{numbers - typed} numbers from results or config{typed_part}; {claims} "
                 f"comparatives and verdicts from claims and {own} declared in the writer's words, "
                 f"all checked at alpha = {alpha:g}")
@@ -119,7 +124,8 @@ class _Reader:
         for at, message in self.prose_findings(reading, pieces, template, claims):
             self.found.add(Finding(*line_of(at), message), template)
         for formula in reading.formulas:
-            for at, message in self.math(formula.text, pieces):
+            typed = skeleton[formula.start:formula.start + len(formula.text)]
+            for at, message in self.math(formula.text, pieces, typed=typed):
                 self.found.add(Finding(*line_of(formula.start + at), message), template)
         for start, body in reading.bodies:
             for at, message in self.body(body, pieces, template):
@@ -163,10 +169,13 @@ class _Reader:
                 found.append((_offset_in(parts, judged[1], offsets, start), comparisons.message(judged[0])))
         return found
 
-    def math(self, math: str, pieces: list[Record], notation_only: bool = False):
-        """A typed result, and numbers that measure, in one formula."""
+    def math(self, math: str, pieces: list[Record], notation_only: bool = False, typed=None):
+        """A typed result, and numbers that measure, in one formula (`math` with the prose inside
+        \\text{} blanked; `typed` as written, \\text{since ...} included, for the derivation
+        checker)."""
+        typed = None if notation_only else (typed or math)
         math = LINE_BREAK.sub(lambda m: ";" + " " * (len(m.group()) - 1), math)
-        found = mathmode.check(math, pieces.__getitem__)
+        found = mathmode.check(math, pieces.__getitem__, typed, self.found.typed_steps)
         if notation_only:
             return found
         bare = re.sub(r"[{}]|\\math[a-z]+", "", math)
@@ -183,7 +192,8 @@ class _Reader:
         if MATH_INDICATORS.search(_mask(PLACEHOLDER, body)):
             found += self.math(body, pieces, notation_only=True)
         for formula in reading.formulas:
-            found += [(formula.start + at, m) for at, m in self.math(formula.text, pieces)]
+            typed = body[formula.start:formula.start + len(formula.text)]
+            found += [(formula.start + at, m) for at, m in self.math(formula.text, pieces, typed=typed)]
         return found
 
     def claim(self, source: str, where: tuple[str, int | str], template: str) -> None:

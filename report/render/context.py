@@ -17,6 +17,7 @@ from pipeline import config, ledger, paths, provenance
 from pipeline.sources import code_files
 from pipeline.tasks import TASKS
 from report.claims import wording as claims
+from report.audit import derivation_steps
 from report.render import marks
 from report.errors import ReportError
 
@@ -166,6 +167,7 @@ def context_from(sections: dict, derivations: dict, tasks: dict, figures: dict) 
         "tasks": list(tasks),
         "identities": [_pieces(r, "relation") for r in identities],
         "eq": eq, "refuted": refuted, "definition": definition,
+        "shown_wrong": derivation_steps.shown_wrong,  # a typed chain shown as wrong on purpose
         "claims": marks.AuditedClaims(claims.Claims(**tasks)),
         "figures": figures,
         "dataset": marks.track(q1["dataset"], "q1.dataset"),

@@ -378,7 +378,8 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
     audit_run.audit(rendered, context, template_dir, into=audit)
     if APPENDIX in names:
         table = audit.typed_table()
-        appendix = {**context, "typed_numbers": lambda: table}
+        steps = marks.track(audit.typed_steps.record(), "audit.typed_steps")
+        appendix = {**context, "typed_numbers": lambda: table, "typed_steps": lambda: steps}
         rendered[APPENDIX] = located(render_one(env, APPENDIX, appendix))
         audit_run.audit({APPENDIX: rendered[APPENDIX]}, context, template_dir, into=audit,
                         whole_build=False)
