@@ -19,6 +19,15 @@ HW1_MAKE_STARTED := $(shell date +%s.%N)
 export HW1_MAKE_STARTED
 STAMP := .venv/.setup-done
 TEX := .venv/.tex-done
+# An environment this user cannot run (made by another user, `sudo make setup` in a folder only
+# root may enter): one line that says so, not the shell's "Permission denied ... Error 126". One
+# that is missing or half made is left to `make setup`.
+ifneq ($(filter-out help clean,$(or $(MAKECMDGOALS),help)),)
+ifeq ($(shell ! test -x $(PY) && { test -e $(PY) || stat -L $(PY) 2>&1 | grep -q denied; } && echo bad),bad)
+$(error $(PY) cannot be run by $(shell id -un) (permission denied): the environment was set up by \
+another user; run `make setup` as yourself in a clone of your own, or give this user access to .venv)
+endif
+endif
 ON := $(filter-out 0,$(QUICK))
 R := results$(if $(ON),/quick)
 PDF := report/report$(if $(ON),-quick).pdf
@@ -125,11 +134,16 @@ $(shell mkdir -p $(R)/.config && ls templates/*.tex.j2 2>/dev/null | cmp -s - $(
 
 # One PDF for every dataset: the [data] section file makes a switch back rebuild it from the
 # earlier results, which are older than the PDF of the other dataset.
+# FORCE: the step always runs, and typesets only when an input's content differs from what
+# build.json records (a file put back with its old time stamp is no change to Make); otherwise it
+# says the PDF is up to date, in about a second.
 $(PDF) $(BUILD_JSON) &: $(wildcard templates/*.tex.j2 templates/*.bib) $(TEMPLATE_LIST) $(CODE_report) results/.code/report.sha256 \
         $(R)/.config/student.json \
         $(R)/.config/report.json $(R)/.config/data.json $(R)/derivations.json \
-        $(TASKS_OUT) | $(STAMP) $(TEX)
+        $(TASKS_OUT) FORCE | $(STAMP) $(TEX)
 	$(STEP) report build
+
+FORCE:
 
 names: $(R)/derivations.json $(TASKS_OUT) | $(STAMP)  ## every value a template may print: its expression, value and meaning, by task
 	@$(RUN) report.render.names list
@@ -161,6 +175,7 @@ test: $(MNIST_FILES) $(DATA_FILES) | $(STAMP) $(TEX)  ## run every test, the slo
 	$(PY) -m pytest -n 2 $(ARGS)
 
 clean:  ## remove results and report builds (keeps data/ and .venv/)
-	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip
+	rm -rf results report/build report/report.pdf report/report-quick.pdf report/hw1_*.zip \
+	       report/.written.json
 
-.PHONY: help setup data derivations experiments report names watch submission source bench test clean
+.PHONY: help setup data derivations experiments report names watch submission source bench test clean FORCE

@@ -145,9 +145,16 @@ def _tree(text: str, latex: bool) -> Tree:
 def _screen(tokens) -> None:
     """Unknown names and macros are refused by name, in reading order, before the parser runs
     (its message would name a parser state instead)."""
+    previous = None
     for token in tokens:
+        if (token.type == "NAME" and token[:1] in "eE" and getattr(previous, "type", "") == "NUMBER"
+                and previous.end_pos == token.start_pos):  # 1e-13: read as 1 times a name e
+            raise ClaimError(f"{previous}{token} at column {previous.column} is scientific "
+                             f"notation, which formulas do not read: write a power of ten, as "
+                             f"1*10**(-13) for 1e-13")
         if token.type == "NAME" and token not in PLAIN_NAMES:
             raise ClaimError(f"unknown name {_shown(token)} at column {token.column}; {PLAIN_HELP}")
+        previous = token
         if token.type == "MACRO":
             raise ClaimError(f"unknown macro {_shown(token)} at column {token.column}; "
                              f"{LATEX_MACROS}")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hw1 import data, names
+from hw1.atomic import running_pid
 from pipeline import cli, config, paths
 from pipeline.tasks import Task
 
@@ -73,9 +74,18 @@ def md5_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# experiments/fetch.py stages a fetch in <dataset folder>/.fetch-<pid>-...: a running one is named
+FETCHING = ".fetch-"
+
+
 def check_file(path: Path, expected_md5: str) -> None:
     """Raise DatasetError unless `path` exists with the expected MD5."""
     if not path.exists():
+        fetching = [pid for folder in path.parent.parent.glob(f"{FETCHING}*-*")
+                    if (pid := running_pid(folder, FETCHING))]
+        if fetching:
+            raise DatasetError(f"{path} is missing: a fetch is under way (process {fetching[0]}); "
+                               f"wait for it to finish, then run this again")
         raise DatasetError(f"{path} is missing. Fetch it with `{FETCH_COMMAND}`.")
     actual = md5_of(path)
     if actual != expected_md5:

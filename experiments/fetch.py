@@ -30,8 +30,9 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
-from experiments.datasets import FETCH_COMMAND, DATASETS, Dataset, DatasetError, verify
+from experiments.datasets import FETCH_COMMAND, FETCHING, DATASETS, Dataset, DatasetError, verify
 from hw1 import data
+from hw1.atomic import sweep_dead
 from hw1.names import DATASETS as TORCHVISION_CLASSES
 from hw1.messages import cut
 from pipeline import cli, config
@@ -138,7 +139,7 @@ def _try(source: str, dataset: Dataset, raw_dir: Path) -> dict[str, str]:
     verify; return {name: md5} of the verified files in raw_dir."""
     if source != "present":
         raw_dir.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=raw_dir.parent, prefix=".fetch-") as tmp:
+        with tempfile.TemporaryDirectory(dir=raw_dir.parent, prefix=f"{FETCHING}{os.getpid()}-") as tmp:
             SOURCES[source](Path(tmp), dataset)
             _install_atomically(Path(tmp), raw_dir, dataset.md5)
     return verify(raw_dir, dataset.md5)
@@ -155,8 +156,10 @@ def ensure(dataset: Dataset, raw_dir: Path | None = None, only: str | None = Non
             raise DatasetError(f"DATA_SOURCE={only!r} is not a source of {dataset.name}; choose "
                                f"one of {', '.join(names)}")
         names = [only]
-    for stale in raw_dir.parent.glob(".fetch-*"):  # left by a fetch that was killed
-        shutil.rmtree(stale, ignore_errors=True)
+    sweep_dead(raw_dir.parent, FETCHING)  # left by a fetch that was killed; a running one stays
+    for legacy in raw_dir.parent.glob(f"{FETCHING}*"):  # named without a pid: an older version's
+        if not legacy.name.removeprefix(FETCHING).split("-")[0].isdigit():
+            shutil.rmtree(legacy, ignore_errors=True)
     failures = []
     for name in names:
         try:

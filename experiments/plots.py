@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from hw1.atomic import atomic_write  # noqa: E402
-from pipeline import cli, config, paths  # noqa: E402
+from pipeline import cli, config, ledger, paths  # noqa: E402
 from pipeline.tasks import TASKS  # noqa: E402
 
 TEXT_WIDTH_IN = 6.85
@@ -61,15 +61,22 @@ class ResultsMissing(cli.UserError):
 
 
 def _read(path: Path) -> dict:
+    """A results file of the task's run, as the run recorded it (pipeline/ledger.py)."""
+    command = paths.make_command("experiments", path.parent.parent)
     if not path.exists():
-        raise ResultsMissing(f"{paths.relative(path)} is missing; run "
-                             f"`{paths.make_command('experiments', path.parent.parent)}` first")
-    return json.loads(path.read_text())
+        raise ResultsMissing(f"{paths.relative(path)} is missing; run `{command}` first")
+    ledger.check(path, command)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:  # recorded so, yet unreadable: the run itself was cut short
+        raise ResultsMissing(f"{paths.relative(path)} is damaged; delete it and run `{command}` "
+                             f"to write it again") from None
 
 
 def _save(fig, path: Path) -> None:
     with atomic_write(path) as tmp:
         fig.savefig(tmp, format="pdf", bbox_inches="tight", pad_inches=0.02)
+    ledger.record(path)  # the report typesets it only as drawn here
     plt.close(fig)
 
 

@@ -33,7 +33,7 @@ from hw1 import task1, weights
 from hw1.atomic import atomic_folder
 from hw1.names import weights_name
 from hw1.threads import fixed_threads
-from pipeline import cli, config, paths, provenance
+from pipeline import cli, config, ledger, paths, provenance
 from pipeline.tasks import BY_NAME, Q1
 
 TASK = BY_NAME["q1"]
@@ -262,6 +262,7 @@ def run(mode: paths.Mode, out_dir: Path | None = None) -> dict:
         provenance.write_json(staging / "history.json", {
             "main_variant": main_variant, "runs": history, "provenance": metrics["provenance"]})
         provenance.write_json(staging / "metrics.json", metrics)
+        ledger.record_folder(staging)  # renamed into place with the results
     return metrics
 
 

@@ -25,7 +25,7 @@ from experiments import datasets
 from hw1 import task2, weights
 from hw1.atomic import atomic_folder
 from hw1.names import weights_name
-from pipeline import cli, config, paths, provenance
+from pipeline import cli, config, ledger, paths, provenance
 from pipeline.tasks import BY_NAME, Q2
 
 TASK = BY_NAME["q2"]
@@ -33,6 +33,25 @@ TASK = BY_NAME["q2"]
 LOSS_THRESHOLDS = (0.1, 0.01, 0.001)
 LN2 = math.log(2)
 KINDS = ("random", "control", "draft")
+# the config.toml keys that set each kind's step: the one to change when it diverges
+RATE_KEYS = {"random": "lr", "control": "lr", "draft": "draft_lr"}
+
+
+class DivergedError(cli.UserError):
+    """A run produced non-finite numbers: its metrics would be NaN and its weights useless."""
+
+
+def check_diverged(runs: dict, out_dir) -> None:
+    """Stop before anything is written when any run diverged, naming the setting to change."""
+    for kind, kind_runs in runs.items():
+        for r in kind_runs:
+            if r["diverged_epoch"] is not None:
+                key = RATE_KEYS[kind]
+                raise DivergedError(
+                    f"the {kind} run of Task 2 diverged at epoch {r['diverged_epoch']} (seed "
+                    f"{r['seed']}, {r['optimizer']} at lr {r['lr']:g}): its loss overflowed, so "
+                    f"no model is saved; lower [q2] {key} in config.toml and run again. "
+                    f"{paths.relative(out_dir)} was left as it was")
 
 
 def settings_for(kind: str, seed: int, cfg: Q2) -> task2.Settings:
@@ -80,6 +99,8 @@ def summarise(runs: list[dict]) -> dict:
 
 def _status(r: dict) -> str:
     h = r["history"]
+    if r["diverged_epoch"] is not None:
+        return f"q2: {r['kind']} seed {r['seed']}: diverged at epoch {r['diverged_epoch']}"
     return (f"q2: {r['kind']} seed {r['seed']}: train loss {h['train_loss'][-1]:.2e}, "
             f"test loss {h['test_loss'][-1]:.3f}, test acc {h['test_acc'][-1]:.4f}, "
             f"{r['wall_time_s']:.1f} s")
@@ -96,6 +117,7 @@ def run(mode: paths.Mode, out_dir: Path | None = None) -> dict:
     runs = {kind: [train_one(kind, seed, cfg, data) for seed in cfg.seeds] for kind in KINDS}
     for r in (r for rs in runs.values() for r in rs):
         print(_status(r), flush=True)
+    check_diverged(runs, out_dir)
     saved = runs["random"][0]
     with atomic_folder(out_dir) as staging:
         path = staging / weights_name(task2.TASK)
@@ -114,6 +136,7 @@ def run(mode: paths.Mode, out_dir: Path | None = None) -> dict:
         history["provenance"] = metrics["provenance"]
         provenance.write_json(staging / "history.json", history)
         provenance.write_json(staging / "metrics.json", metrics)
+        ledger.record_folder(staging)  # renamed into place with the results
     return metrics
 
 

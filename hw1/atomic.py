@@ -73,6 +73,32 @@ def atomic_folder(path: str | Path):
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def running_pid(folder: Path, prefix: str) -> int | None:
+    """The pid in a temporary folder named <prefix><pid>-..., when that process still runs."""
+    pid = folder.name.removeprefix(prefix).split("-")[0]
+    return int(pid) if pid.isdigit() and process_alive(int(pid)) else None
+
+
+def sweep_dead(parent: Path, prefix: str) -> None:
+    """Delete the temporary folders <prefix><pid>-... in `parent` of runs killed outright
+    (kill -9 skips their clean-up): those whose process is gone. A running one is left alone,
+    as is a name without a pid (not ours to judge)."""
+    for folder in Path(parent).glob(f"{prefix}*-*"):
+        pid = folder.name.removeprefix(prefix).split("-")[0]
+        if pid.isdigit() and running_pid(folder, prefix) is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _sweep_killed_runs(path: Path) -> None:
     """What a run killed outright (kill -9, power loss) left beside `path`: its staging folder,
     deleted, and the previous results if it died between the two renames, put back."""

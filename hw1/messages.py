@@ -24,6 +24,18 @@ ENVIRONMENT_ERRORS = {
 }
 
 
+def full_device(err: BaseException) -> str | None:
+    """One line for a full disk or shared memory that a library reports as other than OSError
+    (torch's workers: "unable to write to file </torch_...>: No space left on device (28)");
+    None for anything else."""
+    text = str(err)
+    if "No space left on device" not in text:
+        return None
+    where = "shared memory (/dev/shm)" if "/torch_" in text or "shm" in text else "the disk"
+    return (f"{where} is full (No space left on device); free some space (`df -h` shows where), "
+            f"then run it again")
+
+
 def environment_error(err: OSError) -> str | None:
     """One line naming the path and what to do, for a read-only, full or forbidden place; None
     for any other OSError (a bug, left to show its traceback)."""
@@ -41,5 +53,6 @@ def user_error(err: Exception) -> tuple[str, int] | None:
     None for anything else: a bug, left to show its traceback."""
     if hasattr(err, "exit_code"):
         return f"error: {err}", err.exit_code
-    line = environment_error(err) if isinstance(err, OSError) else None
+    # torch reports a full shared memory (/dev/shm) as a RuntimeError, with the tensors it held
+    line = environment_error(err) if isinstance(err, OSError) else full_device(err)
     return None if line is None else (f"error: {line}", 1)

@@ -3,6 +3,7 @@ the scripts (data, never code), and checked field by field when a Settings datac
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 from .names import ScriptFiles
@@ -41,8 +42,9 @@ def settings_from(cls, values: dict, source: Path):
 
 
 def check_fields(settings, ints=(), numbers=(), choices=None) -> None:
-    """ValueError unless `hidden` is positive sizes, `ints` positive whole numbers (`seed` may be
-    0), `numbers` positive numbers, and each `choices` field one of its values."""
+    """ValueError unless `hidden` is positive sizes, `ints` positive whole numbers (`seed` from 0
+    to 2**63 - 1, what torch.manual_seed takes), `numbers` finite positive numbers, and each
+    `choices` field one of its values."""
     def whole(v):
         return isinstance(v, int) and not isinstance(v, bool)
 
@@ -50,7 +52,10 @@ def check_fields(settings, ints=(), numbers=(), choices=None) -> None:
         return getattr(settings, name)
     ok = {"hidden": bool(settings.hidden) and all(whole(h) and h > 0 for h in settings.hidden)}
     ok.update({f: whole(value(f)) and value(f) >= (0 if f == "seed" else 1) for f in ints})
-    ok.update({f: (whole(value(f)) or isinstance(value(f), float)) and value(f) > 0 for f in numbers})
+    if "seed" in ints:
+        ok["seed"] = ok["seed"] and value("seed") <= 2 ** 63 - 1
+    ok.update({f: (whole(value(f)) or isinstance(value(f), float)) and math.isfinite(value(f))
+               and value(f) > 0 for f in numbers})
     ok.update({f: value(f) in allowed for f, allowed in (choices or {}).items()})
     bad = [f for f, passed in ok.items() if not passed]
     if bad:

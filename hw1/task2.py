@@ -13,6 +13,7 @@ throughout: evaluation repeats training's arithmetic exactly.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -61,7 +62,8 @@ def labels_for(kind: str, seed: int, digits_train, digits_test):
 
 
 def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] | None = None) -> dict:
-    """Full-batch training (no shuffling: the batch is the whole set); per-epoch train/test metrics."""
+    """Full-batch training (no shuffling: the batch is the whole set); per-epoch train/test metrics.
+    A non-finite training loss stops it: "diverged_epoch" is that epoch (None when it finished)."""
     import torch
     from torch import nn
     y_train, y_test = labels_for(settings.labels, settings.seed, data["digits_train"],
@@ -72,6 +74,7 @@ def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] 
         optimizer = make_optimizer(settings.optimizer, net.parameters(), settings.lr)
         loss_fn = nn.CrossEntropyLoss()
         history = {k: [] for k in HISTORY_KEYS}
+        diverged_epoch = None
         for epoch in range(1, settings.epochs + 1):
             full_batch_step(net, optimizer, data["x_train"], y_train)
             with torch.no_grad():  # the loss after this epoch's step, on train and test
@@ -81,7 +84,10 @@ def train(settings: Settings, data: dict, on_epoch: Callable[[int, dict], None] 
                     history[f"{split}_acc"].append((logits.argmax(1) == y).float().mean().item())
             if on_epoch:
                 on_epoch(epoch, {k: v[-1] for k, v in history.items()})
-    return {"model": net, "history": history, "diverged_epoch": None}
+            if not math.isfinite(history["train_loss"][-1]):  # overflowed: every later step is NaN
+                diverged_epoch = epoch
+                break
+    return {"model": net, "history": history, "diverged_epoch": diverged_epoch}
 
 
 def load_data(root: str | Path, settings: Settings, download: bool = False,

@@ -227,13 +227,21 @@ def _quick(sections: dict) -> dict:
 
 
 def _read(path: Path) -> dict:
+    shown = paths.relative(path)
     try:
-        return tomllib.loads(Path(path).read_text())
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{paths.relative(path)} is missing; `git checkout config.toml` "
+        raise ConfigError(f"{shown} is missing; `git checkout config.toml` "
                           f"restores the repository's copy") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{shown} is a folder, not a file; move it away and `git checkout "
+                          f"config.toml` restores the repository's copy") from None
+    except UnicodeDecodeError as err:
+        line = Path(path).read_bytes()[:err.start].count(b"\n") + 1
+        raise ConfigError(f"{shown}:{line} is not UTF-8 (byte 0x{err.object[err.start]:02x}); "
+                          f"save it as UTF-8 in your editor") from None
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path} is not valid TOML: {err}")
+        raise ConfigError(f"{shown} is not valid TOML: {err}") from None
 
 
 def dataset(path: Path = paths.CONFIG) -> str:

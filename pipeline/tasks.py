@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import math
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -37,12 +39,60 @@ def _layer_sizes(sizes: list) -> bool:
     return bool(sizes) and all(type(size) is int and size > 0 for size in sizes)
 
 
+# torch.manual_seed takes any 64-bit seed; a negative one is stored as its two's complement, so
+# -1 and 2**64 - 1 would be one seed under two names: seeds are 0 .. 2**63 - 1
+SEED_MAX = 2 ** 63 - 1
+# what one training needs beside its parameters: every layer's activations for the 10,000 test
+# images evaluated at once, a few times over (forward values, their gradients, the argmax)
+EVALUATED_ROWS = 10_000
+BYTES_PER_NUMBER = 4  # float32
+
+
+def _rate(value) -> bool:
+    """A step size: a finite number above 0 (TOML's inf and nan are numbers too)."""
+    return math.isfinite(value) and value > 0
+
+
+def training_bytes(hidden: list[int], n_inputs: int = 784, n_outputs: int = 10) -> int:
+    """A lower bound on the memory one run of a network with these hidden layers takes: its
+    parameters four times (weights, gradients, an optimiser's two moments) and its activations."""
+    sizes = [n_inputs, *hidden, n_outputs]
+    parameters = sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
+    return BYTES_PER_NUMBER * (4 * parameters + 3 * EVALUATED_ROWS * sum(sizes))
+
+
+def memory_bytes() -> int | None:
+    """This machine's physical memory (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _fits(hidden: list[int]) -> bool:
+    memory = memory_bytes()
+    return memory is None or training_bytes(hidden) <= memory
+
+
+def _memory_hint(hidden: list[int]) -> str:
+    memory = memory_bytes() or 0
+    return (f"a network with these layers needs at least {training_bytes(hidden) / 1e9:.3g} GB "
+            f"to train, and this machine has {memory / 1e9:.3g} GB: choose smaller layers")
+
+
 def _check_training(section, require: Require) -> None:
-    """What every task's section must hold: layer sizes, a step size, epochs and seeds."""
+    """What every task's section must hold: layer sizes that fit in memory, a finite positive
+    step size, epochs and distinct seeds."""
     require(bool(section.hidden) and all(h > 0 for h in section.hidden), "hidden", "positive sizes")
-    require(section.lr > 0, "lr", "must be > 0")
+    require(_fits(section.hidden), "hidden", _memory_hint(section.hidden))
+    require(_rate(section.lr), "lr", "a finite number > 0")
     require(section.epochs > 0, "epochs", "must be > 0")
     require(len(section.seeds) > 0, "seeds", "give at least one seed")
+    require(all(0 <= seed <= SEED_MAX for seed in section.seeds), "seeds",
+            f"each seed a whole number from 0 to 2**63 - 1 = {SEED_MAX}")
+    require(len(set(section.seeds)) == len(section.seeds), "seeds",
+            "each seed once: a repeated seed repeats the same run, and the report would count "
+            "its copies as independent runs")
 
 
 @dataclass(frozen=True)
@@ -79,9 +129,11 @@ class Q1:
         require(set(self.ablate_activation) <= set(ACTIVATIONS), "ablate_activation",
                 f"each one of {ACTIVATIONS}")
         require(set(self.ablate_loss) <= set(LOSSES), "ablate_loss", f"each one of {LOSSES}")
-        require(all(v > 0 for v in self.ablate_lr), "ablate_lr", "each > 0")
+        require(all(_rate(v) for v in self.ablate_lr), "ablate_lr", "each a finite number > 0")
         require(all(_layer_sizes(h) for h in self.ablate_hidden), "ablate_hidden",
                 "each a list of positive layer sizes, like [[64], [256, 128]]")
+        too_big = next((h for h in self.ablate_hidden if not _fits(h)), None)
+        require(too_big is None, "ablate_hidden", _memory_hint(too_big or [1]))
 
     def check_dataset(self, dataset: str, require: Require) -> None:
         """The keys given per dataset must give one for [data] dataset."""
@@ -110,6 +162,8 @@ class Q2:
         require(0 < self.n_train <= 60000, "n_train", "between 1 and 60000")
         require(self.optimizer in OPTIMIZERS, "optimizer", f"one of {OPTIMIZERS}")
         require(self.draft_optimizer in OPTIMIZERS, "draft_optimizer", f"one of {OPTIMIZERS}")
+        require(_rate(self.draft_lr), "draft_lr", "a finite number > 0")
+        require(self.draft_epochs > 0, "draft_epochs", "must be > 0")
 
     def check_dataset(self, dataset: str, require: Require) -> None:
         """No key of [q2] is given per dataset."""

@@ -6,7 +6,12 @@
 The audit (report/audit/prose.py) reads the rendered templates before LaTeX does: a number, relation
 or verdict word typed by hand stops the build with every finding, one line each, and no PDF is
 typeset ([report] audit = "warn" typesets a draft whose first page says it failed the audit).
-Its summary is printed and kept in report/build/<full|quick>/audit.txt.
+Its summary is printed and kept in report/build/<full|quick>/audit.txt. TeX programming in a
+template (report/audit/tex_programming.py) is a finding the same way.
+
+Make runs this step on every `make report`: it typesets only when the content of an input differs
+from what build.json recorded (`up_to_date`), since Make judges by time stamps alone. The PDF and
+build.json are recorded in the ledger (pipeline/ledger.py), which the submission checks.
 """
 import json
 import os
@@ -14,7 +19,7 @@ import time
 from pathlib import Path
 
 from hw1.atomic import write_text
-from pipeline import cli, paths, provenance
+from pipeline import cli, config, ledger, paths, provenance
 from report.audit import derivation_steps
 from report.audit import run as audit_mod
 from report.tex import budget
@@ -91,10 +96,35 @@ def build(mode: paths.Mode, ctx: dict | None = None, templates=paths.TEMPLATES,
     # dated when the templates were read: Make sees a template saved during the build as newer
     for built in (pdf, build_dir / "build.json"):
         os.utime(built, (started_at, started_at))
+    ledger.record(pdf, build_dir / "build.json")  # the submission packs only these, unedited
     return info
 
 
+def up_to_date(mode: paths.Mode) -> dict | None:
+    """build.json, when the PDF was built from files with exactly the content they have now: Make
+    runs this step on every `make report` (a file put back with an older time stamp is no change
+    to Make, but may be one to the PDF), and it typesets only when an input's content changed."""
+    build_dir, pdf, results = mode.build, mode.pdf, mode.results
+    try:
+        info = json.loads((build_dir / "build.json").read_text(encoding="utf-8"))
+        dataset = config.read_dataset(results)
+    except (OSError, ValueError, cli.UserError):
+        return None
+    if not pdf.is_file() or not isinstance(info, dict) or info.get("quick") != mode.quick:
+        return None
+    try:  # a PDF or build.json edited by hand is built again
+        for built in (pdf, build_dir / "build.json"):
+            ledger.check(built, paths.make_command("report", results))
+    except ledger.TamperedError:
+        return None
+    now = provenance.file_hashes(context.pdf_sources(results, dataset))
+    return info if info.get("inputs") == now else None
+
+
 def _build_line(args) -> str:
+    if (info := up_to_date(args.mode)) is not None:
+        return (f"report: {info['pdf']} is up to date: its {len(info['inputs'])} inputs hold what "
+                f"it was built from")
     info = build(args.mode)
     line = (f"report: wrote {info['pdf']} ({render.counted(info['body_pages'], 'page')} of main body) "
             f"in {info['seconds']} s\n{info['audit_summary']}")

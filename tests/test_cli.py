@@ -185,3 +185,30 @@ def test_a_target_written_by_another_make_since_this_one_started_is_not_made_aga
     done = subprocess.run([sys.executable, "-m", "pipeline", "--lock", str(target), "no.such.module"],
                           cwd=paths.ROOT, env=older, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "No module named 'no'" in done.stderr  # it ran the module
+
+
+def test_a_full_shared_memory_reported_by_torch_is_one_line(capsys):
+    def run(args):
+        raise RuntimeError("unable to write to file </torch_1234_5678_0>: No space left on device "
+                           "(28)\n" + "tensor([[0.1, 0.2], ...])\n" * 200)
+    code = cli.main("experiments.q1", "", {"run": cli.Command(run, "")}, ["run"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err and "tensor" not in err
+    assert "shared memory (/dev/shm) is full" in err and "free some space" in err
+
+
+def test_an_environment_this_user_cannot_run_is_one_line_not_error_126(tmp_path):
+    """`sudo make setup` then make as oneself: .venv/bin/python exists but cannot be run."""
+    from conftest import repository_copy
+    repo = repository_copy(tmp_path / "repo")
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    (repo / ".venv" / "bin" / "python").write_text("")  # mode 644: no one may run it
+    (repo / ".venv" / ".setup-done").touch()
+    done = subprocess.run(["make", "--no-print-directory", "report"], cwd=repo,
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "Error 126" not in done.stderr
+    assert ".venv/bin/python cannot be run by" in done.stderr and done.stderr.count("\n") == 1
+    assert subprocess.run(["make", "help"], cwd=repo, capture_output=True).returncode == 0
+    (repo / ".venv" / "bin" / "python").unlink()  # half made: `make setup` repairs it, no refusal
+    plan = subprocess.run(["make", "-n", "report"], cwd=repo, capture_output=True, text=True)
+    assert "cannot be run" not in plan.stderr

@@ -49,11 +49,59 @@ def test_the_shipped_config_is_valid_and_quick_trims_it():
     ("[q1]\ntarget_test_acc = 0.9\n", "[q1] target_test_acc"),
     ("[q1]\ntarget_test_acc = {mnist = 1.5}\n", "[q1] target_test_acc"),
     ("[q1]\ntarget_test_acc = {emnist = 0.9}\n", "[q1] target_test_acc"),
+    # values that pass a type check but would forge a result or crash a run
+    ("[q1]\nseeds = [0, 0, 0, 0, 0]\n", "[q1] seeds"),       # one run counted five times
+    ("[q2]\nseeds = [3, 1, 3]\n", "[q2] seeds"),
+    ("[q1]\nseeds = [-1]\n", "[q1] seeds"),
+    ("[q2]\nseeds = [12345678901234567890]\n", "[q2] seeds"),  # above torch's 64 bits
+    ("[q1]\nseeds = [9223372036854775808]\n", "[q1] seeds"),   # 2**63
+    ("[q1]\nlr = nan\n", "[q1] lr"),
+    ("[q1]\nlr = inf\n", "[q1] lr"),
+    ("[q1]\nlr = 0\n", "[q1] lr"),
+    ("[q1]\nablate_lr = [0.1, -inf]\n", "[q1] ablate_lr"),
+    ("[q1]\nablate_lr = [nan]\n", "[q1] ablate_lr"),
+    ("[q2]\ndraft_lr = -0.01\n", "[q2] draft_lr"),
+    ("[q2]\ndraft_lr = nan\n", "[q2] draft_lr"),
+    ("[q2]\ndraft_epochs = 0\n", "[q2] draft_epochs"),
+    ("[q2]\nepochs = 0\n", "[q2] epochs"),
+    ("[q2]\nhidden = [100000000]\n", "[q2] hidden"),              # terabytes of parameters
+    ("[q1]\nhidden = [4000000, 4000000]\n", "[q1] hidden"),
+    ("[q1]\nablate_hidden = [[64], [100000000]]\n", "[q1] ablate_hidden"),
 ])
 def test_a_bad_key_or_value_is_named(tmp_path, text, key):
     with pytest.raises(config.ConfigError) as err:
         config.load(_write(tmp_path, text), quick=False)
     assert key in str(err.value)
+
+
+def test_the_largest_seed_torch_takes_is_accepted(tmp_path):
+    sections = config.load(_write(tmp_path, "[q1]\nseeds = [0, 9223372036854775807]\n"), quick=False)
+    assert sections["q1"].seeds == [0, 2 ** 63 - 1]
+
+
+def test_layers_too_big_for_this_machine_say_how_much_memory_they_need(tmp_path, monkeypatch):
+    from pipeline import tasks
+    monkeypatch.setattr(tasks, "memory_bytes", lambda: 2 * 10 ** 9)  # a 2 GB machine
+    with pytest.raises(config.ConfigError) as err:
+        config.load(_write(tmp_path, "[q1]\nhidden = [100000, 1000]\n"), quick=False)
+    assert "[q1] hidden" in str(err.value) and "this machine has 2 GB" in str(err.value)
+    assert config.load(_write(tmp_path, "[q1]\nhidden = [2048, 1024]\n"), quick=False)
+
+
+@pytest.mark.parametrize("content, says", [
+    (b'[student]\nname = "Jos\xe9"\n', "config.toml:2 is not UTF-8 (byte 0xe9); save it as UTF-8"),
+    (b"\xff\xfe[\x00q\x001\x00]\x00", "config.toml:1 is not UTF-8"),  # saved as UTF-16
+    (None, "config.toml is a folder, not a file"),
+])
+def test_an_unreadable_config_is_one_line(tmp_path, content, says):
+    path = tmp_path / "config.toml"
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    with pytest.raises(config.ConfigError) as err:
+        config.load(path, quick=False)
+    assert says in str(err.value) and "\n" not in str(err.value)
 
 
 def test_an_unknown_dataset_is_one_message_naming_the_key_and_the_choices(tmp_path):
@@ -217,7 +265,7 @@ def test_a_missing_or_damaged_section_file_names_the_command_that_writes_it(tmp_
 
 def test_a_students_valid_edit_of_config_toml_keeps_the_config_tests_green(tmp_path):
     repo = repository_copy(tmp_path / "repo")
-    edited = repo / "config.toml"
+    edited = repo / "config.toml"  # the pinned configuration (repository_copy puts it there)
     text, count = re.subn(r"(?m)^lr = 0\.01$", "lr = 0.05", edited.read_text(), count=1)
     assert count == 1, "the shipped config.toml has [q1] lr = 0.01 first"
     edited.write_text(text)

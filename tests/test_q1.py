@@ -347,7 +347,8 @@ def test_through_make_the_last_good_results_survive_divergence_ctrl_c_and_kill_9
     first = subprocess.run(make, cwd=repo, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     good = _result_bytes(repo)
-    assert set(good) == {"metrics.json", "history.json", "test_predictions.json", "q1_weights.pkl"}
+    assert set(good) == {"metrics.json", "history.json", "test_predictions.json", "q1_weights.pkl",
+                         ".written.json"}  # the run's record of what it wrote
     assert oct((repo / "results" / "q1").stat().st_mode & 0o777) == "0o755"
     assert all(oct(p.stat().st_mode & 0o777) == "0o644" for p in (repo / "results" / "q1").iterdir())
 

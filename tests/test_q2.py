@@ -102,3 +102,59 @@ def test_the_smoke_run_writes_metrics_and_evaluate_reproduces_them(tmp_path, mon
     weights = out / "q2_weights.pkl"
     assert (out / "metrics.json").exists() and weights.exists()
     assert datasets.evaluate_saved(q2.TASK, paths.QUICK_RESULTS, weights) == metrics["random"]["saved_test_acc"]
+
+
+def test_a_diverging_run_stops_at_its_epoch():
+    run = q2.train_one("random", 0, _cfg(optimizer="sgd", lr=1e30, epochs=10), _data())
+    assert run["diverged_epoch"] is not None and run["diverged_epoch"] < 10
+    assert len(run["history"]["train_loss"]) == run["diverged_epoch"]
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"optimizer": "sgd", "lr": 1e30}, "lower [q2] lr"),                 # the task's runs
+    ({"draft_lr": 1e30}, "lower [q2] draft_lr"),                         # the draft's setting
+])
+def test_a_diverging_run_ends_in_one_line_and_keeps_the_previous_results(
+        tmp_path, monkeypatch, capsys, changes, key):
+    from pipeline import cli
+    cfg = _cfg(**changes)
+    monkeypatch.setattr(config, "read_sections", lambda *a, **k: {"q2": cfg, "data": config.Data()})
+    monkeypatch.setattr(q2.datasets, "load_verified", lambda dataset: {})
+    monkeypatch.setattr(q2.task2, "prepare", lambda loaded, n_train: {**_data(), "dataset": {}})
+    out = tmp_path / "q2"
+    out.mkdir()
+    (out / "metrics.json").write_text("the previous run's")
+    code = cli.main("experiments.q2", q2.__doc__, {"run": cli.Command(lambda args: q2.run(paths.QUICK_MODE, out), "")},
+                    ["run"])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "diverged at epoch" in err and key in err and "was left as it was" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["q2"], "no staging folder is left"
+    assert [p.name for p in out.iterdir()] == ["metrics.json"]
+    assert (out / "metrics.json").read_text() == "the previous run's"
+
+
+@pytest.mark.slow
+def test_through_make_a_diverging_task_2_keeps_the_last_good_results(tmp_path):
+    import os
+    import re
+    import subprocess
+    from conftest import repository_copy
+    repo = repository_copy(tmp_path / "repo", linked=(".venv", "data"))
+    make = ["make", "--no-print-directory", "results/quick/q2/metrics.json"]
+    env = {**os.environ, "QUICK": "1"}
+    first = subprocess.run(make, cwd=repo, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    folder = repo / "results" / "quick" / "q2"
+    good = {p.name: p.read_bytes() for p in folder.iterdir()}
+    config_file = repo / "config.toml"
+    head, q2_part = config_file.read_text().split("[q2]\n", 1)
+    q2_part = re.sub(r"(?m)^lr = .*$", "lr = 1e30", q2_part, count=1)
+    q2_part = re.sub(r'(?m)^optimizer = .*$', 'optimizer = "sgd"', q2_part, count=1)
+    config_file.write_text(f"{head}[q2]\n{q2_part}")
+    failed = subprocess.run(make, cwd=repo, env=env, capture_output=True, text=True)
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("error: ")]
+    assert failed.returncode != 0 and len(errors) == 1, failed.stderr
+    assert "diverged at epoch" in errors[0] and "lower [q2] lr" in errors[0]
+    assert "Traceback" not in failed.stderr and "Deleting file" not in failed.stderr
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == good

@@ -119,8 +119,9 @@ def test_a_bundle_that_cannot_be_packed_leaves_no_zip(build_copy, tmp_path):
     (_one_word_changed, None, "the bundle's PDF text differs from report/report-quick.pdf's after "
                               ".*th.: .y.* where the report has .e"),
     (_append, "\\newpage\\null\n", r"the bundle builds \d+ pages, report/report-quick.pdf has \d+;"),
-    (_append, f"\\IfFileExists{{{paths.ROOT / 'README.md'}}}{{}}{{}}\n",
-     "the bundle's LaTeX read /.*README.md, a file of this repository"),
+    # TeX is confined as for the report: a file of this repository is not read, so not relied on
+    (_append, f"\\input{{{paths.ROOT / 'README.md'}}}\n",
+     r"does not build from an empty folder: summary.tex:\d+: .*README.md"),
     (_append, "\\undefinedmacro\n",
      r"does not build from an empty folder: summary.tex:\d+: Undefined control sequence"),
 ])
@@ -131,3 +132,31 @@ def test_a_bundle_unlike_the_report_is_refused_and_removed(build_copy, tmp_path,
     with pytest.raises(source.SourceError, match=message):
         source.pack(paths.QUICK_MODE, build_copy, QUICK_PDF, out, report=lambda line: None)
     assert not out.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lua", [
+    'io.open("{m}", "w"):write("x")',
+    'os.execute("touch {m}")',
+    'local f = io.open("latexmkrc", "a") f:write([[system("touch {m}");]]) f:close()',
+])
+def test_the_bundles_verification_build_is_confined_as_the_report_is(build_copy, tmp_path, lua):
+    marker = tmp_path / "outside-marker"
+    _append(build_copy / "summary.tex", "\\directlua{" + lua.replace("{m}", str(marker)) + "}\n")
+    out = tmp_path / "bundle.zip"
+    try:
+        source.pack(build_copy, QUICK_PDF, out, report=lambda line: None)
+    except source.SourceError:
+        pass
+    assert not marker.exists()
+
+
+def test_a_killed_source_builds_folder_is_swept(tmp_path, monkeypatch):
+    from report.bundle import submission
+    monkeypatch.setattr(submission.tempfile, "gettempdir", lambda: str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / f"{source.SOURCE_PREFIX}{dead.pid}-ab12").mkdir()
+    (tmp_path / f"{source.SOURCE_PREFIX}{os.getpid()}-cd34").mkdir()  # one still running
+    submission.sweep_killed_runs(source.SOURCE_PREFIX)
+    assert [p.name for p in tmp_path.iterdir()] == [f"{source.SOURCE_PREFIX}{os.getpid()}-cd34"]

@@ -1,15 +1,20 @@
 """`make submission` end to end, from a quick report: the zip verifies itself from an empty folder
 (every script compiles, every weights file loads, each evaluate_hw1() returns the PDF's number in a
 fresh interpreter, the PDF holds the name and ID), and a hostile name changes none of that."""
+import hashlib
 import json
 import os
 import subprocess
+import sys
 import zipfile
 
 import pytest
+import torch
 from conftest import SHIPPED_CONFIG, repository_copy
 
-from pipeline import config, paths, provenance
+from hw1 import weights as hw1_weights
+
+from pipeline import config, ledger, paths, provenance
 from report.render import context
 from report.tex import latexmk as latex
 from report.render import jinja as render
@@ -38,6 +43,7 @@ def hostile_report(quick_results, tmp_path_factory):
     pages = latex.typeset(build, pdf, render.render_all(ctx, build))
     inputs = provenance.file_hashes(context.pdf_sources(QUICK, "mnist"))
     (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": pages, "audit": "passed", "inputs": inputs}))
+    ledger.record(pdf, build / "build.json")  # as the report step records them
     return build, pdf
 
 
@@ -65,6 +71,22 @@ def test_a_hostile_name_packs_a_zip_that_verifies(quick_results, as_hostile, tmp
     assert {f"{prefix}q1_weights.pkl", f"{prefix}q2_weights.pkl", f"{prefix}report.pdf",
             "hw1/task1.py", "hw1/task2.py"} <= names
     assert settings["student"] == HOSTILE
+    with zipfile.ZipFile(out) as z:  # the zip's own record of the weights the PDF reports
+        for task in ("q1", "q2"):
+            shipped = hashlib.sha256(z.read(f"{prefix}{task}_weights.pkl")).hexdigest()
+            assert settings["weights_sha256"][task] == shipped
+        z.extractall(tmp_path / "unzipped")
+    # a repacked zip with other weights: evaluated all the same, and said to be other, on stderr
+    unzipped = tmp_path / "unzipped"
+    weights_file = unzipped / f"{prefix}q2_weights.pkl"
+    content = torch.load(weights_file, weights_only=True)
+    meta = content.pop("meta")
+    hw1_weights.save(weights_file, {k: v + 1e-3 for k, v in content.items()}, meta)
+    done = subprocess.run([sys.executable, str(unzipped / f"{prefix}q2_eval.py"), "--data",
+                           str(paths.DATA)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "average test accuracy" in done.stdout, done.stderr
+    assert done.stderr.count("\n") == 1 and "is not the weights file the report describes" in \
+        done.stderr and "evaluating it anyway" in done.stderr
 
 
 @pytest.mark.slow
@@ -92,6 +114,7 @@ def test_a_quick_or_missing_report_is_refused(tmp_path, monkeypatch, shipped_sec
     (build / "build.json").write_text(json.dumps({"quick": True, "body_pages": 2, "audit": "passed"}))
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF")
+    ledger.record(pdf, build / "build.json")
     with pytest.raises(submission.SubmissionError, match="quick run"):
         submission.check_report(QUICK, build, pdf)
     with pytest.raises(submission.SubmissionError, match="missing"):
@@ -153,7 +176,7 @@ def test_a_killed_submissions_verification_folder_is_swept_and_a_running_ones_ke
     (tmp_path / f"hw1-verify-{dead.pid}-ab12").mkdir()
     (tmp_path / f"hw1-verify-{os.getpid()}-cd34").mkdir()  # a submission still running
     (tmp_path / "hw1-verify-notapid").mkdir()  # not ours to judge
-    submission.sweep_killed_verifications()
+    submission.sweep_killed_runs()
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"hw1-verify-{os.getpid()}-cd34",
                                                           "hw1-verify-notapid"]
 
@@ -187,6 +210,7 @@ def _built_from(tmp_path, sources):
     (tmp_path / "build" / "build.json").write_text(json.dumps({"quick": False, "body_pages": 2, "audit": "passed",
                                                                "inputs": inputs}))
     (tmp_path / "report.pdf").write_bytes(b"%PDF")
+    ledger.record(tmp_path / "report.pdf", tmp_path / "build" / "build.json")
     return tmp_path / "build", tmp_path / "report.pdf"
 
 
@@ -206,3 +230,40 @@ def test_a_report_whose_sources_changed_since_it_was_built_is_refused(tmp_path, 
         submission.check_report(tmp_path, build, pdf)
     assert str(err.value) == (f"{paths.relative(pdf)} is stale: {paths.relative(template)} changed "
                               f"since it ran; run `make report` to refresh it")
+
+
+def test_a_build_json_or_pdf_edited_by_hand_is_not_packed(tmp_path, monkeypatch):
+    """A draft that failed its audit ([report] audit = "warn"), its build.json edited to pass."""
+    template = tmp_path / "q1.tex.j2"
+    template.write_text("as built")
+    build, pdf = _built_from(tmp_path, [template])
+    info = json.loads((build / "build.json").read_text())
+    (build / "build.json").write_text(json.dumps({**info, "audit": "passed"}) + " ")
+    monkeypatch.setattr(submission.config, "read_sections", lambda *a, **k: {
+        **config.load(SHIPPED_CONFIG, quick=False),
+        "student": config.Student(name="Ann", id="1")})
+    with pytest.raises(ledger.TamperedError, match=r"build.json was changed after the pipeline "
+                                                   r"wrote it .*run `make report`"):
+        submission.check_report(tmp_path, build, pdf)
+    (build / "build.json").write_text(json.dumps(info))
+    pdf.write_bytes(b"%PDF another")
+    with pytest.raises(ledger.TamperedError, match=r"report.pdf was changed"):
+        submission.check_report(tmp_path, build, pdf)
+
+
+def test_ctrl_c_while_packing_says_the_older_zip_was_deleted(tmp_path, monkeypatch, capsys):
+    from pipeline import cli
+    out = tmp_path / "hw1_1.zip"
+    out.write_bytes(b"an older zip")
+    monkeypatch.setattr(submission, "check_report", lambda *a: {"student": {"id": "1"}, "q1": {}, "q2": {}})
+    monkeypatch.setattr(submission, "contents", lambda *a: {})
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(submission, "verify", interrupted)
+    code = cli.main("report.bundle.submission", "", {"pack": cli.Command(
+        lambda args: submission.pack(out, report=lambda line: None), "")}, ["pack"])
+    err = capsys.readouterr().err
+    assert code == 130 and err.count("\n") == 1 and "finished files are kept" not in err
+    assert "the older" in err and "was deleted too" in err and "run `make submission` again" in err
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -67,8 +67,15 @@ def test_make_watch_rebuilds_after_a_template_save_and_ctrl_c_ends_it():
     try:
         _next_line(lines, 300, " start: ")  # the first build (quick experiments if missing)
         template = paths.TEMPLATES / "summary.tex.j2"
-        template.write_text(template.read_text())  # saved unchanged: make still re-typesets
-        rebuilt = _next_line(lines, 60, "templates/summary.tex.j2: ")
+        original = template.read_text()
+        template.write_text(original)  # saved unchanged: the PDF's inputs hold the same content
+        unchanged = _next_line(lines, 60, "templates/summary.tex.j2: ")
+        assert "no change to the PDF" in unchanged and "pages of main body" in unchanged
+        try:
+            template.write_text(original + "% saved with a change\n")
+            rebuilt = _next_line(lines, 60, "templates/summary.tex.j2: ")
+        finally:
+            template.write_text(original)
         assert "rebuilt in" in rebuilt and "pages of main body" in rebuilt
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends the terminal's process group

@@ -8,7 +8,7 @@ student's words (report/claims/declared.py) stays readable. The rest is read as 
 (report/audit/latex.py) and judged by the rules of docs/audit.md: numbers (report/audit/prose.py),
 comparisons of variants (comparisons.py), math (mathmode.py), declared claims against the data,
 thresholds typed into Jinja conditions (conditions.py), the printed fields of templates/*.bib
-(bib.py) and TeX programming (tex_programming.py, branch i27). Each finding is reported once, at
+(bib.py) and TeX programming (tex_programming.py, the .bib files too). Each finding is reported once, at
 its template file and line, even when an included template is read twice.
 """
 from __future__ import annotations
@@ -87,20 +87,10 @@ def audit(rendered: dict, context: dict, template_dir, into: Audit | None = None
     if whole_build:
         for finding in conditions.findings(template_dir) + bib.findings(template_dir, reader.prose_findings):
             found.add(finding)
-        for finding in _tex_programming(rendered):
-            found.add(finding)
+    from report.audit import tex_programming  # it names its findings with this module's Finding
+    for finding in tex_programming.findings(rendered, template_dir, with_bib=whole_build):
+        found.add(finding)
     return found
-
-
-def _tex_programming(rendered: dict) -> list[Finding]:
-    """INTEGRATION POINT (branch i27): report/audit/tex_programming.py reports \\directlua,
-    \\catcode, \\write18, ... one finding each (interfaces.md). It is absent on this branch; the
-    integrator replaces this body with the call to it."""
-    try:
-        from report.audit import tex_programming  # noqa: F401  (i27's module)
-    except ImportError:
-        return []
-    return []
 
 
 class _Reader:

@@ -9,8 +9,8 @@ What goes in, for Overleaf (compiler: LuaLaTeX) or anyone with TeX Live and no P
     *.bib                                    the works cited (templates/references.bib)
     latexmkrc                                report/bundle/source.latexmkrc: LuaLaTeX, main.tex
 
-Before it is kept, the zip is unzipped into an empty folder and `latexmk` (reading that latexmkrc)
-builds it there; the PDF must have the pages and the text of report/report.pdf, and LaTeX's
+Before it is kept, the zip is unzipped into an empty folder and `latexmk` (reading that latexmkrc,
+with TeX confined as for the report) builds it there; the PDF must have the pages and the text of report/report.pdf, and LaTeX's
 recorder must show that it read no file of this repository. The zip is written under a temporary
 name and renamed only then; on failure none is left (an older one is removed first, as it would
 pass for this one).
@@ -30,13 +30,16 @@ from hw1.atomic import atomic_write
 from pipeline import cli, config, paths
 from report.tex import latexmk as latex
 from report.errors import ReportError
-from report.bundle.submission import normalized, pdf_text, write_zip
+from report.bundle.submission import normalized, pdf_text, sweep_killed_runs, write_zip
 
 LATEXMKRC = Path(__file__).with_name("source.latexmkrc")
 FIGURES = "figures"
 INCLUDE = re.compile(r"(\\includegraphics\s*(?:\[[^\]]*\])?\s*\{)([^}]*)(\})")
-# latexmkrc chooses the engine and the file: the verification gives neither, as a user would not
-VERIFY = ["latexmk", "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape"]
+# The bundle's latexmkrc chooses the engine and the file (latexmk reads it before TeX has run, so
+# it is the file packed); TeX is then confined as in `make report`: the confined LuaLaTeX command,
+# kpathsea's limits, and no other rc file (-norc).
+VERIFY_RC = "latexmkrc"
+SOURCE_PREFIX = "hw1-source-"  # then the pid of the `make source` that made the folder
 REBUILD = "run `make report`, then `make source`"
 
 
@@ -93,12 +96,14 @@ def build_unzipped(zip_path: Path, folder: Path) -> Path:
     """Unzip into the empty `folder` and run latexmk there as a user would; the PDF."""
     with zipfile.ZipFile(zip_path) as z:
         z.extractall(folder)
-    env = {key: value for key, value in os.environ.items() if key != "TEXINPUTS"}
-    done = subprocess.run(VERIFY, cwd=folder, capture_output=True, text=True, timeout=900,
-                          env={**env, "max_print_line": "1000"})
+    command = latex.latexmk_command()
+    command[1:2] = ["-norc", "-r", VERIFY_RC]
+    done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=900,
+                          env=latex.confined_env())
     if done.returncode != 0:
-        found = latex.first_error(latex.read_log(folder))
-        why = f"{found[0]}:{found[1]}: {found[2]}" if found else done.stdout.strip()[-300:]
+        log = latex.read_log(folder)
+        why = (latex.explain(log, {}, folder).replace(": LaTeX error: ", ": ", 1)
+               if latex.first_error(log) else done.stdout.strip()[-300:])
         raise SourceError(f"the bundle does not build from an empty folder: {why}; {REBUILD}")
     return folder / "main.pdf"
 
@@ -120,7 +125,8 @@ def first_difference(ours: str, theirs: str) -> str:
 
 
 def verify(zip_path: Path, pdf: Path, report: callable = print) -> None:
-    with tempfile.TemporaryDirectory(prefix="hw1-source-") as tmp:
+    sweep_killed_runs(SOURCE_PREFIX)
+    with tempfile.TemporaryDirectory(prefix=f"{SOURCE_PREFIX}{os.getpid()}-") as tmp:
         built = build_unzipped(zip_path, Path(tmp))
         report("  ok  latexmk builds it from an empty folder (LuaLaTeX and main.tex from latexmkrc)")
         outside = read_outside(Path(tmp))

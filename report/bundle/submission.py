@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,12 +33,12 @@ import zipfile
 from pathlib import Path
 
 from experiments import datasets
-from hw1 import data, names
-from hw1.atomic import atomic_write
+from hw1 import data, names, weights
+from hw1.atomic import atomic_write, sweep_dead
 from hw1.messages import cut
 from hw1.names import DEFAULT_DATASET
 from hw1.weights import WeightsError
-from pipeline import cli, config, paths, provenance
+from pipeline import cli, config, ledger, paths, provenance
 from pipeline.tasks import TASKS
 from report.tex import budget
 from report.render import context
@@ -100,6 +99,8 @@ def check_report(results: Path = paths.FULL_MODE.results, build: Path = paths.FU
     check_dataset(sections["data"])
     if not pdf.exists() or not (build / "build.json").exists():
         raise SubmissionError(f"{paths.relative(pdf)} is missing; run `make report` first")
+    for built in (pdf, build / "build.json"):  # as `make report` wrote them: its audit verdict too
+        ledger.check(built, paths.make_command("report", results))
     try:
         info = json.loads((build / "build.json").read_text())
         quick = bool(info["quick"])
@@ -122,10 +123,15 @@ def check_report(results: Path = paths.FULL_MODE.results, build: Path = paths.FU
 
 
 def settings_file(student: dict, results: Path) -> bytes:
-    """The student and the hyperparameters each shipped weights file was trained with, as JSON."""
+    """The student, the hyperparameters each shipped weights file was trained with, and each
+    weights file's sha256, as JSON."""
     content = {"student": {"name": student["name"], "id": student["id"]}}
+    shipped = {task.name: paths.weights(task.name, DEFAULT_DATASET, results) for task in TASKS}
     for task in TASKS:
-        content[task.name] = _load_weights(task, paths.weights(task.name, DEFAULT_DATASET, results))[1]["settings"]
+        content[task.name] = _load_weights(task, shipped[task.name])[1]["settings"]
+    # the weights the report's numbers describe (check_report compared them with metrics.json):
+    # the graders' eval script says so when it evaluates others
+    content["weights_sha256"] = {name: weights.sha256(path) for name, path in shipped.items()}
     return json.dumps(content, ensure_ascii=False, indent=1).encode("utf-8")
 
 
@@ -243,30 +249,17 @@ def run_train(folder: Path, script: str, elsewhere: Path) -> None:
 VERIFY_PREFIX = "hw1-verify-"   # then the pid of the submission that made the folder
 
 
-def sweep_killed_verifications() -> None:
-    """Delete the verification folders of submissions that were killed (kill -9 skips their
-    clean-up): those whose process is gone. Another checkout's running one is left alone."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{VERIFY_PREFIX}*-*"):
-        pid = folder.name.removeprefix(VERIFY_PREFIX).split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
+def sweep_killed_runs(prefix: str = VERIFY_PREFIX) -> None:
+    """The temporary folders of submissions (or `make source` builds) that were killed, deleted;
+    another checkout's running one is left alone."""
+    sweep_dead(Path(tempfile.gettempdir()), prefix)
 
 
 def verify(zip_path: Path, student: dict, metrics: dict, report: callable = print) -> None:
     """Unzip into an empty folder beside the MNIST files and check it as the grader will use it."""
     prefix = f"hw1_{student['id']}_"
     datasets.verified(datasets.MNIST)  # the checks below read MNIST: it must be the real one
-    sweep_killed_verifications()
+    sweep_killed_runs()
     with tempfile.TemporaryDirectory(prefix=f"{VERIFY_PREFIX}{os.getpid()}-") as tmp:
         folder, elsewhere = Path(tmp) / "unzipped", Path(tmp) / "elsewhere"
         elsewhere.mkdir()
@@ -339,10 +332,26 @@ def pack(out: Path | None = None, results: Path = paths.FULL_MODE.results,
             write_zip(tmp, contents(student, results, pdf))
             report(f"submission: verifying {out.name} from an empty folder with MNIST beside it")
             verify(tmp, student, {task.name: ctx[task.name] for task in TASKS}, report)
+    except KeyboardInterrupt:  # the generic line would say finished files are kept
+        older = out.exists()
+        out.unlink(missing_ok=True)
+        raise Interrupted(f"interrupted while packing; {_what_was_removed(out, older)}run `make "
+                          f"submission` again to pack and verify the zip") from None
     except BaseException:
         out.unlink(missing_ok=True)  # an older zip would pass for this one
         raise
     return out
+
+
+class Interrupted(SubmissionError):
+    exit_code = 130
+
+
+def _what_was_removed(out: Path, older: bool) -> str:
+    if not older:
+        return "no zip was written; "
+    return (f"the older {paths.relative(out)} was deleted too (it was packed from an earlier "
+            f"report and would pass for this one); ")
 
 
 def _pack_line(args) -> str:

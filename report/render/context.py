@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hw1 import weights
 from hw1.names import DEFAULT_DATASET, weights_name
-from pipeline import config, paths, provenance
+from pipeline import config, ledger, paths, provenance
 from pipeline.sources import code_files
 from pipeline.tasks import TASKS
 from report.claims import wording as claims
@@ -38,8 +38,9 @@ def load_results(name: str, sections: dict, results: Path) -> dict:
     path, target = sources(results, sections["data"].dataset)[name]
     if not path.exists():
         raise ReportError(f"{paths.relative(path)} is missing; run `{target}` to produce it")
+    ledger.check(path, target)  # as its writer left it: a number edited by hand stops here
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
         data["provenance"]["code_hash"]
     except (ValueError, KeyError, TypeError):  # truncated or hand-edited
         raise ReportError(f"{paths.relative(path)} is damaged; delete it and run `{target}` to "
@@ -71,16 +72,19 @@ def check_weights(metrics: dict, metrics_path: Path, weights_path: Path, target:
     if weights.sha256(weights_path) != recorded:
         raise ReportError(f"{shown} is not the weights file {described_by} describes (its sha256 "
                           f"differs); delete {shown} and run `{target}` to train it again")
+    ledger.check(weights_path, target)
 
 
 def pdf_sources(results: Path, dataset: str) -> list[Path]:
     """Every file the PDF is built from: the templates, the renderer's code, the config sections
-    it shows, the derivations, and each task's metrics and figures (build.json records their
-    hashes; the submission refuses a PDF whose sources changed since)."""
+    it shows, the derivations, and each task's metrics, weights and figures (build.json records
+    their hashes: the build step re-typesets when one's content differs, whatever its time stamp,
+    and the submission refuses a PDF whose sources changed since)."""
     return [*sorted(paths.TEMPLATES.glob("*.tex.j2")), *sorted(paths.TEMPLATES.glob("*.bib")),
             *(paths.ROOT / f for f in code_files("report")),
             *(results / ".config" / f"{name}.json" for name in ("student", "data", "report")),
             *(path for path, _ in sources(results, dataset).values()),
+            *(paths.weights(task.name, dataset, results) for task in TASKS),
             *figure_paths(results, dataset).values()]
 
 
@@ -90,6 +94,7 @@ def load_figures(results: Path, dataset: str) -> dict:
         if not path.exists():
             raise ReportError(f"{paths.relative(path)} is missing; run "
                               f"`{paths.make_command('experiments', results)}` to draw it")
+        ledger.check(path, paths.make_command("report", results))  # drawn by the plots, not by hand
     return {name: str(path) for name, path in figures.items()}
 
 

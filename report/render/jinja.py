@@ -13,6 +13,7 @@ which template line it came from, and are removed. LaTeX errors are reported at 
 from __future__ import annotations
 
 import re
+import subprocess
 import traceback
 from pathlib import Path
 
@@ -101,8 +102,30 @@ def located(rendered: str) -> tuple[str, list[tuple[str, int]]]:
 
 class SentinelLoader(jinja2.FileSystemLoader):
     def get_source(self, environment, template):
-        source, filename, uptodate = super().get_source(environment, template)
+        folder = Path(self.searchpath[0])
+        path = folder.joinpath(*jinja2.loaders.split_template_path(template))  # no .. or /
+        if path.exists():
+            check_link(path, folder)
+        try:
+            source, filename, uptodate = super().get_source(environment, template)
+        except UnicodeDecodeError as err:
+            raise ReportError(not_utf8(path, err)) from None
         return add_sentinels(source, template), filename, uptodate
+
+
+def check_link(path: Path, folder: Path) -> None:
+    """A template or .bib that is a link to a file outside templates/ is refused: the build would
+    read (and the PDF print) a file no one meant to be a template."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise ReportError(f"templates/{path.name} is a link to {path.resolve()}, outside "
+                          f"templates/; copy the text into templates/ instead")
+
+
+def not_utf8(path: Path, err: UnicodeDecodeError) -> str:
+    """One line: which file, which line, which byte."""
+    line = path.read_bytes()[:err.start].count(b"\n") + 1
+    return (f"templates/{path.name}:{line} is not UTF-8 (byte 0x{err.object[err.start]:02x}); "
+            f"save it as UTF-8 (an export in Latin-1 or UTF-16 is not)")
 
 
 def environment(template_dir: Path = paths.TEMPLATES) -> jinja2.Environment:
@@ -204,10 +227,22 @@ def check_inputs(out_dir: Path, line_maps: dict) -> None:
             for name in INPUT.findall(line.split("%")[0]):
                 wanted = name if name.endswith(".tex") else f"{name}.tex"
                 if "/" not in wanted and wanted not in line_maps:
-                    raise ReportError(
-                        f"{where}:{origin[number] or '?'}: \\input{{{name}}}, but there is no "
-                        f"templates/{wanted}.j2 (deleted or renamed?); restore it (`git checkout "
-                        f"templates/{wanted}.j2`) or change the \\input")
+                    raise ReportError(f"{where}:{origin[number] or '?'}: \\input{{{name}}}, but "
+                                      f"there is no templates/{wanted}.j2{_restore(wanted)}")
+
+
+def _restore(wanted: str) -> str:
+    """How to get a missing section back: from git when it was committed, else write it."""
+    name = f"templates/{wanted}.j2"
+    try:
+        known = subprocess.run(["git", "cat-file", "-e", f"HEAD:{name}"], cwd=paths.ROOT,
+                               capture_output=True).returncode == 0
+    except OSError:
+        known = False
+    if known:
+        return f" (deleted or renamed?); restore it (`git checkout {name}`) or change the \\input"
+    return (f", and git has none either; write {name} (each section is a template), or remove "
+            f"the \\input")
 
 
 APPENDIX = "appendix.tex.j2"
@@ -270,6 +305,8 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
     template wrote are removed. `audit` receives the findings and the inserted pieces."""
     from report.claims import declared  # the claims word numbers with this module's filters
     audit = audit if audit is not None else audit_run.Audit()
+    for path in sorted(template_dir.iterdir()):  # a link out of templates/ is refused
+        check_link(path, template_dir)
     env = environment(template_dir)
     context = {**context, "claim": declared.claim_call(context.get("claims"))}
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -299,7 +336,11 @@ def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATE
 def copy_bibliographies(template_dir: Path, out_dir: Path) -> None:
     """templates/*.bib beside the .tex files, where BibTeX (run by latexmk) looks for them."""
     for bib in sorted(template_dir.glob("*.bib")):
-        write_text(out_dir / bib.name, bib.read_text())
+        check_link(bib, template_dir)
+        try:
+            write_text(out_dir / bib.name, bib.read_bytes().decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise ReportError(not_utf8(bib, err)) from None
 
 
 MAIN = "main.tex.j2"

@@ -1,9 +1,10 @@
 """latexmk driver: typeset the rendered .tex files, map LaTeX errors back to template lines.
 
-latexmk runs LuaLaTeX (-lualatex: names in any script) with -interaction=nonstopmode
--halt-on-error -file-line-error and no shell escape, confined to the build folder: kpathsea's
-paranoid openin_any/openout_any for TeX's own files, and confine.lua (loaded before the document)
-for Lua's; a refused read or write is reported at its template line. The PDF is copied to a temporary name and
+latexmk runs LuaLaTeX (names in any script) with -interaction=nonstopmode -halt-on-error
+-file-line-error, reading no latexmkrc, confined to the build folder: no shell escape, no sockets,
+kpathsea's paranoid openin_any/openout_any for TeX's own files, and confine.lua (loaded with --lua
+before the format, from outside the build folder) for Lua's files, images and PDF objects; a
+refused read or write is reported at its template line. The PDF is copied to a temporary name and
 renamed over the target only on success, so a failed build never leaves a PDF that looks freshly
 built.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -22,7 +24,7 @@ ERROR_LINE = re.compile(r"^(?:\./)?([\w.-]+\.tex):(\d+): (.*)$")
 # TeX is confined (typeset): kpathsea refuses \input of a path outside the build folder, which
 # LaTeX then reports as not found; confine.lua refuses Lua's reads and writes outside it.
 OUTSIDE_INPUT = re.compile(r"File `((?:/|~|.*\.\./)[^']*)' not found")
-CONFINED_LUA = re.compile(r"^.*?(TeX may not (?:read|write) .*?): it reads only", re.M)
+CONFINED_LUA = re.compile(r"^.*?(TeX may not [^\n]*?)(?:: it reads only.*)?$", re.M)
 CONFINEMENT = ("TeX reads only the build folder, the figures and TeX's own files, and writes "
                "only the build folder")
 CONFINE_LUA = Path(__file__).with_name("confine.lua")
@@ -30,19 +32,47 @@ STOPPED = re.compile(r"Emergency stop|Fatal error occurred")
 LUA_ERROR = re.compile(r"\[\\directlua\]:\d+: (.*)$", re.M)
 BANG_ERROR = re.compile(r"^! (.*)$", re.M)
 # kpathsea's paranoid mode for TeX's own \input and \openout: no absolute paths, no .., no dot
-# files (LuaLaTeX's --safer would do more, but luaotfload refuses to run under it)
-CONFINED_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f"}
+# files; no \write18. (LuaTeX's --safer would do more, but luaotfload refuses to run under it:
+# confine.lua does it instead.)
+CONFINED_ENV = {"openin_any": "p", "openout_any": "p", "shell_escape": "f",
+                # Lua modules from TeX's trees only, not the build folder (TeX's default puts "."
+                # first): LuaTeX's own module loader takes bytecode that TeX could write there
+                "LUAINPUTS": "$TEXMF/scripts/{$progname,$engine,}/{lua,}//;"
+                             "$TEXMF/tex/{lualatex,latex,luatex,generic,}//"}
 BODY_PAGES = re.compile(r"^BODYPAGES=(\d+)$", re.M)
 # \tracinglostchars=3 (main.tex.j2) makes a glyph missing from its font an error, raised at
 # shipout with no line of its own
 MISSING_CHAR = re.compile(r"^Missing character: There is no (.) \(U\+([0-9A-F]+)\) in font "
                           r"\[?([^\]:!]+)", re.M)
-# -g: run LaTeX even when latexmk sees no change, since it otherwise reports a run that Ctrl-C
-# interrupted (in `make watch`, say) as failed again and again without retrying it
-LATEXMK = ["latexmk", "-lualatex", "-g", "-interaction=nonstopmode", "-halt-on-error",
-           "-file-line-error", "-no-shell-escape",
-           # before the document's first line: Lua's files confined too (confine.lua)
-           r"-usepretex=\directlua{dofile('confine.lua')}"]
+
+
+def lualatex_command(confine: Path = CONFINE_LUA) -> str:
+    """LuaLaTeX as latexmk runs it (through the shell): confine.lua loaded with --lua before the
+    format, from report/tex/ where TeX may not write, so that no pass can replace it; no sockets;
+    %P: the document after the pretex line below."""
+    return (f"lualatex --lua={shlex.quote(str(confine))} --nosocket --no-shell-escape "
+            f"-file-line-error %O %P")
+
+
+def latexmk_command(confine: Path = CONFINE_LUA) -> list[str]:
+    """latexmk with every setting on its command line and no rc file read (-norc): a latexmkrc is
+    Perl, and TeX may write one into the folder it builds in. -g: run LaTeX even when latexmk sees
+    no change, since it otherwise reports a run that Ctrl-C interrupted (in `make watch`, say) as
+    failed again and again without retrying it. The pretex line, before the document's first line,
+    tells confine.lua that from now on asking to run a program is an error (the libraries loaded
+    before it are only told no)."""
+    return ["latexmk", "-norc", "-pdflua", r"-usepretex=\directlua{hw1_document_begins()}",
+            f"-lualatex={lualatex_command(confine)}", "-g", "-interaction=nonstopmode",
+            "-halt-on-error", "-file-line-error"]
+
+
+def confined_env() -> dict:
+    """The environment TeX runs in: kpathsea's limits set, and the variables that would widen its
+    reach removed (TEXINPUTS and the other search paths could add /etc to where \\input looks;
+    TEXMFOUTPUT is a folder the paranoid mode lets TeX write in)."""
+    kept = {key: value for key, value in os.environ.items()
+            if not key.upper().endswith("INPUTS") and key.upper() != "TEXMFOUTPUT"}
+    return {**kept, "max_print_line": "1000", **CONFINED_ENV}
 
 
 def first_error(log: str) -> tuple[str, int, str] | None:
@@ -202,9 +232,11 @@ def typeset(build_dir: Path, pdf: Path, line_maps: dict, main: str = "main.tex")
     """Build main.tex in build_dir into `pdf`; return the number of pages of the main body."""
     if shutil.which("latexmk") is None:
         raise ReportError("latexmk is not installed; run `make setup` (it installs TeX)")
-    write_bytes_if_changed(build_dir / CONFINE_LUA.name, CONFINE_LUA.read_bytes())
-    done = subprocess.run(LATEXMK + [main], cwd=build_dir, capture_output=True, text=True,
-                          env={**os.environ, "max_print_line": "1000", **CONFINED_ENV})
+    (build_dir / CONFINE_LUA.name).unlink(missing_ok=True)  # where older builds copied it
+    for stale in pdf.parent.glob(f".{pdf.name}.*.tmp"):  # a build killed while copying the PDF
+        stale.unlink(missing_ok=True)
+    done = subprocess.run(latexmk_command() + [main], cwd=build_dir, capture_output=True, text=True,
+                          env=confined_env())
     log = read_log(build_dir, main) or done.stdout
     if done.returncode != 0:
         raise ReportError(explain(log, line_maps, build_dir))
