@@ -665,5 +665,5 @@ def test_a_template_saved_in_another_encoding_is_one_line_naming_its_line(record
     lines = (folder / "q2.tex.j2").read_bytes().count(b"\n")
     with pytest.raises(ReportError) as err:
         render.render_all(recorded_context, tmp_path / "build", folder)
-    assert str(err.value) == (f"{paths.relative(folder / 'q2.tex.j2')}:{lines}: byte 0x92 is not "
-                              f"UTF-8 (saved as Windows-1252 or Latin-1?); save the file as UTF-8")
+    assert str(err.value) == (f"templates/q2.tex.j2:{lines} is not UTF-8 (byte 0x92); save it as "
+                              f"UTF-8 (an export in Latin-1 or UTF-16 is not)")

@@ -267,14 +267,10 @@ def render_one(env: jinja2.Environment, name: str, context: dict) -> str:
         raise ReportError(f"{where}:{line}: no template {err.name!r} in templates/ to include"
                           ) from None
     except ReportError as err:
+        if str(err).startswith("templates/"):  # located already (the loader's: a file's own line)
+            raise
         line = _template_line(err, name)
         raise ReportError(f"{where}:{line}: {err}") from None
-    except UnicodeDecodeError as err:  # a template (or one it includes) saved in another encoding
-        line = err.object[:err.start].count(b"\n") + 1
-        byte = err.object[err.start:err.start + 1].hex()
-        raise ReportError(f"{_undecodable_template(env, err) or where}:{line}: byte 0x{byte} is not "
-                          f"UTF-8 (saved as Windows-1252 or Latin-1?); save the file as UTF-8"
-                          ) from None
     except RecursionError:
         raise ReportError(f"{where}: a macro or expression calls itself without end; give it a case "
                           f"that stops") from None
@@ -283,15 +279,6 @@ def render_one(env: jinja2.Environment, name: str, context: dict) -> str:
         line = _template_line(err, name)
         raise ReportError(f"{where}:{line}: this expression cannot be computed: "
                           f"{type(err).__name__}: {err}") from None
-
-
-def _undecodable_template(env: jinja2.Environment, err: UnicodeDecodeError) -> str | None:
-    """The template whose bytes failed to decode, as typed from the root."""
-    for folder in env.loader.searchpath:
-        for path in sorted(Path(folder).glob("*")):
-            if path.is_file() and path.read_bytes() == err.object:
-                return paths.relative(path)
-    return None
 
 
 def render_all(context: dict, out_dir: Path, template_dir: Path = paths.TEMPLATES,
