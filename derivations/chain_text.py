@@ -53,6 +53,13 @@ RELATION = re.compile(r"=|<|>|:=|\\(?:le|leq|ge|geq|ne|neq|approx|equiv|sim|sime
 # What may stand beside a chain without a relation: nothing, an index, dots (k = 1, \dots, n)
 LOOSE_NOTATION = re.compile(r"\s*(?:\\[lc]?dots|[a-z]|\d+)?\s*\.?\s*")
 MEMBERSHIP = re.compile(r"\\(?:in|notin|subset|subseteq)(?![a-zA-Z])")
+# Words between two formulas (\\text{, so }, \\text{hence}, \\quad): the chain ends, another starts
+# when what follows has a left side of its own (not `= C`, not an operator, not a condition).
+CONNECTIVE = r"(?:so|hence|and|thus|therefore|then|where|whence|i\.\s*e\.|that\s+is|which\s+gives)"
+SEPARATOR = re.compile(
+    rf"\\(?:text|textrm|mbox|textnormal)\s*\{{\s*(?:[,;.]\s*)?(?:{CONNECTIVE}\s*[,;.:]?|[,;.])\s*\}}"
+    r"|\\q?quad(?![a-zA-Z])")
+CONTINUES = re.compile(r"\s*(?:$|=|[-+*/&]|\\cdot(?![a-zA-Z])|\\times(?![a-zA-Z]))")
 OTHERWISE = re.compile(r"^\s*,?\s*(?:\\text\s*\{\s*(?:otherwise|else)\s*\}|otherwise|else)\s*\.?\s*$")
 
 
@@ -157,6 +164,7 @@ def chains(math: str) -> list[Chain]:
     math cannot be read as chains."""
     if len(math) > MAX_MATH_CHARS:
         raise ChainError(f"this math has {len(math)} characters; at most {MAX_MATH_CHARS} are read")
+    separators = [(m.start(), m.end()) for m in SEPARATOR.finditer(math)]
     text = LAYOUT.sub(lambda m: m.group() if m.group().startswith("\\\\")
                       else re.sub(r"[^\n]", " ", m.group()), math)
     blocks, loose = {}, []
@@ -174,7 +182,7 @@ def chains(math: str) -> list[Chain]:
             row_conditions |= found
             sum_one |= one
             row = _blank(row, match.start(), match.end())
-        row = _keep_names(row).replace("&", " ")
+        row = _keep_names(_separate(row, row_at, separators)).replace("&", " ")
         row_chains = []
         for item, at in _split_top(row, re.compile(r"[,;]"), row_at):
             chain, new = _item_chain(item, at, out[-1] if out else None, blocks)
@@ -189,6 +197,7 @@ def chains(math: str) -> list[Chain]:
         for chain in row_chains:
             chain.conditions |= row_conditions
             chain.sum_one |= sum_one
+    out = [chain for chain in out if not _delta_definition(chain)]
     for chain in out:
         if not chain.sides[-1].text.strip() and not chain.sides[-1].cases:
             raise ChainError("the chain ends with `=` and nothing after it", chain.relations[-1])
@@ -203,6 +212,34 @@ def chains(math: str) -> list[Chain]:
     if len(out) > MAX_CHAINS:
         raise ChainError(f"{len(out)} chains in one math; at most {MAX_CHAINS} are read")
     return out
+
+
+def _separate(row: str, row_at: int, separators: list) -> str:
+    """A connective (\\text{, so }, \\quad) outside brackets, followed by a formula with its own
+    left side, becomes `;`: the formulas on either side are two chains, not one."""
+    depth = _depth_map(row)
+    inside = [(a - row_at, b - row_at) for a, b in separators if row_at <= a and b <= row_at + len(row)]
+    for number, (start, end) in enumerate(inside):
+        if depth[start] or "\x02" in row[start:end]:
+            continue  # inside braces, or inside a cases block
+        stop = inside[number + 1][0] if number + 1 < len(inside) else len(row)
+        after = _mask(LAYOUT, _mask(TEXT, row[end:stop]))
+        if not CONTINUES.match(after):
+            row = row[:start] + ";" + " " * (end - start - 1) + row[end:]
+    return row
+
+
+DELTA = re.compile(r"\s*\\delta_\s*(?:\{\s*[a-z]\s*,?\s*[a-z]\s*\}|[a-z]{2})\s*")
+BIT = re.compile(r"\s*[01]\s*")
+
+
+def _delta_definition(chain: Chain) -> bool:
+    """\\delta_{ik} = 1 (or 0) with no condition in the math: the Kronecker delta's definition,
+    its case (`if $i = k$`) stated in the prose around it; under a condition it is checked."""
+    if len(chain.sides) != 2 or chain.conditions or any(s.cases for s in chain.sides):
+        return False
+    texts = [side.text for side in chain.sides]
+    return any(DELTA.fullmatch(a) and BIT.fullmatch(b) for a, b in (texts, texts[::-1]))
 
 
 OPERATOR_END = re.compile(r"(?:[-+*/]|\\cdot|\\times)\s*&?\s*$")
