@@ -4,7 +4,8 @@ its offset in the math.
 Layout is blanked to spaces (offsets stay): \\text{...}, \\quad, \\, \\; \\label, \\tag, \\left,
 \\right, \\big, alignment points &. Rows (\\\\) of align, gather, multline: a row that starts
 with `=` continues the chain above; any other row starts a new one. Top-level commas separate
-formulas (`a = b, \\quad c = d`). Conditions, for the chain of their row:
+formulas (`a = b, \\quad c = d`), and so do connective words and quads before a new left side
+(`a = b \\text{, so } c = d`, `a = b \\qquad c = d`). Conditions, for the chain of their row:
 
     \\text{for } k \\neq i,   \\text{if } k = i,   (k \\neq i),   , \\; k = i     on the indices
     \\text{since } \\sum_j y_j = 1,   (\\sum_{j=1}^{n} y_j = 1)                     on the targets

@@ -16,7 +16,9 @@ hold notation, never a result:
   -\\hat{y}_i \\hat{y}_k f'_k, even without a relation, since the prose around it states it.
   Such pieces come from eq("id") (a verified identity), its `.lhs`/`.rhs`/`.condition`, or
   definition("id"); a relation typed between the two sides of one identity is that identity.
-- a typed derivation: a relation of the kind above, read by check_at as a chain A = B = C and
+- a typed derivation: a relation the derivation checker can read (even one that looks like a
+  name, \\hat{y}_i = z_i: the rules above judge only what it cannot read), or one of the kind
+  above, read as a chain A = B = C and
   checked step by step (report/audit/derivation_steps.py): every step verified, it passes and is
   counted; otherwise the first wrong or unreadable step is the finding.
 """
