@@ -56,10 +56,13 @@ LOOSE_NOTATION = re.compile(r"\s*(?:\\[lc]?dots|[a-z]|\d+)?\s*\.?\s*")
 MEMBERSHIP = re.compile(r"\\(?:in|notin|subset|subseteq)(?![a-zA-Z])")
 # Words between two formulas (\\text{, so }, \\text{hence}, \\quad): the chain ends, another starts
 # when what follows has a left side of its own (not `= C`, not an operator, not a condition).
-CONNECTIVE = r"(?:so|hence|and|thus|therefore|then|where|whence|i\.\s*e\.|that\s+is|which\s+gives)"
+CONNECTIVE = (r"(?:so|hence|and|thus|therefore|then|where|whence|i\.\s*e\.|e\.\s*g\.|that|is|"
+              r"which|gives|giving|we|get|have|obtain|it|follows|finally|or|also|yields?)")
 SEPARATOR = re.compile(
-    rf"\\(?:text|textrm|mbox|textnormal)\s*\{{\s*(?:[,;.]\s*)?(?:{CONNECTIVE}\s*[,;.:]?|[,;.])\s*\}}"
-    r"|\\q?quad(?![a-zA-Z])")
+    rf"\\(?:text|textrm|mbox|textnormal)\s*\{{\s*[,;.:]?\s*(?:(?:{CONNECTIVE}(?![a-zA-Z])\s*[,;.:]?\s*)+|[,;.])\s*\}}"
+    r"|\\q?quad(?![a-zA-Z])"
+    r"|(?P<words>\\(?:text|textrm|mbox|textnormal)\s*\{[^{}]*\})")  # other words: before a relation
+OPEN_END = re.compile(r"(?:=|[-+*/,;(]|\\cdot|\\times)$")
 CONTINUES = re.compile(r"\s*(?:$|=|[-+*/&]|\\cdot(?![a-zA-Z])|\\times(?![a-zA-Z]))")
 OTHERWISE = re.compile(r"^\s*,?\s*(?:\\text\s*\{\s*(?:otherwise|else)\s*\}|otherwise|else)\s*\.?\s*$")
 
@@ -165,7 +168,8 @@ def chains(math: str) -> list[Chain]:
     math cannot be read as chains."""
     if len(math) > MAX_MATH_CHARS:
         raise ChainError(f"this math has {len(math)} characters; at most {MAX_MATH_CHARS} are read")
-    separators = [(m.start(), m.end()) for m in SEPARATOR.finditer(math)]
+    separators = [(m.start(), m.end(), bool(m.group("words"))) for m in SEPARATOR.finditer(math)
+                  if not NAME_TEXT.fullmatch(m.group())]
     text = LAYOUT.sub(lambda m: m.group() if m.group().startswith("\\\\")
                       else re.sub(r"[^\n]", " ", m.group()), math)
     blocks, loose = {}, []
@@ -216,17 +220,21 @@ def chains(math: str) -> list[Chain]:
 
 
 def _separate(row: str, row_at: int, separators: list) -> str:
-    """A connective (\\text{, so }, \\quad) outside brackets, followed by a formula with its own
-    left side, becomes `;`: the formulas on either side are two chains, not one."""
+    """A connective (\\text{, so }, \\quad; other words when a relation follows) outside brackets,
+    between a formula and one with its own left side, becomes `;`: two chains, not one."""
     depth = _depth_map(row)
-    inside = [(a - row_at, b - row_at) for a, b in separators if row_at <= a and b <= row_at + len(row)]
-    for number, (start, end) in enumerate(inside):
+    inside = [(a - row_at, b - row_at, words) for a, b, words in separators
+              if row_at <= a and b <= row_at + len(row)]
+    for number, (start, end, words) in enumerate(inside):
         if depth[start] or "\x02" in row[start:end]:
             continue  # inside braces, or inside a cases block
         stop = inside[number + 1][0] if number + 1 < len(inside) else len(row)
         after = _mask(LAYOUT, _mask(TEXT, row[end:stop]))
-        if not CONTINUES.match(after):
-            row = row[:start] + ";" + " " * (end - start - 1) + row[end:]
+        before = _mask(LAYOUT, _mask(TEXT, row[:start])).rstrip()
+        if (CONTINUES.match(after) or not before or OPEN_END.search(before)
+                or words and not RELATION.search(after)):
+            continue
+        row = row[:start] + ";" + " " * (end - start - 1) + row[end:]
     return row
 
 

@@ -41,7 +41,8 @@ SO = (r"\frac{\partial \hat{y}_i}{\partial z_k} = \hat{y}_i (\delta_{ik} - \hat{
 
 
 @pytest.mark.parametrize("words", [", so ", "so", " hence ", "thus,", "and", "therefore", "then",
-                                   " where ", "i.e.", ",", r"\quad", r"\qquad"])
+                                   " where ", "i.e.", ", i.e., ", ",", ", and so ", " we get ",
+                                   " from which ", r"\quad", r"\qquad"])
 def test_words_or_a_quad_between_two_equations_separate_two_chains(words):
     math = SO % words if words[0] != "\\" else SO.replace(r"\text{%s}", words)
     found = chain_text.chains(math)
@@ -52,7 +53,9 @@ def test_words_or_a_quad_between_two_equations_separate_two_chains(words):
 def test_a_quad_before_a_condition_or_a_continuation_keeps_one_chain():
     for math in (r"\hat{y}_i = \frac{e^{z_i}}{\sum_j e^{z_j}} \quad (k = i)",
                  r"\hat{y}_i \quad = \frac{e^{z_i}}{\sum_j e^{z_j}}",
-                 r"\hat{y}_i = \frac{e^{z_i}}{\sum_j e^{z_j}} \quad \text{for } k \neq i"):
+                 r"\hat{y}_i = \frac{e^{z_i}}{\sum_j e^{z_j}} \quad \text{for } k \neq i",
+                 r"\hat{y}_i = \text{the softmax } \frac{e^{z_i}}{\sum_j e^{z_j}}",   # no relation after
+                 r"\hat{y}_i = \frac{e^{z_i}}{\sum_j e^{z_j}} \text{ by definition}"):
         assert [len(c.sides) for c in chain_text.chains(math)] == [2], math
 
 
