@@ -105,3 +105,8 @@ def test_overflow_in_a_step_sympy_cannot_prove_is_not_verified_and_a_wrong_one_i
     assert not step.verified and not step.refuted and "float64's range" in step.detail
     [step] = chain.check_math(r"\frac{e^{2 z_i+700}}{\sum_j e^{2 z_j+700}} = \hat{y}_i")
     assert step.refuted   # wrong at the points where nothing overflows
+
+
+def test_a_wrong_step_beside_a_value_inserted_from_the_results_is_still_refuted(tmp_path):
+    findings, _ = _audit(tmp_path, r"Here $\hat{y}_i = z_i, \quad n = ((( q1.config.epochs )))$." "\n")
+    assert len(findings) == 1 and "is wrong" in findings[0]

@@ -381,7 +381,8 @@ def typed_relation(math: str, sides, relations, record_of, typed=None, steps=Non
     first wrong step the finding; anything else is a result typed by hand. What the checker
     can read goes to it first, so a wrong step that looks like a name (\\hat{y}_i = z_i) is
     refuted; a value inserted beside a name (n = ((( ce.n )))) is notation, never a step."""
-    if not any(_only_values(side, record_of) for side in sides):
+    if not all(_only_values(left, record_of) or _only_values(right, record_of)
+               for left, right in zip(sides, sides[1:])):
         found = derivation_steps.findings(typed, record_of, steps, readable_only=True)
         if found is not None:
             return found
