@@ -15,6 +15,7 @@ case under its conditions (`\\text{otherwise}`: the other case).
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -181,14 +182,13 @@ def chains(math: str) -> list[Chain]:
     out: list[Chain] = []
     text = _join_broken_expressions(text)
     for row, row_at in _split_top(text, ROW_BREAK):
-        row_conditions, sum_one = set(), False
+        declared = []  # (where in the row, index conditions, sum_one)
         for match in DECLARED.finditer(row):
-            found, one = conditions_in(match.group())
-            row_conditions |= found
-            sum_one |= one
+            declared.append((match.start(), *conditions_in(match.group())))
             row = _blank(row, match.start(), match.end())
-        row = _keep_names(_separate(row, row_at, separators)).replace("&", " ")
-        row_chains = []
+        row, cuts = _separate(row, row_at, separators)
+        row = _keep_names(row).replace("&", " ")
+        row_chains = []  # (chain, the part of the row between connectives it stands in)
         for item, at in _split_top(row, re.compile(r"[,;]"), row_at):
             chain, new = _item_chain(item, at, out[-1] if out else None, blocks)
             if new == "loose" and not LOOSE_NOTATION.fullmatch(item):
@@ -197,11 +197,9 @@ def chains(math: str) -> list[Chain]:
                 continue
             if new:
                 out.append(chain)
-            if chain not in row_chains:
-                row_chains.append(chain)
-        for chain in row_chains:
-            chain.conditions |= row_conditions
-            chain.sum_one |= sum_one
+            if all(chain is not c for c, _ in row_chains):
+                row_chains.append((chain, bisect.bisect(cuts, at - row_at)))
+        _attach(declared, row_chains, cuts)
     out = [chain for chain in out if not _delta_definition(chain)]
     for chain in out:
         if not chain.sides[-1].text.strip() and not chain.sides[-1].cases:
@@ -219,10 +217,23 @@ def chains(math: str) -> list[Chain]:
     return out
 
 
-def _separate(row: str, row_at: int, separators: list) -> str:
+def _attach(declared: list, row_chains: list, cuts: list) -> None:
+    """A condition holds for the chains of its part of the row (between connectives: `A = B
+    \\text{ for } k \\neq i \\text{, so } C = D` conditions A = B only), or for the whole row
+    when its part holds no chain."""
+    parts = {part for _, part in row_chains}
+    for position, found, sum_one in declared:
+        part = bisect.bisect(cuts, position)
+        for chain, chain_part in row_chains:
+            if chain_part == part or part not in parts:
+                chain.conditions |= found
+                chain.sum_one |= sum_one
+
+
+def _separate(row: str, row_at: int, separators: list) -> tuple[str, list[int]]:
     """A connective (\\text{, so }, \\quad; other words when a relation follows) outside brackets,
     between a formula and one with its own left side, becomes `;`: two chains, not one."""
-    depth = _depth_map(row)
+    depth, cuts = _depth_map(row), []
     inside = [(a - row_at, b - row_at, words) for a, b, words in separators
               if row_at <= a and b <= row_at + len(row)]
     for number, (start, end, words) in enumerate(inside):
@@ -235,7 +246,8 @@ def _separate(row: str, row_at: int, separators: list) -> str:
                 or words and not RELATION.search(after)):
             continue
         row = row[:start] + ";" + " " * (end - start - 1) + row[end:]
-    return row
+        cuts.append(start)
+    return row, cuts
 
 
 DELTA = re.compile(r"\s*\\delta_\s*(?:\{\s*[a-z]\s*,?\s*[a-z]\s*\}|[a-z]{2})\s*")

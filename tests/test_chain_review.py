@@ -44,7 +44,7 @@ SO = (r"\frac{\partial \hat{y}_i}{\partial z_k} = \hat{y}_i (\delta_{ik} - \hat{
 def test_words_or_a_quad_between_two_equations_separate_two_chains(words):
     math = SO % words if words[0] != "\\" else SO.replace(r"\text{%s}", words)
     found = chain_text.chains(math)
-    assert [len(c.sides) for c in found] == [2, 2] and all(c.sum_one for c in found)
+    assert [len(c.sides) for c in found] == [2, 2] and [c.sum_one for c in found] == [False, True]
     assert all(step.verified for step in chain.check_math(math))
 
 
@@ -110,3 +110,12 @@ def test_overflow_in_a_step_sympy_cannot_prove_is_not_verified_and_a_wrong_one_i
 def test_a_wrong_step_beside_a_value_inserted_from_the_results_is_still_refuted(tmp_path):
     findings, _ = _audit(tmp_path, r"Here $\hat{y}_i = z_i, \quad n = ((( q1.config.epochs )))$." "\n")
     assert len(findings) == 1 and "is wrong" in findings[0]
+
+
+def test_a_condition_holds_for_the_chain_of_its_part_of_the_row():
+    both = (r"\frac{\partial \hat{y}_i}{\partial z_k} = -\hat{y}_i \hat{y}_k \text{ for } k \neq i "
+            r"\text{, and } \frac{\partial \hat{y}_i}{\partial z_k} = \hat{y}_i(1-\hat{y}_i) \text{ for } k = i")
+    assert [s.verified for s in chain.check_math(both)] == [True, True]
+    found = chain_text.chains(both)
+    assert [sorted(map(str, c.conditions)) for c in found] == [
+        ["Condition(a='k', b='i', equal=False)"], ["Condition(a='k', b='i', equal=True)"]]
