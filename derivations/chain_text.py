@@ -200,7 +200,7 @@ def chains(math: str) -> list[Chain]:
             if all(chain is not c for c, _ in row_chains):
                 row_chains.append((chain, bisect.bisect(cuts, at - row_at)))
         _attach(declared, row_chains, cuts)
-    out = [chain for chain in out if not _delta_definition(chain)]
+    out = [chain for chain in out if not _definition(chain)]
     for chain in out:
         if not chain.sides[-1].text.strip() and not chain.sides[-1].cases:
             raise ChainError("the chain ends with `=` and nothing after it", chain.relations[-1])
@@ -252,15 +252,18 @@ def _separate(row: str, row_at: int, separators: list) -> tuple[str, list[int]]:
 
 DELTA = re.compile(r"\s*\\delta_\s*(?:\{\s*[a-z]\s*,?\s*[a-z]\s*\}|[a-z]{2})\s*")
 BIT = re.compile(r"\s*[01]\s*")
+ANY_LOSS, LOSS = re.compile(r"\s*L\s*"), re.compile(r"\s*L_\s*\{\s*\\(?:mathrm|text)\s*\{\s*(?:CE|MSE)\s*\}\s*\}\s*")
 
 
-def _delta_definition(chain: Chain) -> bool:
+def _definition(chain: Chain) -> bool:
     """\\delta_{ik} = 1 (or 0) with no condition in the math: the Kronecker delta's definition,
-    its case (`if $i = k$`) stated in the prose around it; under a condition it is checked."""
+    its case (`if $i = k$`) stated in the prose around it; under a condition it is checked.
+    L = L_{\\mathrm{CE}}: the loss L (any loss in a chain) named, not a step."""
     if len(chain.sides) != 2 or chain.conditions or any(s.cases for s in chain.sides):
         return False
     texts = [side.text for side in chain.sides]
-    return any(DELTA.fullmatch(a) and BIT.fullmatch(b) for a, b in (texts, texts[::-1]))
+    return any(DELTA.fullmatch(a) and BIT.fullmatch(b) or ANY_LOSS.fullmatch(a) and LOSS.fullmatch(b)
+               for a, b in (texts, texts[::-1]))
 
 
 OPERATOR_END = re.compile(r"(?:[-+*/]|\\cdot|\\times)\s*&?\s*$")

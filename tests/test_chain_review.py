@@ -25,6 +25,7 @@ def test_a_wrong_step_that_looks_like_a_name_is_refuted_in_a_template(tmp_path, 
 NAMES_THAT_HOLD = [  # notation the checker cannot read, or a name it verifies: both pass
     r"z = f(x; w)", r"f'_k = \partial f_k / \partial w_k",
     r"f'_k = \frac{\partial f_k}{\partial w_k}", r"\hat{y}_i = \hat{y}_i", "n = ((( q1.config.epochs )))",
+    r"L = L_{\mathrm{CE}}", r"z_k = f_k",
 ]
 
 
