@@ -206,18 +206,45 @@ def check_step(step: Step, kind: str, sum_one: bool) -> StepOutcome:
             proven = _proven(chain_proof, step, cases, losses, sum_one)
     except TimeoutError:
         return outcome(False, f"the proof took over {STEP_SECONDS} s: split the step")
-    err, counterexample = _compare(step, indices, kind, losses, sum_one)
+    err, counterexample, overflow = _compare(step, indices, kind, losses, sum_one)
+    if counterexample is None and overflow is not None and proven is False:
+        place = overflow.split(": the left side")[0]
+        return outcome(False, f"SymPy could not prove it, and an e^x leaves float64's range where "
+                              f"autograd compares the sides ({place}): not checked; write it "
+                              f"with smaller constants or split the step")
     if counterexample is not None:
         hint = ""
         if not sum_one and _proven(chain_proof, step, cases, losses, True) is True:
             hint = r" (it holds when \sum_j y_j = 1: declare it, \text{since } \sum_j y_j = 1)"
+        hint = hint or _holds_only_when(chain_proof, step, indices, losses, sum_one)
         return outcome(False, counterexample + hint, err, refuted=True)
     if proven == "undefined":
         return outcome(False, "a side divides by zero: the step states nothing", err)
     if not proven:
         return outcome(False, f"SymPy could not prove it exactly, though autograd agrees to "
                               f"{err:.1e}: split the step into smaller ones", err)
+    if overflow is not None:  # float64 overflowed where SymPy proves the sides equal
+        return outcome(True, f"proven by SymPy; not checked numerically where float64 overflows "
+                             f"(max |autograd - formula| = {err:.1e} at the other points)",
+                       err)
     return outcome(True, f"max |autograd - formula| = {err:.1e} (n = 2..6, every entry)", err)
+
+
+def _holds_only_when(chain_proof, step: Step, indices: list, losses, sum_one: bool) -> str:
+    """For a refuted step, the index condition under which it holds (\\delta_{ik} = 1 when
+    i = k), as a hint to state it in the math; "" when there is none."""
+    for a, b in itertools.combinations(indices, 2):
+        for equal in (True, False):
+            condition = chain_text.Condition(a, b, equal)
+            if condition in step.conditions or chain_text.Condition(b, a, equal) in step.conditions:
+                continue
+            conditions = step.conditions | {condition}
+            cases = patterns(indices, conditions)
+            if cases and _proven(chain_proof, step, cases, losses, sum_one) is True:
+                sign, words = ("=", "if") if equal else (r"\neq", "for")
+                return (rf" (it holds only when {a} {'=' if equal else '!='} {b}: state it in "
+                        rf"the math, \text{{{words} }} {a} {sign} {b})")
+    return ""
 
 
 def _proven(chain_proof, step: Step, cases: list, losses, sum_one: bool) -> bool | str:
@@ -237,12 +264,14 @@ def _proven(chain_proof, step: Step, cases: list, losses, sum_one: bool) -> bool
 
 
 def _compare(step: Step, indices: list, kind: str, losses, sum_one: bool) -> tuple:
-    """(max |left - right| where both are finite, the first counterexample or None). For each n,
-    POINTS random points at every entry, all in one batch (a row per point and entry)."""
+    """(max |left - right| where both are finite, the first counterexample where both are finite
+    and no e^x left float64's range or None, the first other disagreement or None). For each n, POINTS random points
+    at every entry, all in one batch (a row per point and entry). Where an e^x left float64's
+    range (e^{z + 1000}), the point is not checked numerically: the proof alone decides."""
     import torch
 
     from derivations import chain_numeric
-    worst, first = 0.0, None
+    worst, first, overflow = 0.0, None, None
     for n in N_VALUES:
         table = list(entries(indices, step.conditions, n))
         if not table:
@@ -256,16 +285,20 @@ def _compare(step: Step, indices: list, kind: str, losses, sum_one: bool) -> tup
             right = chain_numeric.value(step.right, env, point, loss).detach()
             left, right = left.expand(rows), right.expand(rows)
             gap = (left - right).abs()
-            both = torch.isfinite(left) & torch.isfinite(right)
+            both = torch.isfinite(left) & torch.isfinite(right) & ~point.inexact
             if both.any():
                 worst = max(worst, float(gap[both].max()))
-            off = (gap > TOLERANCE * (1 + left.abs() + right.abs())) | (
+            apart = (gap > TOLERANCE * (1 + left.abs() + right.abs())) | (
                 torch.isfinite(left) != torch.isfinite(right))
+            off, one = apart & ~point.inexact, apart & point.inexact
+            at = lambda p: _counterexample(  # noqa: E731
+                step, n, table[p % len(table)], point, p, float(left[p]), float(right[p]),
+                loss if len(losses) > 1 else None)
             if first is None and bool(off.any()):
-                p = int(off.nonzero()[0])
-                first = _counterexample(step, n, table[p % len(table)], point, p, float(left[p]),
-                                        float(right[p]), loss if len(losses) > 1 else None)
-    return worst, first
+                first = at(int(off.nonzero()[0]))
+            if overflow is None and bool(one.any()):
+                overflow = at(int(one.nonzero()[0]))
+    return worst, first, overflow
 
 
 def _counterexample(step, n, env, point, p, left, right, loss) -> str:
@@ -285,7 +318,7 @@ def _counterexample(step, n, env, point, p, left, right, loss) -> str:
 
 
 def _number(x: float) -> str:
-    return f"{x:.6g}" if math.isfinite(x) else "undefined"
+    return f"{x:.6g}" if math.isfinite(x) else "undefined (not finite in float64)"
 
 
 def chain_key(chain: chain_text.Chain, steps: list[Step], kind: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from derivations import chain, chain_ast, chain_text, chain_tree
+from derivations import chain, chain_text
 from derivations.chain_ast import ChainError
 
 LEFT_SIDES = {"z": r"\frac{\partial \hat{y}_i}{\partial z_k}",
@@ -18,21 +18,13 @@ DELIMITERS = re.compile(r"^\s*(?:\$\$?|\\\[|\\\(|\\begin\{(?:equation|align|gath
 
 
 def with_left_side(text: str, wrt: str) -> str:
-    """The chain as checked: a chain that starts with `=`, or whose first side holds no
-    derivative, is about the entry LEFT_SIDES[wrt]."""
+    """The chain as checked: one with no left side (it starts with `=`, or it is an expression
+    with no relation at all) is about the entry LEFT_SIDES[wrt]; a chain with its own left side
+    is checked as typed."""
     stripped = DELIMITERS.sub("", text).strip()  # pasted with its $ ... $ or environment
-    if stripped.startswith("="):
-        return f"{LEFT_SIDES[wrt]} {stripped}"
-    found = chain_text.chains(stripped)
-    first = found[0].sides[0] if found else None
-    if first is not None and not first.cases:
-        try:
-            tree = chain_ast.parse_side(first.text)
-        except ChainError as err:
-            raise err.shifted(first.offset) from None
-        if any(isinstance(x, (chain_tree.Deriv, chain_tree.Loss)) for x in chain_tree.walk(tree)):
-            return stripped
-    return f"{LEFT_SIDES[wrt]} = {stripped}"
+    if stripped.startswith("=") or not chain_text.chains(stripped):
+        return f"{LEFT_SIDES[wrt]} {'' if stripped.startswith('=') else '= '}{stripped}"
+    return stripped
 
 
 def run(text: str, wrt: str = "z", cases: str = "all") -> tuple[str, int]:

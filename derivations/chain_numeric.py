@@ -43,6 +43,7 @@ class Point:
             self.y = torch.rand(points, n, generator=gen, dtype=torch.float64)
         self.yhat = torch.softmax(self.z, 1)
         self.rows = torch.arange(points)
+        self.inexact = torch.zeros(points, dtype=torch.bool)  # an e^x overflowed or underflowed
         self.constants, self.gradients, self.free = {}, {}, {}
 
     def constant(self, m: int) -> torch.Tensor:
@@ -74,7 +75,11 @@ def value(node, env: dict, pt: Point, loss: str) -> torch.Tensor:
     if isinstance(node, ast.Pow):
         return go(node.base) ** node.exp
     if isinstance(node, ast.Exp):
-        return torch.exp(go(node.arg))
+        arg = go(node.arg)
+        out = torch.exp(arg)
+        lost = (torch.isinf(out) | (out == 0)) & torch.isfinite(arg)  # beyond float64's range
+        pt.inexact |= lost.detach().expand(pt.inexact.shape)
+        return out
     if isinstance(node, ast.Log):
         return torch.log(go(node.arg))
     if isinstance(node, ast.Indexed):

@@ -125,9 +125,11 @@ def is_zero(diff, n: int) -> bool:
 
 
 def _exponentials_as_symbols(expr, n: int):
-    """e^{a_1 z_1 + ... } -> E_1^{a_1} ... with integer a_m; others stay."""
+    """e^{a_1 z_1 + ... + c} -> E_1^{a_1} ... e^c with integer a_m and c (e a symbol, so that
+    e^{z_i + 1000} / sum_j e^{z_j + 1000} cancels exactly); others stay."""
     z = symbols(n)["z"]
     E = dict(zip(z, sp.symbols(f"E1:{n + 1}", positive=True)))
+    E[sp.S.One] = sp.Symbol("Euler_e", positive=True)
     table = {}
     for e in expr.atoms(sp.exp):
         terms = e.args[0].as_coefficients_dict()

@@ -4,7 +4,8 @@ its offset in the math.
 Layout is blanked to spaces (offsets stay): \\text{...}, \\quad, \\, \\; \\label, \\tag, \\left,
 \\right, \\big, alignment points &. Rows (\\\\) of align, gather, multline: a row that starts
 with `=` continues the chain above; any other row starts a new one. Top-level commas separate
-formulas (`a = b, \\quad c = d`). Conditions, for the chain of their row:
+formulas (`a = b, \\quad c = d`), and so do connective words and quads before a new left side
+(`a = b \\text{, so } c = d`, `a = b \\qquad c = d`). Conditions, for the chain of their row:
 
     \\text{for } k \\neq i,   \\text{if } k = i,   (k \\neq i),   , \\; k = i     on the indices
     \\text{since } \\sum_j y_j = 1,   (\\sum_{j=1}^{n} y_j = 1)                     on the targets
@@ -14,6 +15,7 @@ case under its conditions (`\\text{otherwise}`: the other case).
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -53,6 +55,16 @@ RELATION = re.compile(r"=|<|>|:=|\\(?:le|leq|ge|geq|ne|neq|approx|equiv|sim|sime
 # What may stand beside a chain without a relation: nothing, an index, dots (k = 1, \dots, n)
 LOOSE_NOTATION = re.compile(r"\s*(?:\\[lc]?dots|[a-z]|\d+)?\s*\.?\s*")
 MEMBERSHIP = re.compile(r"\\(?:in|notin|subset|subseteq)(?![a-zA-Z])")
+# Words between two formulas (\\text{, so }, \\text{hence}, \\quad): the chain ends, another starts
+# when what follows has a left side of its own (not `= C`, not an operator, not a condition).
+CONNECTIVE = (r"(?:so|hence|and|thus|therefore|then|where|whence|i\.\s*e\.|e\.\s*g\.|that|is|"
+              r"which|gives|giving|we|get|have|obtain|it|follows|finally|or|also|yields?)")
+SEPARATOR = re.compile(
+    rf"\\(?:text|textrm|mbox|textnormal)\s*\{{\s*[,;.:]?\s*(?:(?:{CONNECTIVE}(?![a-zA-Z])\s*[,;.:]?\s*)+|[,;.])\s*\}}"
+    r"|\\q?quad(?![a-zA-Z])"
+    r"|(?P<words>\\(?:text|textrm|mbox|textnormal)\s*\{[^{}]*\})")  # other words: before a relation
+OPEN_END = re.compile(r"(?:=|[-+*/,;(]|\\cdot|\\times)$")
+CONTINUES = re.compile(r"\s*(?:$|=|[-+*/&]|\\cdot(?![a-zA-Z])|\\times(?![a-zA-Z]))")
 OTHERWISE = re.compile(r"^\s*,?\s*(?:\\text\s*\{\s*(?:otherwise|else)\s*\}|otherwise|else)\s*\.?\s*$")
 
 
@@ -157,6 +169,8 @@ def chains(math: str) -> list[Chain]:
     math cannot be read as chains."""
     if len(math) > MAX_MATH_CHARS:
         raise ChainError(f"this math has {len(math)} characters; at most {MAX_MATH_CHARS} are read")
+    separators = [(m.start(), m.end(), bool(m.group("words"))) for m in SEPARATOR.finditer(math)
+                  if not NAME_TEXT.fullmatch(m.group())]
     text = LAYOUT.sub(lambda m: m.group() if m.group().startswith("\\\\")
                       else re.sub(r"[^\n]", " ", m.group()), math)
     blocks, loose = {}, []
@@ -168,14 +182,13 @@ def chains(math: str) -> list[Chain]:
     out: list[Chain] = []
     text = _join_broken_expressions(text)
     for row, row_at in _split_top(text, ROW_BREAK):
-        row_conditions, sum_one = set(), False
+        declared = []  # (where in the row, index conditions, sum_one)
         for match in DECLARED.finditer(row):
-            found, one = conditions_in(match.group())
-            row_conditions |= found
-            sum_one |= one
+            declared.append((match.start(), *conditions_in(match.group())))
             row = _blank(row, match.start(), match.end())
+        row, cuts = _separate(row, row_at, separators)
         row = _keep_names(row).replace("&", " ")
-        row_chains = []
+        row_chains = []  # (chain, the part of the row between connectives it stands in)
         for item, at in _split_top(row, re.compile(r"[,;]"), row_at):
             chain, new = _item_chain(item, at, out[-1] if out else None, blocks)
             if new == "loose" and not LOOSE_NOTATION.fullmatch(item):
@@ -184,11 +197,10 @@ def chains(math: str) -> list[Chain]:
                 continue
             if new:
                 out.append(chain)
-            if chain not in row_chains:
-                row_chains.append(chain)
-        for chain in row_chains:
-            chain.conditions |= row_conditions
-            chain.sum_one |= sum_one
+            if all(chain is not c for c, _ in row_chains):
+                row_chains.append((chain, bisect.bisect(cuts, at - row_at)))
+        _attach(declared, row_chains, cuts)
+    out = [chain for chain in out if not _definition(chain)]
     for chain in out:
         if not chain.sides[-1].text.strip() and not chain.sides[-1].cases:
             raise ChainError("the chain ends with `=` and nothing after it", chain.relations[-1])
@@ -203,6 +215,55 @@ def chains(math: str) -> list[Chain]:
     if len(out) > MAX_CHAINS:
         raise ChainError(f"{len(out)} chains in one math; at most {MAX_CHAINS} are read")
     return out
+
+
+def _attach(declared: list, row_chains: list, cuts: list) -> None:
+    """A condition holds for the chains of its part of the row (between connectives: `A = B
+    \\text{ for } k \\neq i \\text{, so } C = D` conditions A = B only), or for the whole row
+    when its part holds no chain."""
+    parts = {part for _, part in row_chains}
+    for position, found, sum_one in declared:
+        part = bisect.bisect(cuts, position)
+        for chain, chain_part in row_chains:
+            if chain_part == part or part not in parts:
+                chain.conditions |= found
+                chain.sum_one |= sum_one
+
+
+def _separate(row: str, row_at: int, separators: list) -> tuple[str, list[int]]:
+    """A connective (\\text{, so }, \\quad; other words when a relation follows) outside brackets,
+    between a formula and one with its own left side, becomes `;`: two chains, not one."""
+    depth, cuts = _depth_map(row), []
+    inside = [(a - row_at, b - row_at, words) for a, b, words in separators
+              if row_at <= a and b <= row_at + len(row)]
+    for number, (start, end, words) in enumerate(inside):
+        if depth[start] or "\x02" in row[start:end]:
+            continue  # inside braces, or inside a cases block
+        stop = inside[number + 1][0] if number + 1 < len(inside) else len(row)
+        after = _mask(LAYOUT, _mask(TEXT, row[end:stop]))
+        before = _mask(LAYOUT, _mask(TEXT, row[:start])).rstrip()
+        if (CONTINUES.match(after) or not before or OPEN_END.search(before)
+                or words and not RELATION.search(after)):
+            continue
+        row = row[:start] + ";" + " " * (end - start - 1) + row[end:]
+        cuts.append(start)
+    return row, cuts
+
+
+DELTA = re.compile(r"\s*\\delta_\s*(?:\{\s*[a-z]\s*,?\s*[a-z]\s*\}|[a-z]{2})\s*")
+BIT = re.compile(r"\s*[01]\s*")
+ANY_LOSS, LOSS = re.compile(r"\s*L\s*"), re.compile(r"\s*L_\s*\{\s*\\(?:mathrm|text)\s*\{\s*(?:CE|MSE)\s*\}\s*\}\s*")
+
+
+def _definition(chain: Chain) -> bool:
+    """\\delta_{ik} = 1 (or 0) with no condition in the math: the Kronecker delta's definition,
+    its case (`if $i = k$`) stated in the prose around it; under a condition it is checked.
+    L = L_{\\mathrm{CE}}: the loss L (any loss in a chain) named, not a step."""
+    if len(chain.sides) != 2 or chain.conditions or any(s.cases for s in chain.sides):
+        return False
+    texts = [side.text for side in chain.sides]
+    return any(DELTA.fullmatch(a) and BIT.fullmatch(b) or ANY_LOSS.fullmatch(a) and LOSS.fullmatch(b)
+               for a, b in (texts, texts[::-1]))
 
 
 OPERATOR_END = re.compile(r"(?:[-+*/]|\\cdot|\\times)\s*&?\s*$")

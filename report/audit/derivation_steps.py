@@ -79,16 +79,18 @@ def judge(math: str) -> Verdict | None:
                           f"{wrong.detail}", wrong.offset)
 
 
-def findings(typed: str | None, record_of, steps) -> list[tuple[int, str]] | None:
+def findings(typed: str | None, record_of, steps, readable_only: bool = False
+             ) -> list[tuple[int, str]] | None:
     """The audit's hook (report/audit/mathmode.py): one math segment as typed, with the
     placeholders of inserted pieces (record_of(n).text is their LaTeX). None when it holds no
-    chain to check (the audit reports the relation as typed by hand); [] when every step is
+    chain to check (the audit reports the relation as typed by hand), and with readable_only
+    when the checker cannot read it (the notation rules judge it); [] when every step is
     verified (counted in `steps`, a TypedSteps); else the problem at its offset in `typed`."""
     if typed is None:
         return None
     text, where = _unwrapped(typed, record_of)
     verdict = judge(text)
-    if verdict is None:
+    if verdict is None or readable_only and not verdict.steps:
         return None
     if verdict.problem:
         return [(where[min(verdict.problem_offset, len(where) - 1)], verdict.problem)]

@@ -16,7 +16,9 @@ hold notation, never a result:
   -\\hat{y}_i \\hat{y}_k f'_k, even without a relation, since the prose around it states it.
   Such pieces come from eq("id") (a verified identity), its `.lhs`/`.rhs`/`.condition`, or
   definition("id"); a relation typed between the two sides of one identity is that identity.
-- a typed derivation: a relation of the kind above, read by check_at as a chain A = B = C and
+- a typed derivation: a relation the derivation checker can read (even one that looks like a
+  name, \\hat{y}_i = z_i: the rules above judge only what it cannot read), or one of the kind
+  above, read as a chain A = B = C and
   checked step by step (report/audit/derivation_steps.py): every step verified, it passes and is
   counted; otherwise the first wrong or unreadable step is the finding.
 """
@@ -319,6 +321,13 @@ def _name_like(side, record_of) -> bool:
             and not any(_is_piece(t, record_of) for t in side)) or _is_application(side)
 
 
+def _kronecker_definition(delta, bit) -> bool:
+    typed = [t for t in delta if t.kind != "brace"]
+    number = [t for t in bit if t.kind != "brace"]
+    return ([(t.kind, t.text) for t in typed] == [("atom", "delta")]
+            and [(t.kind, t.text) for t in number] in ([("number", "0")], [("number", "1")]))
+
+
 def _allowed_relation(left, right, record_of) -> bool:
     if not left and not right:
         return False  # a relation between words: ReLU $>$ sigmoid
@@ -331,6 +340,8 @@ def _allowed_relation(left, right, record_of) -> bool:
         return _name_like(left, record_of)
     if _only_indices(left) and _only_indices(right):
         return True
+    if _kronecker_definition(left, right) or _kronecker_definition(right, left):
+        return True  # \delta_{ik} = 1, its case (if $i = k$) in the prose
     return _is_single_atom(left) and (_is_single_atom(right) or _is_application(right)
                                       or _is_derivative(right))
 
@@ -367,7 +378,14 @@ def typed_relation(math: str, sides, relations, record_of, typed=None, steps=Non
     """THE one place a relation typed by hand in math is judged: notation passes (a name, a
     condition on indices, a value inserted beside a name); a derivation in the report's notation
     is checked step by step (derivation_steps: SymPy proves each step, autograd matches it), its
-    first wrong step the finding; anything else is a result typed by hand."""
+    first wrong step the finding; anything else is a result typed by hand. What the checker
+    can read goes to it first, so a wrong step that looks like a name (\\hat{y}_i = z_i) is
+    refuted; a value inserted beside a name (n = ((( ce.n )))) is notation, never a step."""
+    if not all(_only_values(left, record_of) or _only_values(right, record_of)
+               for left, right in zip(sides, sides[1:])):
+        found = derivation_steps.findings(typed, record_of, steps, readable_only=True)
+        if found is not None:
+            return found
     for left, right, relation in zip(sides, sides[1:], relations):
         if not _allowed_relation(left, right, record_of):
             found = derivation_steps.findings(typed, record_of, steps)
