@@ -69,3 +69,45 @@ def test_the_shipped_claims_words_read_as_declared(tmp_path):
     words = ("Saturating sigmoid units trailed ((( q1.ablations.activation.baseline|e ))) throughout "
              "{(}((( q1.main.test_acc_mean|pct(1) ))) against ((( q1.main.test_acc_mean|pct(1) ))){)}")
     assert _claim(tmp_path, words) == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "We compare ReLU and sigmoid hidden units.",
+    "The ablations vary the activation (ReLU or sigmoid) and the loss (MSE or cross-entropy).",
+    "Sigmoid units were initialised with Glorot's scheme and ReLU units with He's.",
+    "The learning rates ((( q1.config.lr ))) and ((( q1.ablations.lr.baseline|e ))) were also tried.",
+    "Adam adapts the step size per weight, unlike plain SGD.",
+])
+def test_naming_two_variants_without_an_outcome_is_a_description(tmp_path, sentence):
+    assert _render(tmp_path, sentence + "\n") == []
+
+
+@pytest.mark.parametrize("typed, reason", [
+    ("The draft was right about the activation.", 'it says "was right" of the draft and activations'),
+    ("\\begin{tabular}{ll} relu & faster \\\\ sigmoid & slower \\\\ \\end{tabular}", 'it says "faster" of relu'),
+    ("The sigmoid and ReLU runs were trained alike, but ReLU learned more.", "it names two activations"),
+])
+def test_a_verdict_on_the_draft_or_a_table_row_that_compares_is_a_finding(tmp_path, typed, reason):
+    findings = _render(tmp_path, typed + "\n")
+    assert findings and reason in findings[0]
+
+
+@pytest.mark.parametrize("sentence, suggested", [
+    ("Cross-entropy learned faster than MSE.", 'claim("loss", "ce", ">", "mse")'),
+    ("The rate ((( q1.config.lr ))) converged faster than the draft's learning rate.",
+     'claim("lr", "0.01", ">", "<another learning rate>")'),
+    ("The wider network converged faster.", 'claim("hidden", "<one hidden size>", ">", "<another hidden size>")'),
+    ("Sigmoid trails ReLU.", 'claim("activation", "relu", ">", "sigmoid")'),
+])
+def test_the_fix_it_declares_what_the_sentence_names(tmp_path, sentence, suggested):
+    (finding,) = _render(tmp_path, sentence + "\n")
+    assert suggested in finding
+
+
+@pytest.mark.parametrize("sentence, printed", [
+    ("Adam memorised the labels and SGD did not.", "claims.draft_setting()"),
+    ("Random labels were learned more slowly than real labels.", "claims.random_training()"),
+])
+def test_a_comparison_no_claim_expresses_says_to_print_the_claims_sentence(tmp_path, sentence, printed):
+    (finding,) = _render(tmp_path, sentence + "\n")
+    assert "no claim(...) declares" in finding and printed in finding and "claim(\"" not in finding

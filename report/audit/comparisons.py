@@ -141,7 +141,7 @@ def judge(text: str, inserted: list[tuple[str, str]] = ()) -> tuple[str, int, tu
         return (f"it names two {FACTOR_NOUN.get(factor, factor)} ({', '.join(sorted(by_factor[factor]))}) "
                 f'with "{(word or outcome).group()}"', _first_name(text), (factor, sorted(by_factor[factor])))
     if values and word:
-        factor, value = sorted(values)[0]
+        factor, value = sorted(values, key=lambda v: (v[0] not in CLAIMABLE, v))[0]
         return (f'it says "{word.group()}" of {value} ({FACTOR_NOUN.get(factor, factor)})', word.start(),
                 (factor, [value]))
     if DRAFT.search(text) and factors(text) and word:  # "the draft was right about the activation"
@@ -210,7 +210,7 @@ def message(reason: str, names: tuple[str, list[str]] = ("activation", [])) -> s
                 f"(claims cover Task 1's {', '.join(CLAIMABLE)}): print the claims sentence "
                 f"{OTHER_WORDS[factor]}, or reword it as a description naming no outcome")
     shown = [_key(v) for v in values][:2]
-    shown += [f"<{'another' if shown else 'one'} {FACTOR_NOUN[factor][:-1]}>"] * (2 - len(shown))
+    shown += [f"<{'another' if shown or n else 'one'} {FACTOR_NOUN[factor][:-1]}>" for n in range(2 - len(shown))]
     call = f'claim("{factor}", "{shown[0]}", ">", "{shown[1]}")'
     return (f"a comparison of this report's variants typed by hand ({reason}), which nothing "
             f"checks against the numbers; declare it: ((* call {call} *))your sentence((* endcall *)) "

@@ -164,16 +164,28 @@ class _Reader:
                 problem = _misread(shown, source)
                 if problem:
                     found.append((offsets[inside[0]], problem))
-        for start, end in comparisons.sentences(text):
-            parts = _outside(start, end, offsets, claims)
-            sentence = " ".join(text[a:b] for a, b in parts)
-            values = [(pieces[inserted[i]].source, pieces[inserted[i]].text)
-                      for a, b in parts for i in range(a, b)
-                      if i in inserted and pieces[inserted[i]].kind in ("value", "number")]
-            judged = comparisons.judge(sentence, values)
-            if judged:
-                found.append((_offset_in(parts, judged[1], offsets, start), comparisons.message(judged[0], judged[2])))
+        judged = [self._comparison(start, end, text, offsets, pieces, inserted, claims)
+                  for start, end in comparisons.sentences(text)]
+        found += [j for j in judged if j]
+        if not any(judged):  # a table row's cells read together: relu & faster \\ sigmoid & slower
+            for row in TABLE_ROW.finditer(text):
+                if latex.CELL in row.group():
+                    judged = self._comparison(row.start(), row.end(), text, offsets, pieces, inserted, claims)
+                    found += [judged] if judged else []
         return found
+
+    @staticmethod
+    def _comparison(start, end, text, offsets, pieces, inserted, claims):
+        """(offset, message) if the text from start to end, outside the claims, compares variants."""
+        parts = _outside(start, end, offsets, claims)
+        sentence = " ".join(text[a:b] for a, b in parts)
+        values = [(pieces[inserted[i]].source, pieces[inserted[i]].text)
+                  for a, b in parts for i in range(a, b)
+                  if i in inserted and pieces[inserted[i]].kind in ("value", "number")]
+        judged = comparisons.judge(sentence, values)
+        if judged:
+            return _offset_in(parts, judged[1], offsets, start), comparisons.message(judged[0], judged[2])
+        return None
 
     def math(self, math: str, pieces: list[Record], notation_only: bool = False, typed=None):
         """A typed result, and numbers that measure, in one formula (`math` with the prose inside
@@ -352,6 +364,8 @@ MEASURED_IN_MATH = (r"(?<![\w.])\d+(?:[.,]|\{[.,]\})\d+|(?<![\w.])\d{2,}"
                     r"|\d+\s*(?:\\[,;!:]\s*)?\\%|(?<![\w.])10\s*\^"
                     r"|(?<![\w.])\d+\s*(?:\\[,;!:]\s*)?\{?\\times|\\times\s*(?:\\[,;!:]\s*)?\{?\s*\d"
                     r"|\d\s*(?:\\cdot|\\times|\*|/|\+)\s*\d")
+# A table row: its cells (separated by latex.CELL), up to a row's or paragraph's break
+TABLE_ROW = re.compile(r"(?:[^\n]|\n(?![ \t]*\n))+")
 # Two words set in math with an order between them (the words themselves are read as prose)
 WORDS_RELATED = re.compile(r"\\text\w*\s*(?:[<>]|\\(?:succ|prec|gg|ll|gt|lt)\b)\s*\\text")
 # What makes a macro's body math (it may be used inside $...$)
