@@ -32,10 +32,17 @@ def test_a_constant_of_the_problem_is_declared_not_taken_from_a_result(recorded_
 
 
 def test_a_ratio_is_no_result(recorded_context):
-    said = _suggest(recorded_context, "q1", "ReLU learned ", "twice", " as fast as sigmoid.")
-    assert said.startswith("a ratio of two results") and "config.epochs" not in said
+    for after in (" as fast as sigmoid.", " as fast.", " times faster."):
+        said = _suggest(recorded_context, "q1", "ReLU learned ", "twice" if "as" in after else "3", after)
+        assert said.startswith("a ratio of two results") and "config.epochs" not in said, after
     # the same word counting something is still a count
     assert "ratio" not in (_suggest(recorded_context, "q1", "It ran ", "twice", ", once per seed.") or "")
+
+
+def test_the_nearest_words_decide_between_a_constant_and_a_result(recorded_context):
+    said = _suggest(recorded_context, "q2", "Chance is 50 % for two balanced classes, over all ", "128",
+                    " training labels.")
+    assert said.startswith("write ((( q2.n_train|num(0) )))"), said
 
 
 def test_another_tasks_key_only_when_labelled(recorded_context):

@@ -164,14 +164,13 @@ class _Reader:
                 problem = _misread(shown, source)
                 if problem:
                     found.append((offsets[inside[0]], problem))
-        judged = [self._comparison(start, end, text, offsets, pieces, inserted, claims)
-                  for start, end in comparisons.sentences(text)]
-        found += [j for j in judged if j]
-        if not any(judged):  # a table row's cells read together: relu & faster \\ sigmoid & slower
-            for row in TABLE_ROW.finditer(text):
-                if latex.CELL in row.group():
-                    judged = self._comparison(row.start(), row.end(), text, offsets, pieces, inserted, claims)
-                    found += [judged] if judged else []
+        judged = {start: self._comparison(start, end, text, offsets, pieces, inserted, claims)
+                  for start, end in comparisons.sentences(text)}
+        found += [j for j in judged.values() if j]
+        for row in TABLE_ROW.finditer(text):  # a row's cells read together: relu & faster \\ sigmoid & slower
+            if latex.CELL in row.group() and not any(j for s, j in judged.items() if row.start() <= s < row.end()):
+                compared = self._comparison(row.start(), row.end(), text, offsets, pieces, inserted, claims)
+                found += [compared] if compared else []
         return found
 
     @staticmethod

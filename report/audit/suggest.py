@@ -35,12 +35,12 @@ MEANINGS = [
     (r"seconds?|minutes?|time", r"wall_time"),
 ]
 # Words that make a number a constant of the problem, not a result: declare it with typed(...)
-CONSTANT = re.compile(r"\b(?:chance|guess\w*|balanced|fair coin|coin[- ]flips?|uniform(?:ly)?|by definition|"
-                      r"at random)\b", re.IGNORECASE)
+CONSTANT = r"chance|guess\w*|balanced|fair coin|coin[- ]flips?|uniform(?:ly)?|by definition|at random"
 # A ratio of two results ("twice as fast", "3 times faster"): no key holds it
 RATIO = re.compile(r"^(?:twice|thrice|double|triple|half)\b|^\s*(?:times|x|\u00d7|-fold)\b", re.IGNORECASE)
-RATIO_AFTER = re.compile(r"^\s*(?:times|x|\u00d7|-?fold)?\s*(?:as\s+\w+\s+as|faster|slower|more|fewer|less|"
+RATIO_AFTER = re.compile(r"^\s*(?:times|x|\u00d7|-?fold)?\s*(?:as\s+\w+\b|faster|slower|more|fewer|less|"
                          r"longer|shorter|higher|lower|larger|smaller|the)\b", re.IGNORECASE)
+MEANINGS.append((CONSTANT, CONSTANT))  # the nearest words decide: "50 % chance", "128 training labels"
 NEAR = 40  # characters on each side of the number that say what it is
 # Records of how the results were made, never what a sentence means by a number
 UNSUGGESTED = r"provenance|n_runs|saved_seed|\.seeds\["
@@ -69,12 +69,13 @@ class Suggestions:
         task = re.sub(r"^templates/|\.tex\.j2$", "", template)
         if RATIO.search(typed) and RATIO_AFTER.match(after) or re.match(r"\s*(?:times|-?fold)\b", after):
             return ("a ratio of two results is no result: print both values, or let claims word the "
-                    "comparison (((( claims.rankings()|join(\" \") ))))")
-        if CONSTANT.search(before[-NEAR:] + " " + after[:NEAR]):
-            shown = f"{value / 100:g}" if percent else f"{value:g}"
-            return (f"a constant of the problem, not a result: declare it with what it is, "
-                    f"((( {shown}|typed(\"chance level\"){'|pct(' + str(places) + ')' if percent else ''} )))")
+                    "comparison: ((( claims.rankings()|join(\" \") )))")
         keys = _meaning(before, after)
+        if keys == CONSTANT:
+            shown = f"{value / 100:g}" if percent else f"{value:g}"
+            what = "chance level" if percent and re.search("chance|guess", before + after, re.I) else "what it is"
+            return (f"a constant of the problem, not a result: declare it with what it is, "
+                    f"((( {shown}|typed(\"{what}\"){'|pct(' + str(places) + ')' if percent else ''} )))")
         labelled = re.search(r"\bTasks?\W{0,2}([12])\b", before[-NEAR:] + " " + after[:NEAR])
         if labelled:  # "Task 2's 128 images": that task's keys
             task = f"q{labelled.group(1)}"
@@ -131,7 +132,8 @@ def _meaning(before: str, after: str) -> str | None:
     for words, keys in MEANINGS:
         pattern = re.compile(rf"\b(?:{words})\b", re.IGNORECASE)
         hits = [m.start() for m in pattern.finditer(after[:NEAR])]
-        hits += [NEAR - m.end() + 1 for m in pattern.finditer(before[-NEAR:])] if not hits else []
+        window = before[-NEAR:]
+        hits += [len(window) - m.end() + 1 for m in pattern.finditer(window)] if not hits else []
         if hits and (best is None or min(hits) < best[0]):
             best = (min(hits), keys)
     return best[1] if best else None
