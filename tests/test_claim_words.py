@@ -18,7 +18,9 @@ def _claim(tmp_path, words, rel=">", factor="activation", a="relu", b="sigmoid")
     "The sigmoid network cannot keep up with ReLU", "ReLU reached a lower loss than sigmoid",
     "ReLU needed fewer epochs than sigmoid", "The rectifiers left the logistic units behind",
     "ReLU learned faster than sigmoid at the same learning rate", "ReLU has a clear edge over sigmoid",
-    "ReLU learned faster than sigmoid, which lagged throughout",
+    "ReLU learned faster than sigmoid, which lagged throughout", "Sigmoid never caught up with ReLU",
+    "Sigmoid needed more epochs than ReLU", "ReLU's curve sat above sigmoid's",
+    "It was ReLU, not sigmoid, that learned faster",
 ])
 def test_words_that_state_the_declared_direction_pass(tmp_path, words):
     assert _claim(tmp_path, words) == []
@@ -32,6 +34,10 @@ def test_words_that_state_the_declared_direction_pass(tmp_path, words):
     ("ReLU and sigmoid could not be told apart", 'relu and sigmoid could not be told apart'),
     ("ReLU learned", "no comparison of relu and sigmoid"),
     ("ReLU and sigmoid differed", "relu and sigmoid differ, not which way"),
+    ("It was sigmoid, not ReLU, that learned faster", 'sigmoid converged faster than relu ("faster")'),
+    ("ReLU lost to sigmoid", 'sigmoid converged faster than relu ("lost")'),
+    ("ReLU was not as fast as sigmoid", 'sigmoid converged faster than relu ("as fast as")'),
+    ("ReLU matched sigmoid", 'relu and sigmoid could not be told apart ("matched")'),
 ])
 def test_words_that_contradict_or_do_not_state_the_declaration_are_a_finding(tmp_path, words, says):
     (finding,) = _claim(tmp_path, words)

@@ -24,9 +24,11 @@ _UP = (r"faster|fastest|quicker|quickest|more quickly|more rapidly|sooner|earlie
        r"outperform\w*|outpac\w*|overtak\w*|overtook|surpass\w*|exceed\w*|beat(?:s|en|ing)?|"
        r"win(?:s|ning|ner)?|won|dominat\w*|advantage\w*|upper hand|sped up|speeds? up|"
        r"out(?:ran|run\w*|did|do(?:es|ne)?|class\w*|shone|shin\w*|last\w*|strip\w*|scor\w*)|"
-       r"(?:keep|keeps|kept|keeping) up|catch(?:es)? up|caught up")
+       r"(?:keep|keeps|kept|keeping) (?:up|pace)|catch(?:es)? up|caught up|match(?:es|ed|ing)?|"
+       r"as (?:fast|quick|quickly|rapidly|well|good|accurate) as|fast|quickly|rapidly|well|above")
 _DOWN = (r"slower|slowest|more slowly|later|worse|worst|lower|lowest|weaker|inferior|behind|"
-         r"trail\w*|lag(?:s|ged|ging)?|los(?:e|es|t|ing)|underperform\w*|slow\w* down|struggl\w*")
+         r"trail\w*|lag(?:s|ged|ging)?|los(?:e|es|t|ing)|underperform\w*|slow\w* down|struggl\w*|"
+         r"slow|slowly|poorly|below")
 _SAME = (r"(?:told|tell) apart|indistinguishabl\w*|comparabl\w*|similar\w*|on par|par with|"
          r"(?:about|roughly|nearly|much|exactly|just) the same|the same as|equal(?:ly)?|tie[ds]?|"
          r"(?:no|not|n't|without)(?: \w+){0,2} (?:differen\w*|differ\w*|gap|advantage)|"
@@ -34,10 +36,12 @@ _SAME = (r"(?:told|tell) apart|indistinguishabl\w*|comparabl\w*|similar\w*|on pa
 _DIFFER = r"differen\w*|differ\w*|gap|apart|margin"
 UP, DOWN = re.compile(rf"\b(?:{_UP})\b", re.I), re.compile(rf"\b(?:{_DOWN})\b", re.I)
 SAME, DIFFER = re.compile(rf"\b(?:{_SAME})\b", re.I), re.compile(rf"\b(?:{_DIFFER})\b", re.I)
+EVEN = re.compile(r"keep|kept|catch|caught|match|^as ", re.I)  # words of keeping level with the other
 NEGATION = re.compile(r"\b(?:not|never|no|cannot|neither|nor|hardly|failed to|fails to)\b|n't\b", re.I)
 # A variant after one of these is the object of the comparison, not its subject
 OBJECT = re.compile(r"\b(?:than|over|to|with|against|behind|from|unlike|versus|vs\.?|by|beside|"
                     r"relative to|compared (?:to|with))\s+(?:the\s+)?(?:\w+\s+)?$", re.I)
+EXCLUDED = re.compile(r"\b(?:not|rather than|instead of)\s+(?:the\s+)?$", re.I)  # "sigmoid, not ReLU, won"
 PASSIVE = re.compile(r"\b(?:was|were|is|are|be|been|being|got|gets)\s+(?:\w+\s+)?$", re.I)
 # "lower loss", "fewer epochs", "more epochs": the measure decides which way is better
 COSTS = re.compile(r"^\s+(?:\w+\s+)?(?:loss(?:es)?|errors?|epochs?|steps?|iterations?|time)\b", re.I)
@@ -55,20 +59,19 @@ def read(words: str, mentions: list[tuple[int, str]], first: str, second: str):
     found = []  # (relation about first, the word)
     for pattern, sign in ((UP, 1), (DOWN, -1)):
         for match in pattern.finditer(text):
-            if sign == -1 and match.group().lower() == "behind" and re.search(
-                    r"\b(?:left|leaves?|leaving)\b(?:\s+\S+){0,4}\s*$", text[:match.start()], re.I):
-                sign_here = 1  # "left MSE behind"
-            else:
-                sign_here = sign
+            sign_here, at = sign, match.start()
+            left = re.search(r"\b(?:left|leaves?|leaving)\b(?:\s+\S+){0,4}\s*$", text[:at], re.I)
+            if match.group().lower() == "behind" and left:
+                sign_here, at = 1, left.start()  # "ReLU left sigmoid behind": about ReLU
             if match.group().lower() in ("lower", "lowest", "higher", "highest") and COSTS.match(text[match.end():]):
                 sign_here = -sign_here  # lower loss is better
-            subject = _subject(text, mentions, match.start(), first, second)
+            subject = _subject(text, mentions, at, first, second)
             if subject is None:
                 continue
             if PASSIVE.search(text[:match.start()]) and re.match(r"\s+by\b", text[match.end():], re.I):
                 sign_here = -sign_here
             relation = ">" if (sign_here > 0) == (subject == first) else "<"
-            if re.search(r"keep|kept|catch|caught", match.group(), re.I):  # "cannot keep up": slower
+            if EVEN.search(match.group()):  # "cannot keep up": slower; "kept up": the same
                 relation = {">": "<", "<": ">"}[relation] if _negated(text, match.start()) else "~"
             elif _negated(text, match.start()):  # "not faster": at most as fast
                 relation = "not" + relation
@@ -100,12 +103,14 @@ def _negated(text: str, at: int) -> bool:
 
 def _subject(text: str, mentions, at: int, first: str, second: str) -> str | None:
     """The declared variant a comparative word at `at` is about."""
-    before = [(i, v) for i, v in mentions if i < at]
+    before = [(i, v) for i, v in mentions if i < at and not EXCLUDED.search(text[max(0, i - 20):i])]
     if before and re.search(r"\b(?:which|who|that)\b", text[before[-1][0]:at], re.I):
         return before[-1][1]
-    subjects = [v for i, v in mentions if not OBJECT.search(text[max(0, i - 40):i])]
-    if subjects:
-        return subjects[0]
+    subjects = [(i, v) for i, v in mentions if not OBJECT.search(text[max(0, i - 40):i])
+                and not EXCLUDED.search(text[max(0, i - 20):i])]
+    nearest = [v for i, v in subjects if i < at][-1:] or [v for i, v in subjects]
+    if nearest:  # the variant named last before the word, not as an object, is what it is about
+        return nearest[0]
     objects = {v for _, v in mentions}
     if len(objects) == 1:  # only the object is named ("better than sigmoid"): the other one
         return first if objects == {second} else second
