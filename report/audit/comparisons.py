@@ -4,13 +4,19 @@ A sentence (ended by . ! ? or ;, a paragraph, a table cell, a caption or an item
 outside a declared claim, it
 
 1. names two different values of one factor (ReLU ... sigmoid; Adam ... SGD; MSE ...
-   cross-entropy; random ... real labels; two learning rates inserted from the results), or
+   cross-entropy; random ... real labels; two learning rates inserted from the results) with an
+   evaluative word or an outcome (named alone, they are described: "We compare ReLU and
+   sigmoid units"), or
 2. names one value, the main configuration or the draft's claims or setting, with an evaluative
    word (a comparative or superlative, a ranking: ahead, trails, keeps up, on top, edge; a
    verdict: holds, confirmed, wrong; a difference), or
 3. names a factor (activation, learning rate, loss function, width, depth, layers, optimiser)
    with a comparative and a word for what the results measure (converged, learned, accuracy,
-   loss, epochs, difference, ...).
+   loss, epochs, difference, ...), or
+4. gives "the draft" a verdict about a factor ("the draft was right about the activation").
+
+A table row's cells are also read together (report/audit/run.py). A declared claim's own words
+are read by direction.py.
 
 A general statement about learning names no value and measures nothing ("a larger learning rate
 takes larger steps"): it passes. Values are named by their spelling in the prose, through markup

@@ -1,8 +1,10 @@
 """For a number typed by hand: the expressions that print it, chosen by meaning as well as value.
 
 The meaning comes from the words beside the number ("10 epochs", "learning rate 0.1", "128
-units", "97 % test accuracy"): only keys of that kind are offered. The template's task comes
-first: a key of another task is offered only when named as such ("Task 2's"). Values are those
+units", "97 % test accuracy"; "two hidden layers" counts layers, "batches of 32 images" is a
+batch size): only keys of that kind are offered. Only the template's task's keys are offered,
+another task's when the sentence names it ("Task~2's"). A constant of the problem ("50 %
+chance") is declared with typed(...), and a ratio ("twice as fast") is no result. Values are those
 of this build and of the full configuration in config.toml (a quick draft's "10 epochs" means the
 full run's epochs, printed by ((( q1.config.epochs ))), which shows 2 in the quick build). When
 several keys fit, all are listed.
