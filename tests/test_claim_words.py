@@ -83,6 +83,7 @@ def test_the_shipped_claims_words_read_as_declared(tmp_path):
     "Sigmoid units were initialised with Glorot's scheme and ReLU units with He's.",
     "The learning rates ((( q1.config.lr ))) and ((( q1.ablations.lr.baseline|e ))) were also tried.",
     "Adam adapts the step size per weight, unlike plain SGD.",
+    "We use cross-entropy loss rather than MSE loss.", "Figure~2 shows ReLU and sigmoid curves.",
 ])
 def test_naming_two_variants_without_an_outcome_is_a_description(tmp_path, sentence):
     assert _render(tmp_path, sentence + "\n") == []
@@ -93,6 +94,9 @@ def test_naming_two_variants_without_an_outcome_is_a_description(tmp_path, sente
     ("\\begin{tabular}{ll} relu & faster \\\\ sigmoid & slower \\\\ \\end{tabular}", 'it says "faster" of relu'),
     ("ReLU beat sigmoid.\n\\begin{tabular}{ll} relu & faster \\\\ \\end{tabular}", 'it says "faster" of relu'),
     ("The sigmoid and ReLU runs were trained alike, but ReLU learned more.", "it names two activations"),
+    ("ReLU vs sigmoid: see Table~1.", 'it names two activations (relu, sigmoid) with "vs"'),
+    ("ReLU ((( q1.ablations.activation.variants.relu.test_acc_mean|pct(1) ))) and sigmoid "
+     "((( q1.ablations.activation.variants.sigmoid.test_acc_mean|pct(1) )))", 'with "its result inserted"'),
 ])
 def test_a_verdict_on_the_draft_or_a_table_row_that_compares_is_a_finding(tmp_path, typed, reason):
     findings = _render(tmp_path, typed + "\n")

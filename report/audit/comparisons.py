@@ -81,6 +81,8 @@ OUTCOME = re.compile(r"\b(?:converg\w*|learn\w*|train\w*|accura\w*|loss(?:es)?|e
 # What two variants named together must be said to have for the sentence to compare them (how
 # they were trained, or for how many epochs, describes them)
 RESULT = re.compile(OUTCOME.pattern.replace(r"train\w*|", "").replace(r"epochs?|", ""), re.IGNORECASE)
+# Two variants set against each other: a comparison even without a comparative
+SET_AGAINST = re.compile(r"\b(?:vs\.?|versus|against|whereas|head[- ]to[- ]head)(?!\w)", re.IGNORECASE)
 DRAFT = re.compile(r"\bthe draft\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\be\.g)(?<!\bi\.e)(?<!\bet al)(?<!\bFig)(?<!\bEq)"
                           r"[.!?;](?=[\s\u00a0\ufffc\"')]|$)|\n\s*\n")
@@ -140,8 +142,8 @@ def judge(text: str, inserted: list[tuple[str, str]] = ()) -> tuple[str, int, tu
     several = sorted(f for f, v in by_factor.items() if len(v) > 1)
     text = plain(text)
     measured = _unnamed(text)
-    word = EVALUATIVE.search(text)
-    outcome = RESULT.search(measured)
+    word = EVALUATIVE.search(text) or SET_AGAINST.search(text)
+    outcome = RESULT.search(measured) or _variant_result(inserted)
     if several and (word or outcome):  # naming two variants alone describes them
         factor = several[0]
         return (f"it names two {FACTOR_NOUN.get(factor, factor)} ({', '.join(sorted(by_factor[factor]))}) "
@@ -158,6 +160,14 @@ def judge(text: str, inserted: list[tuple[str, str]] = ()) -> tuple[str, int, tu
         factor = sorted(factors(text))[0]
         return (f'it compares {FACTOR_NOUN.get(factor)} ("{comparative.group()}", '
                 f'"{outcome.group()}")', comparative.start(), (factor, []))
+    return None
+
+
+def _variant_result(inserted) -> re.Match | None:
+    """A variant's result inserted beside another variant ("ReLU: ((( ...relu.test_acc_mean )))")."""
+    for source, _ in inserted:
+        if VARIANT_KEY.search(source) and re.search(r"variants(?:\.[\w-]+|\[\"[^\"]+\"\])\.\w", source):
+            return re.search(r".+", "its result inserted")
     return None
 
 
