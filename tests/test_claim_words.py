@@ -122,3 +122,15 @@ def test_the_fix_it_declares_what_the_sentence_names(tmp_path, sentence, suggest
 def test_a_comparison_no_claim_expresses_says_to_print_the_claims_sentence(tmp_path, sentence, printed):
     (finding,) = _render(tmp_path, sentence + "\n")
     assert "no claim(...) declares" in finding and printed in finding and "claim(\"" not in finding
+
+
+def test_a_learning_rate_claim_reads_its_values_inserted_or_by_size(tmp_path):
+    lr = dict(factor="lr", a="0.1", b="0.01")
+    reversed_words = ["The larger rate trailed the smaller one",
+                      "((( q1.config.lr ))) learned faster than the larger learning rate"]
+    for n, words in enumerate(reversed_words):
+        (tmp_path / str(n)).mkdir()
+        findings = _claim(tmp_path / str(n), words, **lr)
+        assert any("its words say 0.01 converged faster than 0.1" in f for f in findings), findings
+    (tmp_path / "same").mkdir()
+    assert _claim(tmp_path / "same", "the higher learning rate did no better", rel="~", **lr) == []

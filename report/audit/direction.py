@@ -59,6 +59,8 @@ def read(words: str, mentions: list[tuple[int, str]], first: str, second: str):
     found = []  # (relation about first, the word)
     for pattern, sign in ((UP, 1), (DOWN, -1)):
         for match in pattern.finditer(text):
+            if SIZED.match(text, match.start()):  # "the higher learning rate" names a variant
+                continue
             sign_here, at = sign, match.start()
             left = re.search(r"\b(?:left|leaves?|leaving)\b(?:\s+\S+){0,4}\s*$", text[:at], re.I)
             if match.group().lower() == "behind" and left:
@@ -156,9 +158,28 @@ def mentions(text: str, factor: str, first: str, second: str) -> list[tuple[int,
     """(index, first or second) for each naming of a declared variant in the words."""
     text = plain(text)
     found = []
+    numbers = {declared: _number(declared) for declared in (first, second)}
+    if None not in numbers.values():  # 0.1 written 0.10; "the larger rate": the larger value
+        for match in re.finditer(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]\d)", text):
+            found += [(match.start(), d) for d, n in numbers.items() if float(match.group()) == n]
+        for match in SIZED.finditer(text):
+            pick = max if match.group(1).lower() in ("larger", "higher", "bigger", "wider", "deeper") else min
+            found.append((match.start(), pick(numbers, key=numbers.get)))
     for declared in (first, second):
         patterns = [re.compile(r"(?<![\w.])" + re.escape(declared) + r"(?![\w]|\.\d)", re.I)]
         patterns += [pattern for (f, value), pattern in VALUE_WORDS.items()
                      if f == factor and (value == declared.lower() or pattern.fullmatch(declared))]
         found += [(m.start(), declared) for p in patterns for m in p.finditer(text)]
     return sorted(set(found))
+
+
+# A variant named by its size: "the larger learning rate", "the smaller network"
+SIZED = re.compile(r"\b(larger|higher|bigger|wider|deeper|smaller|lower|narrower|shallower)\s+"
+                   r"(?:learning\s+)?(?:rates?|lrs?|step sizes?|networks?|models?|nets?|ones?)\b", re.I)
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
