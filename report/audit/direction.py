@@ -56,28 +56,12 @@ def read(words: str, mentions: list[tuple[int, str]], first: str, second: str):
     """(what the words say about `first` against `second`, the words that say it). `mentions`:
     (index in words, the declared variant it names: first or second), in order."""
     text = plain(words)
-    found = []  # (relation about first, the word)
+    found = []  # (relation about first, the word), for each comparative word about a variant
     for pattern, sign in ((UP, 1), (DOWN, -1)):
         for match in pattern.finditer(text):
-            if SIZED.match(text, match.start()):  # "the higher learning rate" names a variant
-                continue
-            sign_here, at = sign, match.start()
-            left = re.search(r"\b(?:left|leaves?|leaving)\b(?:\s+\S+){0,4}\s*$", text[:at], re.I)
-            if match.group().lower() == "behind" and left:
-                sign_here, at = 1, left.start()  # "ReLU left sigmoid behind": about ReLU
-            if match.group().lower() in ("lower", "lowest", "higher", "highest") and COSTS.match(text[match.end():]):
-                sign_here = -sign_here  # lower loss is better
-            subject = _subject(text, mentions, at, first, second)
-            if subject is None:
-                continue
-            if PASSIVE.search(text[:match.start()]) and re.match(r"\s+by\b", text[match.end():], re.I):
-                sign_here = -sign_here
-            relation = ">" if (sign_here > 0) == (subject == first) else "<"
-            if EVEN.search(match.group()):  # "cannot keep up": slower; "kept up": the same
-                relation = {">": "<", "<": ">"}[relation] if _negated(text, match.start()) else "~"
-            elif _negated(text, match.start()):  # "not faster": at most as fast
-                relation = "not" + relation
-            found.append((relation, match.group()))
+            relation = _direction(text, match, sign, mentions, first, second)
+            if relation:
+                found.append((relation, match.group()))
     for match in MORE_LESS.finditer(text):
         subject = _subject(text, mentions, match.start(), first, second)
         if subject is not None:
@@ -95,6 +79,28 @@ def read(words: str, mentions: list[tuple[int, str]], first: str, second: str):
     if differ and not _negated(text, differ.start()):
         return "differ", differ.group()
     return None, ""
+
+
+def _direction(text: str, match, sign: int, mentions, first: str, second: str) -> str | None:
+    """What one comparative word (`sign` 1: the subject's way) says about first against second."""
+    if SIZED.match(text, match.start()):  # "the higher learning rate" names a variant
+        return None
+    at, word = match.start(), match.group().lower()
+    left = re.search(r"\b(?:left|leaves?|leaving)\b(?:\s+\S+){0,4}\s*$", text[:at], re.I)
+    if word == "behind" and left:
+        sign, at = 1, left.start()  # "ReLU left sigmoid behind": about ReLU
+    if word in ("lower", "lowest", "higher", "highest") and COSTS.match(text[match.end():]):
+        sign = -sign  # lower loss is better
+    subject = _subject(text, mentions, at, first, second)
+    if subject is None:
+        return None
+    if PASSIVE.search(text[:match.start()]) and re.match(r"\s+by\b", text[match.end():], re.I):
+        sign = -sign  # "was beaten by"
+    relation = ">" if (sign > 0) == (subject == first) else "<"
+    negated = _negated(text, match.start())
+    if EVEN.search(word):  # "cannot keep up": slower; "kept up": the same
+        return {">": "<", "<": ">"}[relation] if negated else "~"
+    return "not" + relation if negated else relation  # "not faster": at most as fast
 
 
 def _negated(text: str, at: int) -> bool:
