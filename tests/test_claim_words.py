@@ -20,7 +20,8 @@ def _claim(tmp_path, words, rel=">", factor="activation", a="relu", b="sigmoid")
     "ReLU learned faster than sigmoid at the same learning rate", "ReLU has a clear edge over sigmoid",
     "ReLU learned faster than sigmoid, which lagged throughout", "Sigmoid never caught up with ReLU",
     "Sigmoid needed more epochs than ReLU", "ReLU's curve sat above sigmoid's",
-    "It was ReLU, not sigmoid, that learned faster",
+    "It was ReLU, not sigmoid, that learned faster", "Sigmoid got left behind by ReLU",
+    "With ReLU the accuracy rose sooner than with sigmoid", "ReLU beat sigmoid at every learning rate",
 ])
 def test_words_that_state_the_declared_direction_pass(tmp_path, words):
     assert _claim(tmp_path, words) == []
@@ -38,6 +39,7 @@ def test_words_that_state_the_declared_direction_pass(tmp_path, words):
     ("ReLU lost to sigmoid", 'sigmoid converged faster than relu ("lost")'),
     ("ReLU was not as fast as sigmoid", 'sigmoid converged faster than relu ("as fast as")'),
     ("ReLU matched sigmoid", 'relu and sigmoid could not be told apart ("matched")'),
+    ("With sigmoid the accuracy rose sooner than with ReLU", 'sigmoid converged faster than relu ("sooner")'),
 ])
 def test_words_that_contradict_or_do_not_state_the_declaration_are_a_finding(tmp_path, words, says):
     (finding,) = _claim(tmp_path, words)
@@ -64,7 +66,8 @@ def test_a_nested_claim_is_read_for_its_own_words(tmp_path):
 
 
 @pytest.mark.parametrize("words", ["ReLU learned faster than sigmoid, as did the larger learning rate",
-                                   "ReLU learned faster than sigmoid and the wider network did better"])
+                                   "ReLU learned faster than sigmoid and the wider network did better",
+                                   "ReLU beat sigmoid, and the learning rate mattered less"])
 def test_a_second_comparison_inside_a_claim_is_a_finding(tmp_path, words):
     (finding,) = _claim(tmp_path, words)
     assert "its sentence also compares" in finding and "declare the other in a claim of its own" in finding

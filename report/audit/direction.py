@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from report.audit.comparisons import FACTOR_NOUN, FACTOR_WORDS, VALUE_WORDS, plain
+from report.audit.comparisons import COMPARATIVE, FACTOR_NOUN, FACTOR_WORDS, VALUE_WORDS, plain
 
 _UP = (r"faster|fastest|quicker|quickest|more quickly|more rapidly|sooner|earlier|better|best|"
        r"higher|highest|stronger|superior|ahead|lead(?:s|ing)?|led|top|edge[ds]?|edging|"
@@ -122,7 +122,8 @@ def _subject(text: str, mentions, at: int, first: str, second: str) -> str | Non
     objects = {v for _, v in mentions}
     if len(objects) == 1:  # only the object is named ("better than sigmoid"): the other one
         return first if objects == {second} else second
-    return None
+    # every variant after a preposition ("with ReLU ... than with sigmoid"): the one named first
+    return (before or mentions or [(0, None)])[0][1]
 
 
 def allows(declared: str, said: str | None) -> bool:
@@ -154,7 +155,7 @@ def second_comparison(words: str, factor: str) -> str | None:
             after = re.split(r"[,;:()]|\b(?:and|but|while|whereas)\b", text[match.end():])[0]
             compared = (OTHER_MODIFIER.search(before) or COMPARATIVE_NAME.match(match.group())
                         or re.search(r"\b(?:as|so) (?:did|does|was|were|had)\b", before, re.I)
-                        or UP.search(after) or DOWN.search(after) or DIFFER.search(after))
+                        or COMPARATIVE.search(after) or UP.search(after) or DOWN.search(after))
             if compared and not CONDITION.search(before):
                 return f'"{match.group()}" ({FACTOR_NOUN.get(other, other)})'
     return None
