@@ -50,3 +50,10 @@ def test_another_tasks_key_only_when_labelled(recorded_context):
     assert "q2.n_train" not in unlabelled
     labelled = _suggest(recorded_context, "q1", "Task~2 trained on ", "128", " images.") or ""
     assert "((( q2.n_train|num(0) )))" in labelled
+
+
+def test_a_task_label_elsewhere_in_the_sentence_is_not_the_numbers(recorded_context):
+    said = _suggest(recorded_context, "q2", "We used ", "128", " images, unlike Task~1's set.") or ""
+    assert "((( q2.n_train|num(0) )))" in said, said
+    said = _suggest(recorded_context, "q2", "", "60000", " training images of Task~1") or ""
+    assert "((( q1.n_train|num(0) )))" in said, said

@@ -21,7 +21,7 @@ MEANINGS = [
     (r"epochs?", r"(?:^|\.)(?:epochs|draft_epochs|epochs_to_target_mean)$|epochs_to_train_loss"),
     (r"learning[- ]rates?|lrs?|step[- ]sizes?", r"(?:^|\.)(?:lr|draft_lr)$|ablate_lr\[\d+\]$|\.lr$"),
     # a count of layers ("two hidden layers"): how many, not how wide
-    (r"(?:hidden|linear|weight|fully[- ]connected) layers|layers deep", r"hidden\|length$"),
+    (r"hidden layers", r"hidden\|length$"),
     (r"units?|neurons?|hidden|wid(?:e|th)|layers?|network|architecture", r"hidden\[\d+\]$|layers\[\d+\]$"),
     (r"pixels?|inputs?|input (?:size|features|dimensions?)|features", r"layers\[0\]$"),
     (r"outputs?|classes|logits", r"layers\[\d+\]$"),
@@ -78,9 +78,10 @@ class Suggestions:
             what = "chance level" if percent and re.search("chance|guess", before + after, re.I) else "what it is"
             return (f"a constant of the problem, not a result: declare it with what it is, "
                     f"((( {shown}|typed(\"{what}\"){'|pct(' + str(places) + ')' if percent else ''} )))")
-        labelled = re.search(r"\bTasks?\W{0,2}([12])\b", before[-NEAR:] + " " + after[:NEAR])
+        labelled = (re.search(r"\bTask\W{0,2}([12])(?:'s)?\W+(?:\w+\W+){0,3}$", before[-NEAR:])
+                    or re.match(r"\W*(?:\w+\W+){0,3}(?:of|in|for) Task\W{0,2}([12])\b", after))
         if labelled:  # "Task 2's 128 images": that task's keys
-            task = f"q{labelled.group(1)}"
+            task = f"q{labelled.group(labelled.lastindex)}"
         if percent and (keys is None or "acc" not in keys):
             keys = "acc"  # a percentage here is always an accuracy
         fits = []
