@@ -137,3 +137,13 @@ def test_a_learning_rate_claim_reads_its_values_inserted_or_by_size(tmp_path):
         assert any("its words say 0.01 converged faster than 0.1" in f for f in findings), findings
     (tmp_path / "same").mkdir()
     assert _claim(tmp_path / "same", "the higher learning rate did no better", rel="~", **lr) == []
+
+
+@pytest.mark.parametrize("words, said", [
+    ("Cross-entropy learned faster than MSE", ">"), ("The squared error trailed the log loss", ">"),
+    ("MSE reached a lower loss sooner than CE", "<"), ("CE and MSE could not be told apart", "~"),
+])
+def test_a_loss_claim_reads_the_losses_by_any_of_their_names(words, said):
+    from report.audit import direction
+    mentions = direction.mentions(words, "loss", "ce", "mse")
+    assert direction.read(words, mentions, "ce", "mse")[0] == said
