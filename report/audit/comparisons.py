@@ -142,12 +142,13 @@ def judge(text: str, inserted: list[tuple[str, str]] = ()) -> tuple[str, int, tu
     several = sorted(f for f, v in by_factor.items() if len(v) > 1)
     text = plain(text)
     measured = _unnamed(text)
-    word = EVALUATIVE.search(text) or SET_AGAINST.search(text)
-    outcome = RESULT.search(measured) or _variant_result(inserted)
-    if several and (word or outcome):  # naming two variants alone describes them
+    word = EVALUATIVE.search(text)
+    against = word or SET_AGAINST.search(text) or RESULT.search(measured)
+    said = against.group() if against else "its result inserted" if _variant_result(inserted) else None
+    if several and said:  # naming two variants alone describes them
         factor = several[0]
         return (f"it names two {FACTOR_NOUN.get(factor, factor)} ({', '.join(sorted(by_factor[factor]))}) "
-                f'with "{(word or outcome).group()}"', _first_name(text), (factor, sorted(by_factor[factor])))
+                f'with "{said}"', _first_name(text), (factor, sorted(by_factor[factor])))
     if values and word:
         factor, value = sorted(values, key=lambda v: (v[0] not in CLAIMABLE, v))[0]
         return (f'it says "{word.group()}" of {value} ({FACTOR_NOUN.get(factor, factor)})', word.start(),
@@ -163,12 +164,9 @@ def judge(text: str, inserted: list[tuple[str, str]] = ()) -> tuple[str, int, tu
     return None
 
 
-def _variant_result(inserted) -> re.Match | None:
+def _variant_result(inserted) -> bool:
     """A variant's result inserted beside another variant ("ReLU: ((( ...relu.test_acc_mean )))")."""
-    for source, _ in inserted:
-        if VARIANT_KEY.search(source) and re.search(r"variants(?:\.[\w-]+|\[\"[^\"]+\"\])\.\w", source):
-            return re.search(r".+", "its result inserted")
-    return None
+    return any(re.search(r"variants(?:\.[\w-]+|\[\"[^\"]+\"\])\.\w", source) for source, _ in inserted)
 
 
 def _unnamed(text: str) -> str:
