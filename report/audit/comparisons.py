@@ -4,13 +4,19 @@ A sentence (ended by . ! ? or ;, a paragraph, a table cell, a caption or an item
 outside a declared claim, it
 
 1. names two different values of one factor (ReLU ... sigmoid; Adam ... SGD; MSE ...
-   cross-entropy; random ... real labels; two learning rates inserted from the results), or
+   cross-entropy; random ... real labels; two learning rates inserted from the results) with an
+   evaluative word or an outcome (named alone, they are described: "We compare ReLU and
+   sigmoid units"), or
 2. names one value, the main configuration or the draft's claims or setting, with an evaluative
    word (a comparative or superlative, a ranking: ahead, trails, keeps up, on top, edge; a
    verdict: holds, confirmed, wrong; a difference), or
 3. names a factor (activation, learning rate, loss function, width, depth, layers, optimiser)
    with a comparative and a word for what the results measure (converged, learned, accuracy,
-   loss, epochs, difference, ...).
+   loss, epochs, difference, ...), or
+4. gives "the draft" a verdict about a factor ("the draft was right about the activation").
+
+A table row's cells are also read together (report/audit/run.py). A declared claim's own words
+are read by direction.py.
 
 A general statement about learning names no value and measures nothing ("a larger learning rate
 takes larger steps"): it passes. Values are named by their spelling in the prose, through markup
@@ -23,7 +29,7 @@ import unicodedata
 
 FACTORS = {   # factor: (the words naming the factor, {value: the words naming it})
     "activation": (r"activations?|activation functions?|non-?linearit(?:y|ies)",
-                   {"relu": r"relu|rectified linear(?: units?)?", "sigmoid": r"sigmoids?|logistic",
+                   {"relu": r"relus?|rectifiers?|rectified linear(?: units?)?", "sigmoid": r"sigmoid(?:s|al)?|logistic",
                     "tanh": r"tanh|hyperbolic tangent"}),
     "loss": (r"loss functions?|losses|objectives?|choices? of loss",
              {"mse": r"mse|(?:mean )?squared[- ]errors?|l2 loss", "ce": r"cross[- ]?entropy|ce|log[- ]loss"}),
@@ -50,7 +56,7 @@ _COMPARATIVE = (r"faster|fastest|slower|slowest|quicker|quickest|more quickly|so
                 r"higher|highest|lower|lowest|larger|largest|smaller|smallest|greater|greatest|bigger|"
                 r"biggest|wider|widest|deeper|deepest|narrower|shallower|stronger|weaker|better|best|"
                 r"worse|worst|fewer|fewest|more|most|less|least|"
-                r"top|edge|lead(?:s|ing)?|led|ahead|behind|trail\w*|lag\w*|beat\w*|win\w*|won|"
+                r"top|edge[ds]?|edging|lead(?:s|ing)?|led|ahead|behind|trail\w*|lag\w*|beat\w*|win\w*|won|"
                 r"los(?:e|es|t|ing)|(?:keep|keeps|kept|keeping) up|catch(?:es)? up|caught up|"
                 r"outperform\w*|underperform\w*|outpac\w*|overtak\w*|surpass\w*|exceed\w*|"
                 r"out(?:ran|run\w*|did|do(?:es|ne)?|class\w*|shone|shin\w*|last\w*|strip\w*|scor\w*)|"
@@ -61,7 +67,7 @@ _COMPARATIVE = (r"faster|fastest|slower|slowest|quicker|quickest|more quickly|so
                 r"hurt\w*|sped up|speed\w* up|slow\w* down|pays? off|paid off")
 _VERDICT = (r"hold(?:s|ing)?|held|confirm\w*|contradict\w*|refut\w*|support\w*|wrong|"
             r"correct\w*|incorrect|valid\w*|invalid\w*|disprov\w*|prove[dns]?|agree\w*|"
-            r"disagree\w*|stands?|fast|slow|quick(?:ly)?|well|poor(?:ly)?|good|bad(?:ly)?|clear(?:ly)?|match\w*|"
+            r"disagree\w*|(?:was|were|is|are|be|been|proved?)\s+(?:\w+\s+)?right|mistaken|stands?|fast|slow|quick(?:ly)?|well|poor(?:ly)?|good|bad(?:ly)?|clear(?:ly)?|match\w*|"
             r"significant\w*|noticeabl\w*|marked(?:ly)?|substantial\w*|slight(?:ly)?|struggl\w*|"
             r"fail\w*|succeed\w*|excel\w*|shine\w*|impressive\w*|slow\w*|sped|apart|outlast\w*")
 COMPARATIVE = re.compile(rf"\b(?:{_COMPARATIVE})\b", re.IGNORECASE)
@@ -72,6 +78,12 @@ OUTCOME = re.compile(r"\b(?:converg\w*|learn\w*|train\w*|accura\w*|loss(?:es)?|e
                      r"memori[sz]\w*|improv\w*|gains?|edge|top|lead\w*|trail\w*|ahead|behind|"
                      r"beat\w*|win\w*|keeps? up|catch(?:es)? up|outperform\w*|advantage|benefit\w*|"
                      r"better|worse|best|worst|progress\w*|pays? off|paid off)\b", re.IGNORECASE)
+# What two variants named together must be said to have for the sentence to compare them (how
+# they were trained, or for how many epochs, describes them)
+RESULT = re.compile(OUTCOME.pattern.replace(r"train\w*|", "").replace(r"epochs?|", ""), re.IGNORECASE)
+# Two variants set against each other: a comparison even without a comparative
+SET_AGAINST = re.compile(r"\b(?:vs\.?|versus|against|whereas|head[- ]to[- ]head)(?!\w)", re.IGNORECASE)
+DRAFT = re.compile(r"\bthe draft\b", re.IGNORECASE)
 SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\be\.g)(?<!\bi\.e)(?<!\bet al)(?<!\bFig)(?<!\bEq)"
                           r"[.!?;](?=[\s\u00a0\ufffc\"')]|$)|\n\s*\n")
 FACTOR_WORDS = {factor: re.compile(rf"\b(?:{words})\b", re.IGNORECASE)
@@ -120,29 +132,50 @@ def factors(text: str) -> set[str]:
     return {factor for factor, pattern in FACTOR_WORDS.items() if pattern.search(text)}
 
 
-def judge(text: str, inserted: list[tuple[str, str]] = ()) -> tuple[str, int] | None:
-    """Why the sentence is a comparison of this report's variants, and where in it; or None."""
+def judge(text: str, inserted: list[tuple[str, str]] = ()) -> tuple[str, int, tuple] | None:
+    """Why the sentence is a comparison of this report's variants, where in it, and what it names
+    (its factor and values, for the claim that would declare it); or None."""
     values = named(text, inserted)
     by_factor: dict[str, set[str]] = {}
     for factor, value in values:
         by_factor.setdefault(factor, set()).add(value)
     several = sorted(f for f, v in by_factor.items() if len(v) > 1)
     text = plain(text)
-    if several:
-        return (f"it names two {FACTOR_NOUN.get(several[0], several[0])} "
-                f"({', '.join(sorted(by_factor[several[0]]))})", _first_name(text))
+    measured = _unnamed(text)
     word = EVALUATIVE.search(text)
+    against = word or SET_AGAINST.search(text) or RESULT.search(measured)
+    said = against.group() if against else "its result inserted" if _variant_result(inserted) else None
+    if several and said:  # naming two variants alone describes them
+        factor = several[0]
+        return (f"it names two {FACTOR_NOUN.get(factor, factor)} ({', '.join(sorted(by_factor[factor]))}) "
+                f'with "{said}"', _first_name(text), (factor, sorted(by_factor[factor])))
     if values and word:
-        factor, value = sorted(values)[0]
-        return f'it says "{word.group()}" of {value} ({FACTOR_NOUN.get(factor, factor)})', word.start()
-    measured = text
-    for pattern in FACTOR_WORDS.values():  # "learning" in "learning rate" measures nothing
-        measured = pattern.sub(" ", measured)
+        factor, value = sorted(values, key=lambda v: (v[0] not in CLAIMABLE, v))[0]
+        return (f'it says "{word.group()}" of {value} ({FACTOR_NOUN.get(factor, factor)})', word.start(),
+                (factor, [value]))
+    if DRAFT.search(text) and factors(text) and word:  # "the draft was right about the activation"
+        factor = sorted(factors(text))[0]
+        return (f'it says "{word.group()}" of the draft and {FACTOR_NOUN.get(factor)}', word.start(), (factor, []))
     comparative, outcome = COMPARATIVE.search(text), OUTCOME.search(measured)
     if factors(text) and comparative and outcome:
-        return (f'it compares {FACTOR_NOUN.get(sorted(factors(text))[0])} ("{comparative.group()}", '
-                f'"{outcome.group()}")', comparative.start())
+        factor = sorted(factors(text))[0]
+        return (f'it compares {FACTOR_NOUN.get(factor)} ("{comparative.group()}", '
+                f'"{outcome.group()}")', comparative.start(), (factor, []))
     return None
+
+
+def _variant_result(inserted) -> bool:
+    """A variant's result inserted beside another variant ("ReLU: ((( ...relu.test_acc_mean )))")."""
+    return any(re.search(r"variants(?:\.[\w-]+|\[\"[^\"]+\"\])\.\w", source) for source, _ in inserted)
+
+
+def _unnamed(text: str) -> str:
+    """The sentence without the names of factors and values, and the nouns they qualify ("MSE
+    loss", "the loss (MSE or ...)"): "learning" in "learning rate" measures nothing."""
+    for pattern in list(FACTOR_WORDS.values()) + list(VALUE_WORDS.values()):
+        text = pattern.sub(" \x00 ", text)
+    return re.sub(r"\b(?:loss(?:es)?|functions?|units?)\s*\(?\s*(?=\x00)|(?<=\x00)\s*(?:loss(?:es)?|functions?|units?)\b",
+                  " ", text, flags=re.IGNORECASE)
 
 
 def _first_name(text: str) -> int:
@@ -175,8 +208,25 @@ FACTOR_NOUN = {"activation": "activations", "loss": "losses", "lr": "learning ra
                "configuration": "configurations"}
 
 
-def message(reason: str) -> str:
+# The factors Task 1 ablates, which claim(...) can declare; other comparisons are worded by claims
+CLAIMABLE = ("activation", "loss", "lr", "hidden")
+OTHER_WORDS = {"optimizer": "((( claims.draft_setting() )))", "labels": "((( claims.random_training() )))",
+               "configuration": "((( verdict.full ))) of claims.draft_claims()"}
+
+
+def message(reason: str, names: tuple[str, list[str]] = ("activation", [])) -> str:
+    """The finding, with the claim that declares what the sentence names (`names`: its factor and
+    the values it names), or, for what no claim expresses, the claims sentence to print."""
+    factor, values = names
+    if factor not in CLAIMABLE:
+        return (f"a comparison of this report's variants typed by hand ({reason}), which nothing "
+                f"checks against the numbers; no claim(...) declares {FACTOR_NOUN.get(factor, factor)} "
+                f"(claims cover Task 1's {', '.join(CLAIMABLE)}): print the claims sentence "
+                f"{OTHER_WORDS[factor]}, or reword it as a description naming no outcome")
+    shown = [_key(v) for v in values][:2]
+    shown += [f"<{'another' if shown or n else 'one'} {FACTOR_NOUN[factor][:-1]}>" for n in range(2 - len(shown))]
+    call = f'claim("{factor}", "{shown[0]}", ">", "{shown[1]}")'
     return (f"a comparison of this report's variants typed by hand ({reason}), which nothing "
-            f'checks against the numbers; declare it: ((* call claim("activation", "relu", ">", '
-            f'"sigmoid") *))your sentence((* endcall *)) (`make names` lists the factors and '
-            f"values), or print claims.rankings()")
+            f"checks against the numbers; declare it: ((* call {call} *))your sentence((* endcall *)) "
+            f"with >, < or ~ as your words say (`make names` lists the factors and values), or "
+            f"print claims.rankings()")

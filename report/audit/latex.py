@@ -24,7 +24,8 @@ from report.audit import specs
 
 BREAK = "\n\n"   # where a sentence cannot run on: a paragraph, a table cell, a caption
 FORMULA = "\ufffc"  # a formula, in the prose around it
-SPECIALS = {"~": "\u00a0", "&": BREAK, "--": "\u2013", "---": "\u2014", "``": '"', "''": '"'}
+CELL = "\n\x1f\n"  # between two cells of a table row: a break too (\x1f is a space to re)
+SPECIALS = {"~": "\u00a0", "&": CELL, "--": "\u2013", "---": "\u2014", "``": '"', "''": '"'}
 # What may stand between two formulas that are read as one: space, ~, {}, \, \; \:
 JOINING = re.compile(r"(?:\s|~|\{\}|\\[,;: ])*")
 DELIMITER = re.compile(r"\$|\\[()\[\]]")

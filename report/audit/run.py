@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from report.audit import bib, comparisons, conditions, latex, mathmode, prose
+from report.audit import bib, comparisons, conditions, direction, latex, mathmode, prose
 from report.audit.derivation_steps import TypedSteps
 from report.audit.finding import Finding
 from report.audit.suggest import Suggestions
@@ -149,16 +149,32 @@ class _Reader:
             if stray and inside:
                 found.append((offsets[inside[0]], f"the claim declares {source} but its sentence "
                                                   f"names {stray}; declare what the sentence compares"))
-        for start, end in comparisons.sentences(text):
-            parts = _outside(start, end, offsets, claims)
-            sentence = " ".join(text[a:b] for a, b in parts)
-            values = [(pieces[inserted[i]].source, pieces[inserted[i]].text)
-                      for a, b in parts for i in range(a, b)
-                      if i in inserted and pieces[inserted[i]].kind in ("value", "number")]
-            judged = comparisons.judge(sentence, values)
-            if judged:
-                found.append((_offset_in(parts, judged[1], offsets, start), comparisons.message(judged[0])))
+            elif inside:
+                shown = "".join(_shown(pieces[inserted[i]]) if i in inserted else text[i] for i in inside)
+                problem = _misread(shown, source)
+                if problem:
+                    found.append((offsets[inside[0]], problem))
+        judged = {start: self._comparison(start, end, text, offsets, pieces, inserted, claims)
+                  for start, end in comparisons.sentences(text)}
+        found += [j for j in judged.values() if j]
+        for row in TABLE_ROW.finditer(text):  # a row's cells read together: relu & faster \\ sigmoid & slower
+            if latex.CELL in row.group() and not any(j for s, j in judged.items() if row.start() <= s < row.end()):
+                compared = self._comparison(row.start(), row.end(), text, offsets, pieces, inserted, claims)
+                found += [compared] if compared else []
         return found
+
+    @staticmethod
+    def _comparison(start, end, text, offsets, pieces, inserted, claims):
+        """(offset, message) if the text from start to end, outside the claims, compares variants."""
+        parts = _outside(start, end, offsets, claims)
+        sentence = " ".join(text[a:b] for a, b in parts)
+        values = [(pieces[inserted[i]].source, pieces[inserted[i]].text)
+                  for a, b in parts for i in range(a, b)
+                  if i in inserted and pieces[inserted[i]].kind in ("value", "number")]
+        judged = comparisons.judge(sentence, values)
+        if judged:
+            return _offset_in(parts, judged[1], offsets, start), comparisons.message(judged[0], judged[2])
+        return None
 
     def math(self, math: str, pieces: list[Record], notation_only: bool = False, typed=None):
         """A typed result, and numbers that measure, in one formula (`math` with the prose inside
@@ -167,6 +183,8 @@ class _Reader:
         typed = None if notation_only else (typed or math)
         math = LINE_BREAK.sub(lambda m: ";" + " " * (len(m.group()) - 1), math)
         found = mathmode.check(math, pieces.__getitem__, typed, self.found.typed_steps)
+        if WORDS_RELATED.search(math):  # $\\text{ReLU} > \\text{sigmoid}$: words compared in math
+            found.append((WORDS_RELATED.search(math).start(), prose.RELATION_MESSAGE))
         if notation_only:
             return found
         bare = re.sub(r"[{}]|\\math[a-z]+", "", math)
@@ -194,6 +212,29 @@ class _Reader:
         checked = declared.check(self.claims, *declared.parse(source))
         if not checked.supported:
             self.found.add(Finding(*where, checked.problem()), template)
+
+
+def _shown(record: Record) -> str:
+    """An inserted piece as the reader sees it, for reading a claim's words (\\num{0.1} -> 0.1)."""
+    if record.kind not in ("value", "number"):
+        return latex.FORMULA
+    return " " + re.sub(r"\\[a-z]+\{?|[{}]", "", record.text) + " "
+
+
+def _misread(words: str, source: str) -> str | None:
+    """What is wrong with a declared claim's words against its declaration, if anything."""
+    from report.claims.declared import parse
+    factor, first, relation, second = parse(source)
+    other = direction.second_comparison(words, factor)
+    if other:
+        return (f"the claim declares {source} but its sentence also compares {other}; a claim's "
+                f"sentence states one comparison: declare the other in a claim of its own")
+    said, word = direction.read(words, direction.mentions(words, factor, first, second), first, second)
+    if direction.allows(relation, said):
+        return None
+    says = direction.describe(said, first, second) + (f' ("{word}")' if word else "")
+    return (f"the claim declares {source} ({direction.describe(relation, first, second)}) but its "
+            f"words say {says}; word the sentence as declared, or declare what it says")
 
 
 def _placeheld(reading, pieces) -> tuple[str, dict[int, int]]:
@@ -312,5 +353,9 @@ MEASURED_IN_MATH = (r"(?<![\w.])\d+(?:[.,]|\{[.,]\})\d+|(?<![\w.])\d{2,}"
                     r"|\d+\s*(?:\\[,;!:]\s*)?\\%|(?<![\w.])10\s*\^"
                     r"|(?<![\w.])\d+\s*(?:\\[,;!:]\s*)?\{?\\times|\\times\s*(?:\\[,;!:]\s*)?\{?\s*\d"
                     r"|\d\s*(?:\\cdot|\\times|\*|/|\+)\s*\d")
+# A table row: its cells (separated by latex.CELL), up to a row's or paragraph's break
+TABLE_ROW = re.compile(r"(?:[^\n]|\n(?![ \t]*\n))+")
+# Two words set in math with an order between them (the words themselves are read as prose)
+WORDS_RELATED = re.compile(r"\\text\w*\s*(?:[<>]|\\(?:succ|prec|gg|ll|gt|lt)\b)\s*\\text")
 # What makes a macro's body math (it may be used inside $...$)
 MATH_INDICATORS = re.compile(r"[\^_=]|\\(?:frac|partial|hat|sum|prod|nabla|cdot|times|delta|sigma)\b")

@@ -1,8 +1,10 @@
 """For a number typed by hand: the expressions that print it, chosen by meaning as well as value.
 
 The meaning comes from the words beside the number ("10 epochs", "learning rate 0.1", "128
-units", "97 % test accuracy"): only keys of that kind are offered. The template's task comes
-first: a key of another task is offered only when named as such ("Task 2's"). Values are those
+units", "97 % test accuracy"; "two hidden layers" counts layers, "batches of 32 images" is a
+batch size): only keys of that kind are offered. Only the template's task's keys are offered,
+another task's when the sentence names it ("Task~2's"). A constant of the problem ("50 %
+chance") is declared with typed(...), and a ratio ("twice as fast") is no result. Values are those
 of this build and of the full configuration in config.toml (a quick draft's "10 epochs" means the
 full run's epochs, printed by ((( q1.config.epochs ))), which shows 2 in the quick build). When
 several keys fit, all are listed.
@@ -18,16 +20,29 @@ from report.render.marks import TrackedFloat, TrackedInt, track
 MEANINGS = [
     (r"epochs?", r"(?:^|\.)(?:epochs|draft_epochs|epochs_to_target_mean)$|epochs_to_train_loss"),
     (r"learning[- ]rates?|lrs?|step[- ]sizes?", r"(?:^|\.)(?:lr|draft_lr)$|ablate_lr\[\d+\]$|\.lr$"),
+    # a count of layers ("two hidden layers"): how many, not how wide
+    (r"hidden layers", r"hidden\|length$"),
     (r"units?|neurons?|hidden|wid(?:e|th)|layers?|network|architecture", r"hidden\[\d+\]$|layers\[\d+\]$"),
+    (r"pixels?|inputs?|input (?:size|features|dimensions?)|features", r"layers\[0\]$"),
+    (r"outputs?|classes|logits", r"layers\[\d+\]$"),
     (r"seeds?", r"seeds(?:\[\d+\]|\|length)$"),
-    (r"batch(?:es)?", r"batch_size$"),
-    (r"images?|examples?|samples?|digits?", r"n_train$|n_test$|train_monitor_size$"),
+    (r"(?:mini-?)?batch(?:es)?|batch size", r"batch_size$"),
+    (r"train(?:ing)? (?:images?|examples?|samples?|digits?|labels?|points?|set)", r"n_train$|train_monitor_size$"),
+    (r"test (?:images?|examples?|samples?|digits?|labels?|points?|set)", r"n_test$"),
+    (r"images?|examples?|samples?|digits?|labels?|points?", r"n_train$|n_test$|train_monitor_size$"),
     (r"test accura\w*", r"test_acc"),
     (r"train(?:ing)? accura\w*", r"train_acc"),
     (r"accura\w*|correct|right", r"acc"),
     (r"loss(?:es)?|nats?|entropy", r"loss"),
     (r"seconds?|minutes?|time", r"wall_time"),
 ]
+# Words that make a number a constant of the problem, not a result: declare it with typed(...)
+CONSTANT = r"chance|guess\w*|balanced|fair coin|coin[- ]flips?|uniform(?:ly)?|by definition|at random"
+# A ratio of two results ("twice as fast", "3 times faster"): no key holds it
+RATIO = re.compile(r"^(?:twice|thrice|double|triple|half)\b|^\s*(?:times|x|\u00d7|-fold)\b", re.IGNORECASE)
+RATIO_AFTER = re.compile(r"^\s*(?:times|x|\u00d7|-?fold)?\s*(?:as\s+\w+\b|faster|slower|more|fewer|less|"
+                         r"longer|shorter|higher|lower|larger|smaller|the)\b", re.IGNORECASE)
+MEANINGS.append((CONSTANT, CONSTANT))  # the nearest words decide: "50 % chance", "128 training labels"
 NEAR = 40  # characters on each side of the number that say what it is
 # Records of how the results were made, never what a sentence means by a number
 UNSUGGESTED = r"provenance|n_runs|saved_seed|\.seeds\["
@@ -40,10 +55,13 @@ class Suggestions:
         self.numbers = list(_tracked([context.get(k) for k in ("q1", "q2")]))
         self.numbers += [track(len(seeds), f"{seeds._source}|length")
                          for seeds in _lists(context, "seeds")]
+        self.numbers += [track(len(hidden), f"{hidden._source}|length") for hidden in _lists(context, "hidden")]
         self.full = {}  # key -> the full configuration's value, when a quick build differs
         for task, section in (full_config if full_config is not None else _full_config(context)).items():
             for number in _tracked([track(section, f"{task}.config")]):
                 self.full[number._source] = float(number)
+            if isinstance(section.get("hidden"), list):
+                self.full[f"{task}.config.hidden|length"] = float(len(section["hidden"]))
 
     def __call__(self, typed: str, before: str = "", after: str = "", template: str = "") -> str | None:
         before, after = re.split(r"[.;!?]\s", before)[-1], re.split(r"[.;!?](?:\s|$)", after)[0]
@@ -51,7 +69,19 @@ class Suggestions:
         if value is None:
             return None
         task = re.sub(r"^templates/|\.tex\.j2$", "", template)
+        if RATIO.search(typed) and RATIO_AFTER.match(after) or re.match(r"\s*(?:times|-?fold)\b", after):
+            return ("a ratio of two results is no result: print both values, or let claims word the "
+                    "comparison: ((( claims.rankings()|join(\" \") )))")
         keys = _meaning(before, after)
+        if keys == CONSTANT:
+            shown = f"{value / 100:g}" if percent else f"{value:g}"
+            what = "chance level" if percent and re.search("chance|guess", before + after, re.I) else "what it is"
+            return (f"a constant of the problem, not a result: declare it with what it is, "
+                    f"((( {shown}|typed(\"{what}\"){'|pct(' + str(places) + ')' if percent else ''} )))")
+        labelled = (re.search(r"\bTask\W{0,2}([12])(?:'s)?\W+(?:\w+\W+){0,3}$", before[-NEAR:])
+                    or re.match(r"\W*(?:\w+\W+){0,3}(?:of|in|for) Task\W{0,2}([12])\b", after))
+        if labelled:  # "Task 2's 128 images": that task's keys
+            task = f"q{labelled.group(labelled.lastindex)}"
         if percent and (keys is None or "acc" not in keys):
             keys = "acc"  # a percentage here is always an accuracy
         fits = []
@@ -67,8 +97,8 @@ class Suggestions:
         fits = sorted(set(fits), key=lambda f: (not f[0].startswith(task + "."), "[" in f[0], len(f[0])))
         own = [f for f in fits if f[0].startswith(task + ".")] if task in ("q1", "q2") else fits
         if not own and keys is not None and task in ("q1", "q2"):
-            return self._by_meaning(keys, task, typed, fits)
-        chosen = own or fits
+            return self._by_meaning(keys, task, typed)
+        chosen = own if task in ("q1", "q2") else fits  # another task's key only when labelled
         if not chosen:
             return None
         shown = [self._shown(key, current, places, percent, task) for key, current in chosen[:5]]
@@ -84,24 +114,29 @@ class Suggestions:
             notes.append(f"Task {key[1]}'s, not this section's")
         return expression + (f" ({'; '.join(notes)})" if notes else "")
 
-    def _by_meaning(self, keys: str, task: str, typed: str, others) -> str | None:
+    def _by_meaning(self, keys: str, task: str, typed: str) -> str | None:
         """No key of this kind holds the typed value: the keys of this kind, with their values."""
         kind = [n for n in self.numbers if re.search(keys, n._source) and n._source.startswith(task + ".")]
         kind = sorted(kind, key=lambda n: ("[" in n._source, len(n._source)))[:3]
         if not kind:
             return None
         listed = ", ".join(f"((( {n._source} ))) = {_value(float(n))}" for n in kind)
-        other = f"; {others[0][0]} (another task's) holds it" if others else ""
-        return f"no result of this kind holds {typed.strip()}: this section's are {listed}{other}"
+        return f"no result of this kind holds {typed.strip()}: this section's are {listed}"
 
 
 def _meaning(before: str, after: str) -> str | None:
     """The keys the words nearest the number point at, or None when none say what it is."""
+    owner = re.search(r"([\w-]+(?:\s[\w-]+)?)\s+of\s*$", before)
+    if owner:  # "mini-batches of 32 images", "a learning rate of 0.1": what the number is of
+        for words, keys in MEANINGS:
+            if re.search(rf"\b(?:{words})$", owner.group(1), re.IGNORECASE):
+                return keys
     best = None
     for words, keys in MEANINGS:
         pattern = re.compile(rf"\b(?:{words})\b", re.IGNORECASE)
         hits = [m.start() for m in pattern.finditer(after[:NEAR])]
-        hits += [NEAR - m.end() + 1 for m in pattern.finditer(before[-NEAR:])] if not hits else []
+        window = before[-NEAR:]
+        hits += [len(window) - m.end() + 1 for m in pattern.finditer(window)] if not hits else []
         if hits and (best is None or min(hits) < best[0]):
             best = (min(hits), keys)
     return best[1] if best else None
