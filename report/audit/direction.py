@@ -151,7 +151,6 @@ def second_comparison(words: str, factor: str) -> str | None:
             continue
         for match in pattern.finditer(text):
             before = text[max(0, match.start() - 40):match.start()]
-            clause = re.split(r"[,;:()]|\b(?:and|but|while|whereas|as did|so did)\b", text[:match.start()])[-1]
             after = re.split(r"[,;:()]|\b(?:and|but|while|whereas)\b", text[match.end():])[0]
             compared = (OTHER_MODIFIER.search(before) or COMPARATIVE_NAME.match(match.group())
                         or re.search(r"\b(?:as|so) (?:did|does|was|were|had)\b", before, re.I)
