@@ -67,11 +67,8 @@ class DatasetError(cli.UserError):
 
 
 def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "md5").hexdigest()
 
 
 # experiments/fetch.py stages a fetch in <dataset folder>/.fetch-<pid>-...: a running one is named
