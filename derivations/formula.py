@@ -11,10 +11,9 @@ One transformer builds SymPy objects from either parse tree, node by node; no us
 sympify, parse_expr or eval. There are no functions besides the delta: every entry of the softmax
 derivatives is a polynomial in yhat and f', and each further function would be more to guard.
 
-The work is bounded before anything is built: the text's length, the tree's depth; and while
-building: exponents are whole numbers up to MAX_EXPONENT and every number SymPy folds keeps under
-MAX_DIGITS digits, so `9**9**9**9` is refused at its second power instead of being computed.
-Any refusal is a ClaimError whose message is one line.
+The work is bounded before anything is built (length, depth) and while building (whole exponents
+up to MAX_EXPONENT, folded numbers under MAX_DIGITS digits: `9**9**9**9` stops at its second
+power). Any refusal is a ClaimError of one line.
 """
 from __future__ import annotations
 
@@ -149,9 +148,8 @@ def _screen(tokens) -> None:
     for token in tokens:
         if (token.type == "NAME" and token[:1] in "eE" and getattr(previous, "type", "") == "NUMBER"
                 and previous.end_pos == token.start_pos):  # 1e-13: read as 1 times a name e
-            raise ClaimError(f"{previous}{token} at column {previous.column} is scientific "
-                             f"notation, which formulas do not read: write a power of ten, as "
-                             f"1*10**(-13) for 1e-13")
+            raise ClaimError(f"{previous}{token} at column {previous.column} is scientific notation, "
+                             f"which formulas do not read: write a power of ten, 1*10**(-13)")
         if token.type == "NAME" and token not in PLAIN_NAMES:
             raise ClaimError(f"unknown name {_shown(token)} at column {token.column}; {PLAIN_HELP}")
         previous = token
