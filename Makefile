@@ -45,7 +45,8 @@ CODE_FILES := $(wildcard hw1/*.py pipeline/*.py derivations/*.py experiments/*.p
                          derivations/*.lark report/*/*.lua)
 $(PATHS_MK): $(CODE_FILES) config.toml
 	@mkdir -p $(@D)
-	@python3 -m pipeline.config makefile > $@.tmp && mv $@.tmp $@
+	@tmp=$$(mktemp $@.XXXXXX) && python3 -m pipeline.config makefile > $$tmp && mv $$tmp $@ \
+	  || { rm -f $$tmp; exit 1; }
 
 # The tasks' results for [data] dataset (derivations, alike for every dataset, stay in $(R)).
 RD := $(R)$(DATASET_DIR)

@@ -228,8 +228,11 @@ def _quick(sections: dict) -> dict:
 
 def _read(path: Path) -> dict:
     shown = paths.relative(path)
+    if Path(path).exists() and not Path(path).is_dir() and not Path(path).is_file():
+        raise ConfigError(f"{shown} is not a regular file (a device, a pipe or a link to one); "
+                          f"remove it and `git checkout config.toml` restores the repository's copy")
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8-sig"))  # Notepad's BOM too
     except FileNotFoundError:
         raise ConfigError(f"{shown} is missing; `git checkout config.toml` "
                           f"restores the repository's copy") from None

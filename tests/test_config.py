@@ -276,3 +276,15 @@ def test_a_students_valid_edit_of_config_toml_keeps_the_config_tests_green(tmp_p
                           cwd=repo, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and " failed" not in done.stdout
+
+
+def test_a_config_that_is_a_device_is_refused_without_reading_it(tmp_path):
+    (tmp_path / "config.toml").symlink_to("/dev/zero")  # endless: reading it would fill memory
+    with pytest.raises(config.ConfigError, match="is not a regular file"):
+        config.load(tmp_path / "config.toml", quick=False)
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b"[q1]\nlr = 0.05\n[q2]\n[report]\n")  # as Notepad saves it
+    assert config.load(path, quick=False)["q1"].lr == 0.05

@@ -100,7 +100,7 @@ def test_a_failed_font_install_shows_apt_s_log(without_cjk_font, capfd):
     assert "E: Unable to locate package fonts-noto-cjk" in capfd.readouterr().err
 
 
-def test_the_report_build_stops_on_the_font_before_latex(without_cjk_font, monkeypatch):
+def test_the_report_build_stops_on_the_font_before_latex(without_cjk_font, monkeypatch, tmp_path):
     from report import __main__ as build_step
     from report.tex import latexmk as latex
     from report.render import jinja as renderer
@@ -110,4 +110,4 @@ def test_the_report_build_stops_on_the_font_before_latex(without_cjk_font, monke
     for module, step in ((renderer, "render_all"), (latex, "typeset")):
         monkeypatch.setattr(module, step, lambda *a, **k: pytest.fail("typesetting was reached"))
     with pytest.raises(ReportError, match="fonts-noto-cjk"):
-        build_step.build(paths.FULL_MODE)
+        build_step.build(paths.FULL_MODE, build_dir=tmp_path / "build", pdf=tmp_path / "r.pdf")

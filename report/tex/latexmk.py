@@ -196,6 +196,9 @@ def bibtex_error(build_dir: Path, main: str = "main.tex") -> str | None:
         name = missing.group(1)
         return (f"templates/{name} is missing (templates/main.tex.j2 reads its reference list "
                 f"from it); restore it with `git checkout templates/{name}`")
+    if style := re.search(r"I couldn't open style file (\S+)\.bst", text):
+        return (f"templates/main.tex.j2: \\bibliographystyle{{{style.group(1)}}}: BibTeX has no "
+                f"such style (TeX's own styles only, such as plainnat); correct the name")
     if error := BIBTEX_ERROR.search(text):
         message, line, name = error.groups()
         return f"templates/{name}:{line}: BibTeX error: {message.strip()}"
@@ -239,7 +242,12 @@ def typeset(build_dir: Path, pdf: Path, line_maps: dict, main: str = "main.tex")
                           env=confined_env())
     log = read_log(build_dir, main) or done.stdout
     if done.returncode != 0:
-        raise ReportError(explain(log, line_maps, build_dir))
+        message = explain(log, line_maps, build_dir)
+        # a failed run's auxiliary files (a \bibstyle BibTeX cannot read, a half-written .aux)
+        # would fail the next run too, after the template is fixed: the next run starts afresh
+        for leftover in ("aux", "bbl", "blg", "fdb_latexmk", "fls"):
+            (build_dir / main.replace(".tex", f".{leftover}")).unlink(missing_ok=True)
+        raise ReportError(message)
     with atomic_write(pdf) as tmp:
         shutil.copyfile(build_dir / main.replace(".tex", ".pdf"), tmp)
     pages = BODY_PAGES.findall(log)
