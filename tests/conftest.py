@@ -85,6 +85,14 @@ def quick_context():
     return context.build_context(config.read_sections(results), results)
 
 
+@pytest.fixture(scope="session")
+def script_fonts():
+    """Every script's font, installed as a name in each would install it (setup installs Latin's
+    alone): a test that typesets a name in another script asks for this first, as a build does."""
+    from report.tex import fonts
+    fonts.ensure(" ".join(NAMES_BY_SCRIPT.values()))
+
+
 def repository_copy(folder: Path, linked=()) -> Path:
     """The repository's files (tracked or not ignored) copied with their times, so that Make sees
     the same setup as here, and the folders `linked` (.venv, data) linked: nothing is installed

@@ -28,7 +28,6 @@ from report.audit import run as audit
 from report.tex import budget
 from report.claims import wording as claims
 from report.render import context
-from report.tex import fonts
 from report.tex import latexmk as latex
 from report.render import jinja as render
 from report.bundle import submission
@@ -46,12 +45,6 @@ def _make(*targets, dry=False):
     cmd = ["make", "--no-print-directory", *(["-n"] if dry else []), *targets]
     return subprocess.run(cmd, cwd=paths.ROOT, env={**os.environ, "QUICK": "1"},
                           capture_output=True, text=True)
-
-
-@pytest.fixture(scope="session")
-def script_fonts():
-    """Every script's font, as a name in each would install it (setup installs Latin's alone)."""
-    fonts.ensure(" ".join(NAMES_BY_SCRIPT.values()))
 
 
 def _build(ctx, tmp_path, templates=paths.TEMPLATES):

@@ -114,7 +114,7 @@ def _templates_with(tmp_path, insertions):
 
 
 @pytest.fixture(scope="module")
-def built(quick_context, tmp_path_factory):  # noqa: F811
+def built(quick_context, script_fonts, tmp_path_factory):
     """One quick build with a name in Hebrew and Chinese and the lines above inserted."""
     tmp_path = tmp_path_factory.mktemp("build")
     templates = _templates_with(tmp_path, [WIDE_LINE, TYPO_CITATION,
